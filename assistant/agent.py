@@ -1,0 +1,238 @@
+"""One conversational turn, end to end: fast path first, then the LLM with function calling.
+
+``Assistant.turn(text)`` is the whole brain that the text chat and the voice loop share:
+
+1. The fast path (:mod:`assistant.fastpath`) matches skill patterns; a hit runs the skill and
+   its result is the reply, with no LLM at all.
+2. Otherwise the LLM decides, under a JSON-schema grammar, which tools to call (possibly none);
+   the calls run (concurrently when several), their results go back to the model, up to
+   ``llm.max_tool_steps`` rounds; then the model streams the spoken answer.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+from assistant import fastpath
+from assistant.config import Config
+from assistant.llm import Generation, LLMEngine, Message
+from assistant.models import resolve
+from assistant.skills import SkillContext, SkillRegistry, ToolResult, build_registry
+
+TOOLS_PREAMBLE = (
+    "You have tools. When one is needed, the reply is JSON "
+    '{"calls": [{"name": ..., "arguments": {...}}]}, else {"calls": []}. '
+    "After tool results arrive, answer in plain words.\nTools:\n"
+)
+
+
+@dataclass
+class TurnMetrics:
+    path: Literal["fast", "llm"]
+    """'fast' when a skill pattern answered, 'llm' when the model was used."""
+    ttft_ms: float = 0.0
+    """Turn start → first reply text (the whole reply on the fast path)."""
+    total_ms: float = 0.0
+    tokens: int = 0
+    """Tokens generated, tool decisions included."""
+    tokens_per_s: float = 0.0
+    prompt_tokens: int = 0
+    cached_tokens: int = 0
+    """Prompt tokens served from llama.cpp's KV cache (the stable prefix at work)."""
+
+
+@dataclass
+class TurnResult:
+    text: str
+    tool_calls: list[ToolResult] = field(default_factory=list)
+    metrics: TurnMetrics = field(default_factory=lambda: TurnMetrics("fast"))
+    interrupted: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        metrics = {k: round(v, 2) if isinstance(v, float) else v
+                   for k, v in asdict(self.metrics).items()}
+        return {"text": self.text, "tool_calls": [c.as_dict() for c in self.tool_calls],
+                "metrics": metrics, "interrupted": self.interrupted}
+
+
+def decision_schema(tools: list[dict[str, Any]]) -> dict[str, Any]:
+    """JSON schema of a tool decision: a (possibly empty) list of well-formed calls."""
+    call_variants = [
+        {"type": "object",
+         "properties": {"name": {"const": t["name"]}, "arguments": t["parameters"]},
+         "required": ["name", "arguments"]}
+        for t in tools
+    ]
+    return {"type": "object",
+            "properties": {"calls": {"type": "array", "items": {"anyOf": call_variants},
+                                     "maxItems": 3}},
+            "required": ["calls"]}
+
+
+def system_message(prompt: str, tools: list[str], memory: str = "") -> Message:
+    """System prompt, then tool signatures, then memory: the stable, cacheable prefix."""
+    content = prompt
+    if tools:
+        content += "\n\n" + TOOLS_PREAMBLE + "\n".join(tools)
+    if memory:
+        content += "\n\n" + memory
+    return {"role": "system", "content": content}
+
+
+def decide(engine: LLMEngine, messages: list[Message], tools: list[dict[str, Any]],
+           cancel: threading.Event | None = None) -> tuple[str, list[dict[str, Any]], Generation]:
+    """One grammar-constrained tool decision: (raw JSON, the calls wanted, metrics).
+    The calls are well-formed by construction; an empty list means 'answer directly'."""
+    stats = Generation()
+    raw = "".join(engine.stream(messages, max_tokens=256, temperature=0.0,
+                                json_schema=decision_schema(tools), cancel=cancel, stats=stats))
+    try:
+        wanted = json.loads(raw)["calls"]
+    except (json.JSONDecodeError, KeyError, TypeError):
+        wanted = []  # cancelled mid-JSON or cut at max_tokens: answer without tools
+    calls: list[dict[str, Any]] = []
+    for call in wanted:  # small models repeat themselves; a repeated call runs once
+        if call not in calls:
+            calls.append(call)
+    return raw, calls, stats
+
+
+class Assistant:
+    """The conversation state and everything a turn needs. Models load lazily, once."""
+
+    def __init__(
+        self,
+        config: Config,
+        *,
+        announce: Callable[[str], None] = print,
+        confirm: Callable[[str], bool] | None = None,
+        registry: SkillRegistry | None = None,
+        engine: LLMEngine | None = None,
+    ) -> None:
+        self.config = config
+        data_dir = config.paths.data
+        self.registry = registry or build_registry(config.skills, data_dir)
+        self.cancel = threading.Event()
+        self.context = SkillContext(data_dir=data_dir, announce=announce, stop=self.cancel.set)
+        self.confirm = confirm
+        self.history: list[Message] = []
+        self._engine = engine
+        self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="tool")
+
+    @property
+    def engine(self) -> LLMEngine:
+        if self._engine is None:
+            llm = self.config.llm
+            path = resolve(llm.model, "llm", self.config.paths.cache)
+            self._engine = LLMEngine(path, n_ctx=llm.n_ctx, n_threads=llm.n_threads,
+                                     n_gpu_layers=llm.n_gpu_layers, seed=llm.seed)
+        return self._engine
+
+    @property
+    def uses_tools(self) -> bool:
+        return self.config.skills.llm_fallback and bool(self.registry.skills)
+
+    def system_message(self, memory: str = "") -> Message:
+        tools = [s.signature() for s in self.registry.skills.values()] if self.uses_tools else []
+        return system_message(self.config.llm.system_prompt, tools, memory)
+
+    # ------------------------------------------------------------------ turns
+
+    def turn(self, text: str, on_text: Callable[[str], None] | None = None) -> TurnResult:
+        """Answer one user utterance. ``on_text`` receives reply text as it streams."""
+        start = time.perf_counter()
+        self.cancel.clear()
+        text = " ".join(text.split())
+        if not text:
+            result = TurnResult("I didn't catch anything. What would you like?")
+        elif (match := fastpath.match(self.registry, text)) is not None:
+            call = self.registry.call(match.skill.name, match.arguments, self.context,
+                                      self.confirm)
+            result = TurnResult(self._speakable(call), [call])
+        else:
+            result = self._llm_turn(text, on_text, start)
+        if result.metrics.path == "fast":
+            result.metrics.total_ms = result.metrics.ttft_ms = (time.perf_counter() - start) * 1000
+            if on_text and result.text:
+                on_text(result.text)
+        self._remember(text, result)
+        return result
+
+    @staticmethod
+    def _speakable(call: ToolResult) -> str:
+        if isinstance(call.result, str):
+            return call.result
+        return json.dumps(call.result) if call.ok else "Sorry, that didn't work."
+
+    def _remember(self, text: str, result: TurnResult) -> None:
+        if not text:
+            return
+        reply = result.text + (" [interrupted]" if result.interrupted else "")
+        self.history += [{"role": "user", "content": text},
+                         {"role": "assistant", "content": reply}]
+        keep = 2 * self.config.llm.max_history_turns
+        self.history = self.history[-keep:] if keep else []
+
+    def _llm_turn(self, text: str, on_text: Callable[[str], None] | None,
+                  start: float) -> TurnResult:
+        llm = self.config.llm
+        messages = [self.system_message(), *self.history, {"role": "user", "content": text}]
+        gens: list[Generation] = []
+        calls: list[ToolResult] = []
+        candidates = self.registry.relevant(text) if self.uses_tools else []
+        if candidates:
+            calls = self._tool_rounds(messages, gens, candidates)
+        answer = Generation()
+        gens.append(answer)
+        reply = []
+        first_piece_at = 0.0
+        for piece in self.engine.stream(messages, max_tokens=llm.max_tokens,
+                                        temperature=llm.temperature, cancel=self.cancel,
+                                        stats=answer):
+            if not reply:
+                first_piece_at = time.perf_counter()
+            reply.append(piece)
+            if on_text:
+                on_text(piece)
+        total_tokens = sum(g.tokens for g in gens)
+        metrics = TurnMetrics(
+            "llm",
+            ttft_ms=((first_piece_at or time.perf_counter()) - start) * 1000,
+            total_ms=(time.perf_counter() - start) * 1000,
+            tokens=total_tokens,
+            tokens_per_s=answer.tokens_per_s,
+            prompt_tokens=answer.prompt_tokens,
+            cached_tokens=answer.cached_tokens,
+        )
+        return TurnResult("".join(reply).strip(), calls, metrics, interrupted=answer.cancelled)
+
+    def _tool_rounds(self, messages: list[Message], gens: list[Generation],
+                     candidates: list[str]) -> list[ToolResult]:
+        """Let the model call the candidate tools for up to ``max_tool_steps`` rounds; extends
+        ``messages`` with each decision and its results. Returns every call made."""
+        tools = self.registry.tool_schemas(candidates)
+        made: list[ToolResult] = []
+        previous: list[dict[str, Any]] | None = None
+        for _ in range(self.config.llm.max_tool_steps):
+            raw, wanted, gen = decide(self.engine, messages, tools, self.cancel)
+            gens.append(gen)
+            if not wanted or wanted == previous:
+                break
+            previous = wanted
+            results = list(self._pool.map(
+                lambda c: self.registry.call(c["name"], c["arguments"], self.context,
+                                             self.confirm), wanted))
+            made += results
+            messages += [
+                {"role": "assistant", "content": raw},
+                {"role": "user", "content": "Tool results:\n" + "\n".join(
+                    json.dumps({"name": r.name, "ok": r.ok, "result": r.result})
+                    for r in results) + "\nNow answer my request in one short sentence."},
+            ]
+        return made

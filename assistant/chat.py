@@ -1,0 +1,106 @@
+"""The text front-end: an interactive REPL and a one-shot mode for scripts.
+
+Text mode never imports an audio library, so it runs on machines with no sound hardware.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from assistant.agent import Assistant, TurnResult
+from assistant.config import Config
+
+_QUIT = {"/quit", "/exit", "quit", "exit"}
+
+
+def run_once(config: Config, text: str, *, as_json: bool, assume_yes: bool = False) -> int:
+    """Answer ``text`` and exit. With ``as_json`` stdout carries exactly one JSON object."""
+    err = Console(stderr=True)
+    assistant = Assistant(config, announce=lambda msg: err.print(msg),
+                          confirm=(lambda _q: True) if assume_yes else None)
+    if as_json:
+        result = assistant.turn(text)
+        print(json.dumps(result.as_dict()))
+    else:
+        result = assistant.turn(text, on_text=lambda piece: print(piece, end="", flush=True))
+        print()
+    _report_plugin_errors(assistant, err)
+    return 0
+
+
+def _report_plugin_errors(assistant: Assistant, console: Console) -> None:
+    for problem in assistant.registry.errors:
+        console.print(f"[yellow]skill skipped:[/] {problem}", highlight=False)
+
+
+def _setup_readline(config: Config) -> None:
+    try:
+        import readline
+    except ImportError:  # not on every platform; line editing is a nicety
+        return
+    history = config.paths.data / "chat_history"
+    history.parent.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(OSError):
+        readline.read_history_file(history)
+    readline.set_history_length(1000)
+    atexit.register(_save_history, readline, history)
+
+
+def _save_history(readline: Any, path: Path) -> None:
+    with contextlib.suppress(OSError):
+        readline.write_history_file(path)
+
+
+def _footer(result: TurnResult) -> str:
+    m = result.metrics
+    tools = ", ".join(f"{c.name}({json.dumps(c.arguments)})" + ("" if c.ok else " failed")
+                      for c in result.tool_calls)
+    parts = [m.path, f"{m.total_ms:.0f} ms"]
+    if m.path == "llm":
+        parts += [f"first text {m.ttft_ms:.0f} ms", f"{m.tokens_per_s:.0f} tok/s",
+                  f"cache {m.cached_tokens}/{m.prompt_tokens}"]
+    if tools:
+        parts.append(tools)
+    return " · ".join(parts)
+
+
+def run_repl(config: Config) -> int:
+    console = Console()
+    _setup_readline(config)
+
+    def confirm(question: str) -> bool:
+        answer = console.input(f"[yellow]{question}[/] [y/N] ").strip().lower()
+        return answer in {"y", "yes", "yeah", "sure", "ok", "okay"}
+
+    assistant = Assistant(config, confirm=confirm,
+                          announce=lambda msg: console.print(f"\n[bold magenta]⏰ {msg}[/]"))
+    _report_plugin_errors(assistant, console)
+    console.print("[bold]Offline assistant[/] — type a message; /quit to leave. "
+                  "Try: 'set a timer for five minutes', 'what's seventeen times twenty three'.")
+    while True:
+        try:
+            text = input("you> ")
+        except EOFError:
+            console.print()
+            return 0
+        if text.strip().lower() in _QUIT:
+            return 0
+        if not text.strip():
+            continue
+        sys.stdout.write("assistant> ")
+        try:
+            result = assistant.turn(text, on_text=lambda p: (sys.stdout.write(p),
+                                                             sys.stdout.flush()))
+        except KeyboardInterrupt:
+            assistant.cancel.set()
+            console.print(" [dim](interrupted)[/]")
+            continue
+        sys.stdout.write("\n")
+        console.print(f"[dim]{_footer(result)}[/]", highlight=False)

