@@ -119,7 +119,8 @@ class Skill:
 
 
 _STOPWORDS = frozenset(
-    ["and", "the", "for", "with", "from", "are", "was", "its", "this", "that", "these", "those", "you", "your", "our", "what", "whats", "how", "when", "where", "which", "who", "can", "could", "would", "will", "please", "tell", "give", "get", "set"]
+    "and the for with from are was its this that these those you your our what whats how "
+    "when where which who can could would will please tell give get set".split()
 )
 
 
