@@ -178,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
         loaded = load_config(args.config)
         return func(args, loaded)
     except AssistantError as exc:
-        err_console.print(f"[red]error:[/] {exc}", highlight=False)
+        print(f"error: {exc}", file=sys.stderr)  # one plain line, whatever the terminal width
         return 2
     except KeyboardInterrupt:
         return 130

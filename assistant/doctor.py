@@ -113,7 +113,7 @@ def collect(loaded: LoadedConfig) -> list[Check]:
                                 "`assistant chat` works without audio"))
     else:
         checks.append(Check("audio devices", None, "sounddevice not installed (text mode only)",
-                            f"run {SETUP}"))
+                            "voice mode needs sounddevice; `assistant chat` works without"))
 
     data = cfg.paths.data
     try:

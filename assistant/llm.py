@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import psutil
+
 from assistant import AssistantError
 
 Message = dict[str, str]
@@ -91,7 +93,7 @@ class LLMEngine:
         import llama_cpp
         from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
-        threads = self.n_threads or max(1, (os.cpu_count() or 2))
+        threads = self.n_threads or psutil.cpu_count(logical=False) or os.cpu_count() or 2
         try:
             llama = llama_cpp.Llama(
                 model_path=str(self.model_path), n_ctx=self.n_ctx, n_threads=threads,

@@ -1,0 +1,283 @@
+"""``assistant bench llm|skills``: measured numbers, printed as tables of medians and p95s.
+
+* ``llm``: time to first token and decode speed of our engine against raw llama-cpp-python
+  (``create_chat_completion``) on the same model, prompt and Llama instance, interleaved, with
+  the ratio; plus a warm turn that reuses the KV cache.
+* ``skills``: skill-selection accuracy and latency on ``tests/data`` command sets, for the fast
+  path and for the LLM path separately, and the AST accuracy of the configured model on the
+  Berkeley Function Calling Leaderboard's ``simple_python`` and ``multiple`` categories.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import re
+import statistics
+import time
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from assistant import AssistantError, fastpath
+from assistant.agent import Assistant, decide, system_message
+from assistant.config import Config
+from assistant.skills import SkillRegistry, signature
+
+DATA = Path(__file__).resolve().parent.parent / "tests" / "data"
+
+
+def _p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+
+
+def _fmt(values: list[float], digits: int = 1) -> tuple[str, str]:
+    if not values:
+        return "-", "-"
+    return f"{statistics.median(values):.{digits}f}", f"{_p95(values):.{digits}f}"
+
+
+def run(what: str, config: Config, args: argparse.Namespace, console: Console) -> int:
+    if what == "llm":
+        return bench_llm(config, args.runs, console)
+    return bench_skills(config, args.llm_limit, args.bfcl_limit, console)
+
+
+# ---------------------------------------------------------------------- llm
+
+
+def bench_llm(config: Config, runs: int, console: Console, max_tokens: int = 64) -> int:
+    assistant = Assistant(config)
+    engine = assistant.engine
+    llama = engine.llama
+    messages = [assistant.system_message(),
+                {"role": "user", "content": "Explain in three sentences why the sky is blue."}]
+    samples: dict[str, dict[str, list[float]]] = {
+        k: {"ttft": [], "tps": [], "tokens": []} for k in ("raw", "ours", "ours_warm")}
+
+    def timed(stream: Any, key: str) -> None:
+        start = time.perf_counter()
+        stamps = []
+        for piece in stream:
+            text = piece if isinstance(piece, str) else piece["choices"][0]["delta"].get(
+                "content", "")
+            if text:
+                stamps.append(time.perf_counter())
+        if not stamps:
+            return
+        s = samples[key]
+        s["ttft"].append((stamps[0] - start) * 1000)
+        s["tokens"].append(len(stamps))
+        if len(stamps) > 1:
+            s["tps"].append((len(stamps) - 1) / (stamps[-1] - stamps[0]))
+
+    with console.status("warming up..."):
+        engine.complete(messages, max_tokens=4)
+    for i in range(runs):
+        console.log(f"run {i + 1}/{runs}")
+        llama.reset()  # both sides prefill the whole prompt
+        timed(llama.create_chat_completion(messages, max_tokens=max_tokens, temperature=0.0,
+                                           seed=config.llm.seed, stream=True), "raw")
+        llama.reset()
+        timed(engine.stream(messages, max_tokens=max_tokens, temperature=0.0), "ours")
+        # A second turn on the same conversation: the prompt prefix is already in the cache.
+        warm = [*messages, {"role": "assistant", "content": "Because of Rayleigh scattering."},
+                {"role": "user", "content": f"And at sunset? ({i})"}]
+        engine.complete(warm[:-2] + [warm[-1]], max_tokens=1)
+        timed(engine.stream(warm, max_tokens=max_tokens, temperature=0.0), "ours_warm")
+
+    prompt_tokens = engine.count(messages)
+    table = Table("metric", "raw llama-cpp-python", "ours", "ours / raw", "ours, warm turn",
+                  title=f"LLM engine: {engine.model_path.name}, prompt {prompt_tokens} tokens, "
+                        f"{max_tokens} new tokens, {runs} runs (median / p95)")
+    for label, key, better_low in (("time to first token, ms", "ttft", True),
+                                   ("decode tokens/s", "tps", False)):
+        raw, ours, warm = samples["raw"][key], samples["ours"][key], samples["ours_warm"][key]
+        ratio = statistics.median(ours) / statistics.median(raw) if raw and ours else float("nan")
+        table.add_row(label, "{} / {}".format(*_fmt(raw)), "{} / {}".format(*_fmt(ours)),
+                      f"{ratio:.3f}", "{} / {}".format(*_fmt(warm)))
+    console.print(table)
+    console.print("Overhead target: ours within 10% of raw (ratio <= 1.10 for time to first "
+                  "token, >= 0.90 for tokens/s).")
+    return 0
+
+
+# ---------------------------------------------------------------------- skills
+
+
+def _load_commands(name: str) -> list[dict[str, Any]]:
+    path = DATA / name
+    if not path.exists():
+        raise AssistantError(f"command set not found: {path}")
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def _same_call(registry: SkillRegistry, name: str, args: dict, expected: dict) -> bool:
+    if name != expected["name"] or name not in registry.skills:
+        return False
+    model = registry.skills[name].args_model
+    try:
+        return model.model_validate(args).model_dump() == model.model_validate(
+            expected["arguments"]).model_dump()
+    except ValueError:
+        return False
+
+
+def bench_skills(config: Config, llm_limit: int, bfcl_limit: int, console: Console) -> int:
+    assistant = Assistant(config)
+    registry = assistant.registry
+    table = Table("path", "set", "n", "right skill", "right skill + args", "median ms", "p95 ms",
+                  title="Skill selection")
+    sets = {"commands": _load_commands("commands.jsonl"),
+            "held-out": _load_commands("commands_heldout.jsonl")}
+
+    for set_name, commands in sets.items():
+        names = full = 0
+        times = []
+        for c in commands:
+            start = time.perf_counter()
+            m = fastpath.match(registry, c["text"])
+            times.append((time.perf_counter() - start) * 1000)
+            if m is not None:
+                names += m.skill.name == c["name"]
+                full += _same_call(registry, m.skill.name, m.arguments, c)
+        n = len(commands)
+        table.add_row("fast", set_name, str(n), f"{names / n:.1%}", f"{full / n:.1%}",
+                      *_fmt(times, 3))
+    chit = [t.strip() for t in (DATA / "chitchat.txt").read_text().splitlines() if t.strip()]
+    false_hits = sum(fastpath.match(registry, t) is not None for t in chit)
+    table.add_row("fast", "chit-chat (must not match)", str(len(chit)),
+                  f"{false_hits} false matches", "", "", "")
+
+    commands = sets["commands"][: llm_limit or None]
+    engine = assistant.engine
+    system = assistant.system_message()
+    names = full = 0
+    times = []
+    with console.status("LLM path...") as status:
+        for i, c in enumerate(commands):
+            status.update(f"LLM path {i + 1}/{len(commands)}")
+            start = time.perf_counter()
+            candidates = registry.relevant(c["text"])
+            calls: list[dict[str, Any]] = []
+            if candidates:
+                _, calls, _ = decide(engine, [system, {"role": "user", "content": c["text"]}],
+                                     registry.tool_schemas(candidates))
+            times.append((time.perf_counter() - start) * 1000)
+            if calls:
+                names += calls[0]["name"] == c["name"]
+                full += _same_call(registry, calls[0]["name"], calls[0]["arguments"], c)
+    n = len(commands)
+    table.add_row("llm", "commands", str(n), f"{names / n:.1%}", f"{full / n:.1%}",
+                  *_fmt(times, 0))
+    console.print(table)
+    _bench_bfcl(assistant, bfcl_limit, console)
+    return 0
+
+
+# ---------------------------------------------------------------------- BFCL
+
+_BFCL_TYPES = {"dict": "object", "float": "number", "tuple": "array", "any": None}
+
+
+def bfcl_schema(node: Any) -> Any:
+    """BFCL's parameter descriptions use Python type names; turn them into JSON schema."""
+    if isinstance(node, list):
+        return [bfcl_schema(n) for n in node]
+    if not isinstance(node, dict):
+        return node
+    out = {}
+    for key, value in node.items():
+        if key == "type":
+            mapped = _BFCL_TYPES.get(value, value)
+            if mapped is not None:
+                out["type"] = mapped
+        elif key in ("properties",):
+            out[key] = {k: bfcl_schema(v) for k, v in value.items()}
+        elif key in ("items", "additionalProperties"):
+            out[key] = bfcl_schema(value)
+        elif key in ("description", "required", "enum"):
+            out[key] = value
+    return out
+
+
+def _norm(value: Any) -> Any:
+    if isinstance(value, str):
+        return re.sub(r"[ ,./\-_*^]", "", value).lower()
+    if isinstance(value, list | tuple):
+        return [_norm(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _norm(v) for k, v in value.items()}
+    return value
+
+
+def _value_ok(value: Any, allowed: Any) -> bool:
+    number = (int, float)
+    if isinstance(value, number) and isinstance(allowed, number) \
+            and not isinstance(value, bool) and not isinstance(allowed, bool):
+        return float(value) == float(allowed)
+    return _norm(value) == _norm(allowed)
+
+
+def bfcl_ast_match(call: dict[str, Any], truth: dict[str, dict[str, list[Any]]]) -> bool:
+    """A simplified BFCL AST check: same function, every given argument among the allowed
+    values (strings compared without case or punctuation, ints equal to floats), every
+    required argument present, no unknown arguments."""
+    (fname, allowed), = truth.items()
+    if call.get("name") != fname:
+        return False
+    args = call.get("arguments", {})
+    for param, options in allowed.items():
+        if param not in args:
+            if "" not in options:
+                return False
+        elif not any(_value_ok(args[param], o) for o in options if o != ""):
+            return False
+    return all(p in allowed for p in args)
+
+
+def _bfcl_dir() -> Path | None:
+    spec = importlib.util.find_spec("bfcl_eval")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(next(iter(spec.submodule_search_locations))) / "data"
+
+
+def _bench_bfcl(assistant: Assistant, limit: int, console: Console) -> None:
+    data = _bfcl_dir()
+    if data is None:
+        console.print("BFCL: skipped (pip install --no-deps bfcl-eval)")
+        return
+    engine = assistant.engine
+    table = Table("category", "n", "AST accuracy", "right function", "median ms", "p95 ms",
+                  title=f"BFCL v4 ({engine.model_path.name}, grammar-constrained calls)")
+    for category in ("simple_python", "multiple"):
+        questions = [json.loads(x) for x in
+                     (data / f"BFCL_v4_{category}.json").read_text().splitlines()]
+        answers = {a["id"]: a["ground_truth"][0] for a in map(json.loads, (
+            data / "possible_answer" / f"BFCL_v4_{category}.json").read_text().splitlines())}
+        questions = questions[: limit or None]
+        right = right_fn = 0
+        times = []
+        with console.status(f"BFCL {category}...") as status:
+            for i, q in enumerate(questions):
+                status.update(f"BFCL {category} {i + 1}/{len(questions)}")
+                tools = [{"name": f["name"], "description": f.get("description", ""),
+                          "parameters": bfcl_schema(f["parameters"])} for f in q["function"]]
+                system = system_message(assistant.config.llm.system_prompt,
+                                        [signature(t) for t in tools])
+                start = time.perf_counter()
+                _, calls, _ = decide(engine, [system, *q["question"][0]], tools)
+                times.append((time.perf_counter() - start) * 1000)
+                truth = answers[q["id"]]
+                if calls:
+                    right_fn += calls[0]["name"] == next(iter(truth))
+                    right += bfcl_ast_match(calls[0], truth)
+        n = len(questions)
+        table.add_row(category, str(n), f"{right / n:.1%}", f"{right_fn / n:.1%}",
+                      *_fmt(times, 0))
+    console.print(table)
