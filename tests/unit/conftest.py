@@ -2,14 +2,10 @@
 
 import os
 import sys
-from pathlib import Path
 
 import pytest
 
 from assistant.skills import SkillContext, SkillRegistry
-
-REPO = Path(__file__).resolve().parents[2]
-DATA = REPO / "tests" / "data"
 
 
 @pytest.fixture(autouse=True)

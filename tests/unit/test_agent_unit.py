@@ -1,0 +1,132 @@
+"""assistant.agent without an LLM: the decision schema, empty turns and fast-path turns."""
+
+import json
+
+import pytest
+
+from assistant.agent import Assistant, TurnResult, decision_schema, system_message
+from assistant.config import Config, LLMConfig, PathsConfig, SkillsConfig
+from assistant.models import ModelError
+
+
+@pytest.fixture
+def config(tmp_path) -> Config:
+    # Any use of the LLM would have to resolve this missing file and raise.
+    return Config(llm=LLMConfig(model=str(tmp_path / "no-such-model.gguf"), max_history_turns=2),
+                  paths=PathsConfig(data_dir=str(tmp_path / "data"),
+                                    cache_dir=str(tmp_path / "cache")))
+
+
+@pytest.fixture
+def assistant(config, announced):
+    a = Assistant(config, announce=announced)
+    yield a
+    timers = a.context.services.get("timers")
+    if timers is not None:
+        timers.cancel(None, "timer")
+        timers.cancel(None, "alarm")
+
+
+def test_decision_schema(builtin_registry):
+    tools = builtin_registry.tool_schemas(["set_timer", "calculate", "get_time"])
+    schema = decision_schema(tools)
+    assert schema["type"] == "object"
+    assert schema["required"] == ["calls"]
+    calls = schema["properties"]["calls"]
+    assert calls["type"] == "array"
+    variants = calls["items"]["anyOf"]
+    assert len(variants) == 3
+    assert [v["properties"]["name"] for v in variants] == [
+        {"const": "set_timer"}, {"const": "calculate"}, {"const": "get_time"}]
+    for variant, tool in zip(variants, tools, strict=True):
+        assert variant["type"] == "object"
+        assert variant["required"] == ["name", "arguments"]
+        assert variant["properties"]["arguments"] == tool["parameters"]
+    assert variants[0]["properties"]["arguments"]["required"] == ["seconds"]
+    json.dumps(schema)  # must be serialisable for the grammar
+
+
+def test_decision_schema_without_tools():
+    schema = decision_schema([])
+    assert schema["properties"]["calls"]["items"]["anyOf"] == []
+
+
+def test_system_message_layout():
+    msg = system_message("Be brief.", ["get_time(): Tell the time."], memory="User likes tea.")
+    assert msg["role"] == "system"
+    content = msg["content"]
+    assert content.startswith("Be brief.")
+    assert content.index("get_time()") < content.index("User likes tea.")
+    assert system_message("Be brief.", [])["content"] == "Be brief."
+
+
+def test_assistant_system_message_lists_skill_signatures(assistant):
+    content = assistant.system_message()["content"]
+    assert "set_timer(seconds: integer, label: string?)" in content
+    no_tools = Assistant(assistant.config.model_copy(
+        update={"skills": SkillsConfig(llm_fallback=False)}), registry=assistant.registry)
+    assert "set_timer" not in no_tools.system_message()["content"]
+
+
+def test_llm_use_would_raise(assistant):
+    """Guards the tests below: with this config, reaching the LLM is an error."""
+    with pytest.raises(ModelError, match="no-such-model"):
+        assistant.turn("write me a short poem about the sea")
+
+
+@pytest.mark.parametrize("text", ["", "   ", "\n\t"])
+def test_empty_turn_needs_no_llm(assistant, text):
+    result = assistant.turn(text)
+    assert isinstance(result, TurnResult)
+    assert result.text == "I didn't catch anything. What would you like?"
+    assert result.tool_calls == []
+    assert result.metrics.path == "fast"
+    assert assistant.history == []
+    assert assistant._engine is None
+
+
+def test_fast_path_turn(assistant, tmp_path):
+    streamed: list[str] = []
+    result = assistant.turn("what's seventeen times twenty three", on_text=streamed.append)
+    assert result.metrics.path == "fast"
+    assert len(result.tool_calls) == 1
+    call = result.tool_calls[0]
+    assert call.name == "calculate"
+    assert call.arguments == {"expression": "17*23"}
+    assert call.ok is True
+    assert "391" in result.text
+    assert streamed == [result.text]
+    assert result.metrics.total_ms >= 0
+    assert assistant._engine is None
+    assert assistant.history == [
+        {"role": "user", "content": "what's seventeen times twenty three"},
+        {"role": "assistant", "content": result.text},
+    ]
+    audit = (tmp_path / "data" / "audit.jsonl").read_text(encoding="utf-8").splitlines()
+    assert json.loads(audit[-1])["name"] == "calculate"
+    as_dict = result.as_dict()
+    assert as_dict["metrics"]["path"] == "fast"
+    assert as_dict["tool_calls"][0]["result"] == call.result
+
+
+def test_fast_path_timer_and_stop(assistant, announced):
+    result = assistant.turn("set a pasta timer for ten minutes")
+    assert result.metrics.path == "fast"
+    assert result.tool_calls[0].name == "set_timer"
+    assert result.tool_calls[0].arguments == {"seconds": 600, "label": "pasta"}
+    assert result.text == "Pasta timer set for 10 minutes."
+    listed = assistant.turn("what timers are running")
+    assert "pasta timer" in listed.text.lower()
+    cancelled = assistant.turn("cancel the pasta timer")
+    assert cancelled.text == "Cancelled the pasta timer."
+    assert not assistant.cancel.is_set()
+    stopped = assistant.turn("stop")
+    assert stopped.tool_calls[0].name == "stop"
+    assert assistant.cancel.is_set()  # the stop skill cut the answer in progress
+    assert assistant._engine is None
+
+
+def test_history_is_trimmed(assistant):
+    for _ in range(4):
+        assistant.turn("what is 2 plus 2")
+    assert len(assistant.history) == 2 * assistant.config.llm.max_history_turns
