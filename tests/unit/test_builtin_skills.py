@@ -57,10 +57,6 @@ def test_calculate_huge_exponent(builtin_registry, context):
     assert "too large" in r.result
 
 
-@pytest.mark.xfail(reason="BUG: the exponent limit only checks the right operand, so nested "
-                          "powers such as ((10^999)^999)^999 compute a ~10^9-digit integer; "
-                          "the big-int pow holds the GIL, so the skill timeout cannot stop it "
-                          "and the whole assistant freezes", strict=True)
 def test_calculate_nested_huge_power_is_rejected_quickly():
     code = ("from skills.maths import evaluate\n"
             "try:\n    evaluate('((10^999)^999)^999')\n"
@@ -222,9 +218,6 @@ def test_parse_clock(text, clock):
     assert parse_clock(text) == clock
 
 
-@pytest.mark.xfail(reason="BUG: parse_clock checks 'noon'/'midnight' before 'quarter to' and "
-                          "'half past', so 'quarter to midnight' gives 00:00 and 'half past "
-                          "noon' gives 12:00", strict=True)
 @pytest.mark.parametrize(("text", "clock"), [
     ("quarter to midnight", "23:45"),
     ("half past noon", "12:30"),
@@ -290,8 +283,6 @@ def test_system_status_mentions_cpu_and_memory(builtin_registry, context):
     assert "disk" in text
 
 
-@pytest.mark.xfail(reason="BUG: system_status ends with .capitalize(), which lower-cases the "
-                          "rest of the sentence, so 'CPU' is reported as 'Cpu'", strict=True)
 def test_system_status_keeps_cpu_acronym(builtin_registry, context):
     r = call(builtin_registry, context, "system_status")
     assert r.result.startswith("CPU at ")

@@ -253,9 +253,6 @@ def test_fetch_complete_part_file_is_finished(tmp_path, hub):
     assert fetch(spec, tmp_path).read_bytes() == PAYLOAD
 
 
-@pytest.mark.xfail(reason="BUG: after a sha256 mismatch the corrupt .part is kept; the next "
-                          "fetch asks to resume past its end (HTTP 416) and re-checks the same "
-                          "corrupt bytes, so 'fetch again' can never recover", strict=True)
 def test_fetch_again_after_corrupt_download_recovers(tmp_path, hub):
     spec = spec_for((ModelFile("w.bin", sha256=sha(PAYLOAD)),))
     corrupt = bytearray(PAYLOAD)

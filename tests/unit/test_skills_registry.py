@@ -160,9 +160,6 @@ def test_parse_docstring_sections():
     assert params == {"a": "First.", "b": "Second, over two lines."}
 
 
-@pytest.mark.xfail(reason="BUG: _parse_docstring treats a continuation line that starts with "
-                          "'word:' (e.g. 'Example: ...') as a new parameter, so the text is "
-                          "dropped from the real parameter's description", strict=True)
 def test_parse_docstring_continuation_with_colon():
     _, params = _parse_docstring(
         """Start a timer.
