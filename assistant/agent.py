@@ -124,6 +124,8 @@ class Assistant:
         self.history: list[Message] = []
         self._engine = engine
         self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="tool")
+        self.on_tool: Callable[[ToolResult], None] | None = None
+        """Called after every skill call (the voice loop logs it as an event)."""
 
     @property
     def engine(self) -> LLMEngine:
@@ -157,8 +159,7 @@ class Assistant:
         if not text:
             result = TurnResult("I didn't catch anything. What would you like?")
         elif (match := fastpath.match(self.registry, text)) is not None:
-            call = self.registry.call(match.skill.name, match.arguments, self.context,
-                                      self.confirm)
+            call = self._call(match.skill.name, match.arguments)
             result = TurnResult(self._speakable(call), [call])
         else:
             result = self._llm_turn(text, on_text, start)
@@ -168,6 +169,18 @@ class Assistant:
                 on_text(result.text)
         self._remember(text, result)
         return result
+
+    def _call(self, name: str, arguments: dict[str, Any]) -> ToolResult:
+        result = self.registry.call(name, arguments, self.context, self.confirm)
+        if self.on_tool is not None:
+            self.on_tool(result)
+        return result
+
+    def mark_interrupted(self, heard: str) -> None:
+        """The user cut the last answer short: keep in the history only what was heard."""
+        if self.history and self.history[-1]["role"] == "assistant":
+            self.history[-1] = {"role": "assistant",
+                                "content": (heard.strip() + " [interrupted]").strip()}
 
     @staticmethod
     def _speakable(call: ToolResult) -> str:
@@ -230,9 +243,8 @@ class Assistant:
             if not wanted or wanted == previous:
                 break
             previous = wanted
-            results = list(self._pool.map(
-                lambda c: self.registry.call(c["name"], c["arguments"], self.context,
-                                             self.confirm), wanted))
+            results = list(self._pool.map(lambda c: self._call(c["name"], c["arguments"]),
+                                          wanted))
             made += results
             messages += [
                 {"role": "assistant", "content": raw},

@@ -107,6 +107,32 @@ def _cmd_config_show(args: argparse.Namespace, loaded: LoadedConfig) -> int:
     return 0
 
 
+def _cmd_voice(args: argparse.Namespace, loaded: LoadedConfig) -> int:
+    from assistant.audio import AudioError
+    from assistant.voice_app import run_voice
+
+    try:
+        return run_voice(loaded.config, input_path=args.input, output_path=args.output,
+                         events_path=args.events, fast=args.fast, console=console)
+    except AudioError as exc:
+        if args.input:
+            raise
+        print(f"error: {exc}", file=sys.stderr)
+        return 3
+
+
+def _cmd_transcribe(args: argparse.Namespace, loaded: LoadedConfig) -> int:
+    from assistant.voice_app import transcribe_file
+
+    return transcribe_file(loaded.config, args.file, args.json)
+
+
+def _cmd_say(args: argparse.Namespace, loaded: LoadedConfig) -> int:
+    from assistant.voice_app import say_text
+
+    return say_text(loaded.config, args.text, args.output)
+
+
 def _cmd_doctor(args: argparse.Namespace, loaded: LoadedConfig) -> int:
     from assistant.doctor import run_doctor
 
@@ -134,6 +160,26 @@ def build_parser() -> argparse.ArgumentParser:
     chat.add_argument("--yes", action="store_true",
                       help="with --once: approve skills that ask for confirmation")
     chat.set_defaults(func=_cmd_chat)
+
+    voice = sub.add_parser("voice", help="talk to the assistant (microphone, or a file)")
+    voice.add_argument("--input", metavar="IN.wav",
+                       help="use this audio file as the microphone (any rate/channels)")
+    voice.add_argument("--output", metavar="OUT.wav",
+                       help="with --input: write what the assistant says, on the input's timeline")
+    voice.add_argument("--events", metavar="EVENTS.jsonl", help="write the event log here")
+    voice.add_argument("--fast", action="store_true",
+                       help="with --input: skip idle time instead of pacing in real time")
+    voice.set_defaults(func=_cmd_voice)
+
+    transcribe = sub.add_parser("transcribe", help="speech to text for an audio file")
+    transcribe.add_argument("file")
+    transcribe.add_argument("--json", action="store_true", help="print one JSON object")
+    transcribe.set_defaults(func=_cmd_transcribe)
+
+    say = sub.add_parser("say", help="text to speech into a WAV file")
+    say.add_argument("text")
+    say.add_argument("-o", "--output", required=True, metavar="OUT.wav")
+    say.set_defaults(func=_cmd_say)
 
     skills = sub.add_parser("skills", help="the skills the assistant can use")
     skills_sub = skills.add_subparsers(dest="action", metavar="ACTION", required=True)

@@ -86,6 +86,38 @@ class TTSConfig(_Section):
     voice: str = Field("piper-joe-medium", description="Catalogue name or a piper .onnx voice.")
 
 
+class VoiceConfig(_Section):
+    input_device: str = Field("", description="Microphone name or index; empty = default.")
+    output_device: str = Field("", description="Speaker name or index; empty = default.")
+    interruptible: bool = Field(True, description="Speaking over the assistant interrupts it.")
+    aec: bool = Field(
+        True, description="Cancel the assistant's own voice in the microphone (WebRTC AEC)."
+    )
+    wake_phrase: str = Field(
+        "", description="Only act on utterances starting with this, e.g. 'hey computer'; "
+        "empty = always listening."
+    )
+    push_to_talk: bool = Field(
+        False, description="Listen only while toggled on with Enter in the terminal."
+    )
+    endpoint_s: float = Field(
+        0.5, gt=0, description="Silence that ends an utterance, in seconds."
+    )
+    endpoint_fast_s: float = Field(
+        0.25, gt=0, description="Silence that ends an utterance that is already a command."
+    )
+    endpoint_patient_s: float = Field(
+        1.0, gt=0, description="Silence allowed after an unfinished phrase ('set a timer for')."
+    )
+    barge_in_min_s: float = Field(
+        0.35, ge=0, description="Speech over the assistant needed to interrupt it; shorter "
+        "sounds pause it briefly and it resumes."
+    )
+    partial_interval_s: float = Field(
+        0.4, gt=0, description="How often the live transcript is refreshed while speaking."
+    )
+
+
 class PathsConfig(_Section):
     cache_dir: str = Field(
         "", description="Downloaded models; empty = $XDG_CACHE_HOME/assistant."
@@ -108,6 +140,7 @@ class Config(_Section):
     skills: SkillsConfig = Field(default_factory=SkillsConfig)
     asr: ASRConfig = Field(default_factory=ASRConfig)
     tts: TTSConfig = Field(default_factory=TTSConfig)
+    voice: VoiceConfig = Field(default_factory=VoiceConfig)
     paths: PathsConfig = Field(default_factory=PathsConfig)
 
 

@@ -29,9 +29,12 @@ REBUILD=0
 
 say() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
 
-# 1. System libraries (PortAudio for the microphone/speaker). Skipped when present.
+# 1. System packages, skipped when present: PortAudio (microphone/speaker); espeak-ng and
+#    pocketsphinx-testdata (a second synthetic voice and real human speech for the tests).
 need_apt=()
-dpkg -s libportaudio2 >/dev/null 2>&1 || need_apt+=(libportaudio2)
+for pkg in libportaudio2 espeak-ng pocketsphinx-testdata; do
+    dpkg -s "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")
+done
 if [ ${#need_apt[@]} -gt 0 ] && command -v apt-get >/dev/null; then
     SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
     say "installing system packages: ${need_apt[*]}"

@@ -1,0 +1,235 @@
+"""Speech recognition with faster-whisper's CTranslate2 Whisper, shaped for streaming.
+
+``faster_whisper.WhisperModel.transcribe`` pads every input to Whisper's 30 s window, so even a
+two-second command pays for a 30 s encoder pass (about 1 s on 2 cores). CTranslate2 accepts a
+shorter mel input, so :class:`Recognizer` pads each utterance to the next 2 s step with at
+least 1.5 s of trailing silence (less than that makes Whisper loop) and decodes greedily:
+about 6x less encoder time for short commands. Files longer than 25 s go through the stock
+``transcribe`` (with its VAD), which is also the offline reference the benchmark compares with.
+
+:class:`StreamingTranscriber` re-decodes the growing utterance every few hundred ms
+(LocalAgreement-2: words two hypotheses agree on are *committed*), and trims the audio at the
+end of agreed, finished segments so that the final decode covers only the uncommitted tail.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from assistant.audio import RATE
+
+_MAX_WINDOW_S = 30
+_SHORT_LIMIT_S = 25.0
+
+
+@dataclass
+class Segment:
+    start: float
+    end: float
+    text: str
+
+
+@dataclass
+class Transcript:
+    text: str
+    segments: list[Segment] = field(default_factory=list)
+    no_speech_prob: float = 0.0
+    avg_logprob: float = 0.0
+    ms: float = 0.0
+
+
+_HALLUCINATIONS = re.compile(
+    r"^\s*(?:thank you\.?|thanks for watching!?|you|bye\.?|\.+|\[.*\]|\(.*\))\s*$", re.IGNORECASE)
+
+
+def collapse_repeats(text: str, max_repeat: int = 2) -> str:
+    """Cut Whisper's repetition loops: a phrase of 1-8 words said more than ``max_repeat``
+    times in a row is kept ``max_repeat`` times."""
+    text = re.sub(r"([^\d\s].{0,3}?)\1{3,}", r"\1", text)  # character loops: "-y-y-y-y-y"
+    words = text.split()
+    for n in range(1, 9):
+        i = 0
+        out: list[str] = []
+        while i < len(words):
+            phrase = words[i:i + n]
+            reps = 1
+            while words[i + reps * n:i + (reps + 1) * n] == phrase:
+                reps += 1
+            if reps > max_repeat and len(phrase) == n:
+                out += phrase * max_repeat
+                i += reps * n
+            else:
+                out.append(words[i])
+                i += 1
+        words = out
+    return " ".join(words)
+
+
+class Recognizer:
+    """A Whisper model (CTranslate2 folder), loaded once, lazily."""
+
+    def __init__(self, model_dir: Path, threads: int = 0, language: str = "en") -> None:
+        self.model_dir = Path(model_dir)
+        self.threads = threads
+        self.language = language
+        self._model = None
+        self._tokenizer = None
+
+    def load(self) -> None:
+        if self._model is not None:
+            return
+        from faster_whisper import WhisperModel
+        from faster_whisper.tokenizer import Tokenizer
+
+        if not (self.model_dir / "model.bin").exists():
+            from assistant.models import ModelError
+
+            raise ModelError(f"no Whisper model in {self.model_dir} (model.bin missing)")
+        self._model = WhisperModel(str(self.model_dir), device="cpu", compute_type="int8",
+                                   cpu_threads=self.threads)
+        self._tokenizer = Tokenizer(self._model.hf_tokenizer, self._model.model.is_multilingual,
+                                    task="transcribe", language=self.language)
+
+    def transcribe(self, audio: np.ndarray, prompt: str = "") -> Transcript:
+        """Decode one utterance. ``prompt`` (text already committed) conditions the decoder."""
+        self.load()
+        start = time.perf_counter()
+        duration = len(audio) / RATE
+        if duration > _SHORT_LIMIT_S:
+            return self.transcribe_offline(audio)
+        import ctranslate2
+
+        model, tok = self._model, self._tokenizer
+        window = min(_MAX_WINDOW_S, 2 * math.ceil((duration + 1.5) / 2))
+        padded = np.zeros(window * RATE, np.float32)
+        padded[: len(audio)] = audio
+        mel = model.feature_extractor(padded)[:, : window * 100]
+        features = ctranslate2.StorageView.from_array(np.ascontiguousarray(mel[None]))
+        encoded = model.model.encode(features, to_cpu=False)
+        prompt_ids: list[int] = []
+        if prompt:
+            prompt_ids = [tok.sot_prev, *tok.encode(" " + prompt.strip())[-100:]]
+        result = model.model.generate(
+            encoded, [prompt_ids + list(tok.sot_sequence)], beam_size=1,
+            max_length=int(duration * 8) + 24, return_scores=True, return_no_speech_prob=True,
+            suppress_blank=True, suppress_tokens=[-1], max_initial_timestamp_index=50,
+        )[0]
+        ids = result.sequences_ids[0]
+        segments = self._segments(ids)
+        text = collapse_repeats(" ".join(s.text for s in segments).strip())
+        n = max(1, len(ids))
+        transcript = Transcript(text, segments, result.no_speech_prob,
+                                result.scores[0] / n, (time.perf_counter() - start) * 1000)
+        return self._guard(transcript)
+
+    def _segments(self, ids: list[int]) -> list[Segment]:
+        """Split a timestamped token sequence into segments."""
+        tok = self._tokenizer
+        base = tok.timestamp_begin
+        segments: list[Segment] = []
+        start, words = 0.0, []
+        for t in ids:
+            if t >= base:
+                stamp = (t - base) * 0.02
+                if words:
+                    segments.append(Segment(start, stamp, tok.decode(words).strip()))
+                    words = []
+                start = stamp
+            elif t < tok.eot:
+                words.append(t)
+        if words:
+            segments.append(Segment(start, -1.0, tok.decode(words).strip()))
+        return [s for s in segments if s.text]
+
+    @staticmethod
+    def _guard(t: Transcript) -> Transcript:
+        """Drop Whisper's inventions on silence and noise."""
+        silent = t.no_speech_prob > 0.6 and t.avg_logprob < -0.7
+        if silent or (_HALLUCINATIONS.match(t.text) and t.avg_logprob < -0.4):
+            return Transcript("", [], t.no_speech_prob, t.avg_logprob, t.ms)
+        return t
+
+    def transcribe_offline(self, audio: np.ndarray) -> Transcript:
+        """faster-whisper's own whole-file transcription (30 s windows, its VAD, beam 5)."""
+        self.load()
+        start = time.perf_counter()
+        segments, _ = self._model.transcribe(audio, language=self.language, vad_filter=True)
+        segs = [Segment(s.start, s.end, s.text.strip()) for s in segments]
+        return Transcript(" ".join(s.text for s in segs).strip(), segs,
+                          ms=(time.perf_counter() - start) * 1000)
+
+
+def _words(text: str) -> list[str]:
+    return text.split()
+
+
+def _norm_word(w: str) -> str:
+    return re.sub(r"[^\w']", "", w.lower())
+
+
+class StreamingTranscriber:
+    """One utterance, recognised while it is spoken."""
+
+    def __init__(self, recognizer: Recognizer) -> None:
+        self.recognizer = recognizer
+        self.audio = np.zeros(0, np.float32)
+        self.committed = ""
+        """Text of trimmed-off audio plus words agreed by two consecutive hypotheses."""
+        self._done = ""  # text of audio already trimmed away
+        self._previous: list[str] = []
+        self.tentative = ""
+        self.decodes = 0
+
+    def add(self, samples: np.ndarray) -> None:
+        self.audio = np.concatenate([self.audio, samples])
+
+    @property
+    def text(self) -> str:
+        return " ".join(x for x in (self.committed, self.tentative) if x)
+
+    def partial(self) -> str:
+        """Decode the buffer, commit what two hypotheses agree on, trim finished segments."""
+        hyp = self.recognizer.transcribe(self.audio, prompt=self._done)
+        self.decodes += 1
+        words = _words(hyp.text)
+        agreed = 0
+        while (agreed < min(len(words), len(self._previous))
+               and _norm_word(words[agreed]) == _norm_word(self._previous[agreed])):
+            agreed += 1
+        self._previous = words
+        self.committed = " ".join(x for x in (self._done, " ".join(words[:agreed])) if x)
+        self.tentative = " ".join(words[agreed:])
+        self._trim(hyp, agreed)
+        return self.text
+
+    def _trim(self, hyp: Transcript, agreed: int) -> None:
+        """Drop audio up to the end of the last finished segment that is fully agreed and
+        ends a sentence, at least 1 s before the end of the buffer."""
+        buffer_s = len(self.audio) / RATE
+        covered = 0
+        cut, cut_words = 0.0, 0
+        for seg in hyp.segments:
+            covered += len(seg.text.split())
+            if seg.end < 0 or covered > agreed or seg.end > buffer_s - 1.0:
+                break
+            if seg.text.rstrip().endswith((".", "?", "!")):
+                cut, cut_words = seg.end, covered
+        if cut_words:
+            self._done = " ".join(x for x in (self._done, " ".join(self._previous[:cut_words]))
+                                  if x)
+            self.audio = self.audio[int(cut * RATE):]
+            self._previous = self._previous[cut_words:]
+
+    def final(self) -> Transcript:
+        """The utterance's text: only the untrimmed tail is decoded again."""
+        hyp = self.recognizer.transcribe(self.audio, prompt=self._done) if len(self.audio) \
+            else Transcript("")
+        self.decodes += 1
+        hyp.text = " ".join(x for x in (self._done, hyp.text) if x)
+        return hyp

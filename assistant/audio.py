@@ -1,0 +1,168 @@
+"""Audio I/O: reading and writing files, and the two clocks that drive the voice loop.
+
+Everything inside the loop is 16 kHz mono float32 in frames of :data:`FRAME` samples (20 ms).
+A *driver* owns time: every 20 ms it hands the loop one microphone frame and takes back one
+speaker frame, like a full-duplex sound card. :class:`DeviceDriver` does that with a real
+sound card (sounddevice); :class:`FileDriver` does it with a file as the microphone and a
+buffer as the speaker, so tests and benchmarks see exactly the live timeline.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+import soxr
+
+from assistant import AssistantError
+
+RATE = 16_000
+"""Sample rate of everything inside the loop."""
+FRAME = 320
+"""Samples per frame: 20 ms at 16 kHz."""
+FRAME_S = FRAME / RATE
+
+Tick = Callable[[np.ndarray], np.ndarray]
+"""The loop's per-frame function: microphone frame in, speaker frame out."""
+
+
+class AudioError(AssistantError):
+    """An audio file or device cannot be used."""
+
+
+def load_audio(path: str | Path) -> np.ndarray:
+    """Any WAV/FLAC/OGG file (any rate, channels, bit depth) → 16 kHz mono float32."""
+    path = Path(path)
+    if not path.is_file():
+        raise AudioError(f"audio file not found: {path}")
+    try:
+        data, rate = sf.read(path, dtype="float32", always_2d=True)
+    except (sf.LibsndfileError, RuntimeError, TypeError) as exc:
+        raise AudioError(f"{path} is not a readable audio file ({exc})") from None
+    if data.size == 0:
+        raise AudioError(f"{path} contains no audio")
+    mono = data.mean(axis=1)
+    return resample(mono, rate, RATE)
+
+
+def resample(audio: np.ndarray, rate_in: int, rate_out: int) -> np.ndarray:
+    if rate_in == rate_out:
+        return np.ascontiguousarray(audio, dtype=np.float32)
+    return soxr.resample(audio.astype(np.float32), rate_in, rate_out).astype(np.float32)
+
+
+def save_wav(path: str | Path, audio: np.ndarray, rate: int = RATE) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        sf.write(path, np.clip(audio, -1.0, 1.0), rate, subtype="PCM_16")
+    except (sf.LibsndfileError, RuntimeError, OSError) as exc:
+        raise AudioError(f"cannot write {path}: {exc}") from None
+
+
+class Clock:
+    """Time on the input timeline: frames processed × 20 ms, refined by the wall time since
+    the last frame (so events raised between frames get a sensible stamp)."""
+
+    def __init__(self) -> None:
+        self.frames = 0
+        self._wall = time.perf_counter()
+        self._lock = threading.Lock()
+
+    def advance(self) -> None:
+        with self._lock:
+            self.frames += 1
+            self._wall = time.perf_counter()
+
+    def now(self) -> float:
+        with self._lock:
+            since = min(time.perf_counter() - self._wall, FRAME_S)
+            return self.frames * FRAME_S + since
+
+
+class FileDriver:
+    """Plays a file into the loop as if it were a microphone and records what the loop says.
+
+    ``realtime=True`` paces frames at 20 ms. ``realtime=False`` (``--fast``) skips idle time:
+    it races through frames while ``busy()`` is false (nothing is computing, so nothing could
+    happen sooner or later) and paces in real time while it is true, so the timeline, and the
+    results, are those of a live run. ``echo`` mixes the speaker output back into the
+    microphone (gain, delay in frames), as a loudspeaker would.
+    """
+
+    def __init__(self, audio: np.ndarray, *, realtime: bool = True,
+                 busy: Callable[[], bool] = lambda: False, tail_s: float = 2.0,
+                 echo: tuple[float, int] | None = None) -> None:
+        pad = (-len(audio)) % FRAME + int(tail_s * RATE) // FRAME * FRAME
+        self.audio = np.concatenate([audio.astype(np.float32), np.zeros(pad, np.float32)])
+        self.realtime = realtime
+        self.busy = busy
+        self.echo = echo
+        self.output = np.zeros_like(self.audio)
+        self.stopped = threading.Event()
+
+    def run(self, tick: Tick, clock: Clock, until_idle: Callable[[], bool] | None = None) -> None:
+        """Feed every frame; then keep ticking on silence until ``until_idle()`` (the
+        assistant finished its last answer), at most 60 s more."""
+        start = time.perf_counter()
+        frames = len(self.audio) // FRAME
+        extra = 0
+        i = 0
+        while not self.stopped.is_set():
+            if i >= frames:
+                if until_idle is None or until_idle() or extra >= int(60 / FRAME_S):
+                    break
+                extra += 1
+                self.audio = np.concatenate([self.audio, np.zeros(FRAME, np.float32)])
+                self.output = np.concatenate([self.output, np.zeros(FRAME, np.float32)])
+            mic = self.audio[i * FRAME:(i + 1) * FRAME].copy()
+            if self.echo is not None:
+                gain, delay = self.echo
+                j = i - delay
+                if j >= 0:
+                    mic += gain * self.output[j * FRAME:(j + 1) * FRAME]
+            self.output[i * FRAME:(i + 1) * FRAME] = tick(mic)
+            clock.advance()
+            i += 1
+            if self.realtime:
+                delay_s = start + i * FRAME_S - time.perf_counter()
+                if delay_s > 0:
+                    time.sleep(delay_s)
+            elif self.busy():
+                time.sleep(FRAME_S)  # something is computing: let time flow as it would live
+        self.output = self.output[: len(self.audio)]
+
+
+class DeviceDriver:
+    """A full-duplex sound card through sounddevice/PortAudio, 16 kHz mono, 20 ms blocks."""
+
+    def __init__(self, input_device: str | int | None = None,
+                 output_device: str | int | None = None) -> None:
+        try:
+            import sounddevice as sd
+        except OSError as exc:  # PortAudio library missing
+            raise AudioError(f"no audio system ({exc}); install libportaudio2 "
+                             "or use `assistant chat`") from None
+        self.sd = sd
+        self.device = (input_device, output_device)
+        self.stopped = threading.Event()
+        try:
+            sd.check_input_settings(device=input_device, channels=1, samplerate=RATE)
+            sd.check_output_settings(device=output_device, channels=1, samplerate=RATE)
+        except Exception as exc:  # PortAudioError or ValueError, by platform
+            raise AudioError(f"no usable microphone/speaker ({exc}); try `assistant chat` "
+                             "for text, or `assistant voice --input FILE.wav`") from None
+
+    def run(self, tick: Tick, clock: Clock, until_idle: Callable[[], bool] | None = None) -> None:
+        def callback(indata: np.ndarray, outdata: np.ndarray, frames: int, _t: object,
+                     _status: object) -> None:
+            outdata[:, 0] = tick(indata[:, 0].copy())
+            clock.advance()
+
+        with self.sd.Stream(samplerate=RATE, blocksize=FRAME, channels=1, dtype="float32",
+                            device=self.device, callback=callback, latency="low"):
+            self.stopped.wait()

@@ -1,0 +1,60 @@
+"""Voice activity detection: webrtcvad on 20 ms frames, turned into speech segments with a
+pre-roll (so the first phoneme is not clipped) and an onset requirement (so a click is not
+speech). End of speech is decided by the voice loop, which knows the partial transcript."""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+
+import numpy as np
+import webrtcvad
+
+from assistant.audio import FRAME, FRAME_S, RATE
+
+
+def to_pcm16(frame: np.ndarray) -> bytes:
+    return (np.clip(frame, -1.0, 1.0) * 32767).astype(np.int16).tobytes()
+
+
+@dataclass
+class VadConfig:
+    aggressiveness: int = 2
+    """webrtcvad mode 0-3; higher rejects more noise."""
+    onset_frames: int = 3
+    """Voiced frames within the last ``onset_window`` needed to call speech (60 ms)."""
+    onset_window: int = 5
+    pre_roll_s: float = 0.3
+    """Audio kept from before the onset and prepended to the utterance."""
+    min_rms: float = 0.004
+    """Frames quieter than this are silence whatever webrtcvad says (about -48 dBFS)."""
+
+
+class VoiceDetector:
+    """Per-frame voiced/unvoiced decisions plus an onset detector and a pre-roll buffer."""
+
+    def __init__(self, config: VadConfig | None = None) -> None:
+        self.config = config or VadConfig()
+        self._vad = webrtcvad.Vad(self.config.aggressiveness)
+        self._recent: deque[bool] = deque(maxlen=self.config.onset_window)
+        self.pre_roll: deque[np.ndarray] = deque(maxlen=int(self.config.pre_roll_s / FRAME_S))
+
+    def is_voiced(self, frame: np.ndarray) -> bool:
+        if float(np.sqrt(np.mean(frame * frame))) < self.config.min_rms:
+            return False
+        return self._vad.is_speech(to_pcm16(frame), RATE)
+
+    def push(self, frame: np.ndarray, allowed: bool = True) -> tuple[bool, bool]:
+        """(this frame voiced, speech onset now). Keeps the pre-roll up to date.
+        ``allowed=False`` vetoes the frame (the echo gate judged it the assistant's voice)."""
+        voiced = allowed and self.is_voiced(frame)
+        self._recent.append(voiced)
+        self.pre_roll.append(frame)
+        onset = voiced and sum(self._recent) >= self.config.onset_frames
+        return voiced, onset
+
+    def reset(self) -> None:
+        self._recent.clear()
+
+
+assert FRAME in (160, 320, 480), "webrtcvad takes 10, 20 or 30 ms frames"

@@ -1,0 +1,500 @@
+"""The realtime voice loop: microphone → VAD → streaming Whisper → turn → Piper → speaker.
+
+Four threads, joined by queues, all stamping events on one timeline (:mod:`assistant.events`):
+
+* the **driver** (:mod:`assistant.audio`) calls :meth:`VoiceLoop.tick` every 20 ms with a
+  microphone frame and plays what it returns; ``tick`` only moves audio: it takes the next
+  speaker frame from the :class:`Player`, cancels the speaker's echo from the microphone
+  (WebRTC AEC) and queues the cleaned frame for the listener;
+* the **listener** runs VAD with an echo gate, streams Whisper while the user speaks, decides
+  the end of the utterance (sooner when the words already form a command, later after an
+  unfinished phrase), and transcribes speculatively during the closing silence; speech over
+  the assistant pauses playback at once and becomes a barge-in if it lasts or has words;
+* the **responder** runs the turn (fast path or LLM) and cuts streamed text into clauses;
+* the **voice** thread synthesises each clause with Piper while earlier ones play.
+"""
+
+from __future__ import annotations
+
+import queue
+import re
+import threading
+from collections import deque
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from assistant import fastpath
+from assistant.agent import Assistant
+from assistant.asr import Recognizer, StreamingTranscriber, Transcript
+from assistant.audio import FRAME, FRAME_S, Clock
+from assistant.config import VoiceConfig
+from assistant.events import EventLog
+from assistant.skills import ToolResult
+from assistant.tts import SentenceChunker, Synthesizer
+from assistant.vad import VoiceDetector, to_pcm16
+
+BACKCHANNELS = {"mm", "mhm", "mmhmm", "mmhm", "hmm", "uhhuh", "uh", "um", "ah", "oh", "yeah",
+                "yep", "ok", "okay", "right", "sure", "i see"}
+_UNFINISHED = re.compile(
+    r"\b(?:and|or|but|the|a|an|to|for|of|with|my|your|is|at|in|on|about|from|by|"
+    r"um|uh|like|so|then|set|what's|what|how|please)[,.]?$|,$", re.IGNORECASE)
+_END = object()
+
+
+def _rms(x: np.ndarray) -> float:
+    return float(np.sqrt(np.mean(x * x))) if len(x) else 0.0
+
+
+def is_backchannel(text: str) -> bool:
+    words = re.sub(r"[^\w\s]", "", text.lower()).split()
+    return not words or (len(words) <= 2 and all(w.replace("-", "") in BACKCHANNELS
+                                                 for w in words))
+
+
+@dataclass
+class _Chunk:
+    turn: int
+    text: str
+    audio: np.ndarray
+
+
+@dataclass
+class _TurnTimes:
+    """Timeline stamps of one turn, for its latency breakdown."""
+    speech_end: float
+    decided: float
+    transcribed: float
+    first_text: float | None = None
+    first_chunk: float | None = None
+    first_audio: float | None = None
+    path: str = ""
+
+
+class Player:
+    """The speaker's queue, consumed one frame per tick; knows what was actually heard."""
+
+    def __init__(self, events: EventLog, clock: Clock) -> None:
+        self.events = events
+        self.clock = clock
+        self._chunks: deque[_Chunk] = deque()
+        self._current: _Chunk | None = None
+        self._pos = 0
+        self._lock = threading.Lock()
+        self.paused = False
+        self.speaking = False
+        """True from the first sample of an answer until it ends or is stopped."""
+        self._heard: list[str] = []
+        self._finished_turns: set[int] = set()
+        self.on_start: Callable[[int, float], None] = lambda turn, t: None
+        self.on_done: Callable[[int], None] = lambda turn: None
+
+    def enqueue(self, chunk: _Chunk) -> None:
+        with self._lock:
+            self._chunks.append(chunk)
+
+    @property
+    def pending(self) -> bool:
+        """Audio is playing or waiting to play."""
+        return self.speaking or bool(self._chunks) or self._current is not None
+
+    def end_turn(self, turn: int) -> None:
+        """No more audio will come for ``turn``; it ends when its queue drains."""
+        with self._lock:
+            self._finished_turns.add(turn)
+
+    def frame(self) -> np.ndarray:
+        out = np.zeros(FRAME, np.float32)
+        with self._lock:
+            if self.paused:
+                return out
+            filled = 0
+            while filled < FRAME:
+                if self._current is None or self._pos >= len(self._current.audio):
+                    if self._current is not None:
+                        self._heard.append(self._current.text)
+                    self._current = self._chunks.popleft() if self._chunks else None
+                    self._pos = 0
+                    if self._current is None:
+                        break
+                    if not self.speaking:
+                        self.speaking = True
+                        t = self.clock.now() + filled / FRAME * FRAME_S
+                        self.events.emit(t, "audio_out_start", text=self._current.text)
+                        self.on_start(self._current.turn, t)
+                take = min(FRAME - filled, len(self._current.audio) - self._pos)
+                out[filled:filled + take] = self._current.audio[self._pos:self._pos + take]
+                filled += take
+                self._pos += take
+            done_turn = self._drained_turn()
+        if done_turn is not None:
+            self.events.emit(self.clock.now(), "audio_out_stop", reason="done")
+            self.on_done(done_turn)
+        return out
+
+    def _drained_turn(self) -> int | None:
+        if self._current is not None or self._chunks or not self.speaking:
+            return None
+        for turn in sorted(self._finished_turns):
+            self._finished_turns.discard(turn)
+            self.speaking = False
+            self._heard = []
+            return turn
+        return None
+
+    def pause(self) -> None:
+        with self._lock:
+            self.paused = True
+
+    def resume(self) -> None:
+        with self._lock:
+            self.paused = False
+
+    def stop(self) -> str:
+        """Drop everything queued; returns the text the listener actually heard."""
+        with self._lock:
+            heard = list(self._heard)
+            if self._current is not None and len(self._current.audio):
+                words = self._current.text.split()
+                played = round(len(words) * self._pos / len(self._current.audio))
+                heard.append(" ".join(words[:played]))
+            was_speaking = self.speaking
+            self._chunks.clear()
+            self._current, self._pos = None, 0
+            self._heard, self.speaking, self.paused = [], False, False
+            self._finished_turns.clear()
+        if was_speaking:
+            self.events.emit(self.clock.now(), "audio_out_stop", reason="interrupted")
+        return " ".join(h for h in heard if h)
+
+
+@dataclass
+class _Utterance:
+    start: float
+    stream: StreamingTranscriber
+    last_voiced: float
+    voiced_frames: int = 0
+    partial_at: int = 0
+    speculative: Transcript | None = None
+    barge: bool = False
+    """Speech began while the assistant was talking (playback paused)."""
+    barge_confirmed: bool = False
+    partials: list[str] = field(default_factory=list)
+
+
+class VoiceLoop:
+    """Ties the components together; drive it with an audio driver's ``run(tick, clock)``."""
+
+    def __init__(self, assistant: Assistant, recognizer: Recognizer, synthesizer: Synthesizer,
+                 config: VoiceConfig, events: EventLog | None = None) -> None:
+        self.assistant = assistant
+        self.recognizer = recognizer
+        self.synth = synthesizer
+        self.config = config
+        self.events = events or EventLog()
+        self.clock = Clock()
+        self.player = Player(self.events, self.clock)
+        self.player.on_start = self._audio_started
+        self.player.on_done = self._audio_done
+        self.vad = VoiceDetector()
+        self._frames: queue.Queue = queue.Queue()
+        self._turns: queue.Queue = queue.Queue()
+        self._chunks: queue.Queue = queue.Queue()
+        self._work = 0
+        """Items queued or being processed by the listener, responder and voice threads."""
+        self._work_lock = threading.Lock()
+        self._turn_id = 0
+        self._current_turn = 0
+        self._times: dict[int, _TurnTimes] = {}
+        self._interrupted: dict[int, str] = {}
+        self._utt: _Utterance | None = None
+        self._ref_rms: deque[float] = deque(maxlen=15)
+        self._threads: list[threading.Thread] = []
+        self.talk_enabled = not config.push_to_talk
+        self._aec = self._make_aec() if config.aec else None
+        assistant.context.announce = self.say
+        assistant.context.stop = self._stop_speaking
+        assistant.on_tool = self._tool_called
+
+    # ------------------------------------------------------------------ driver side
+
+    def tick(self, mic: np.ndarray) -> np.ndarray:
+        """One 20 ms frame: returns the speaker frame; never blocks on models."""
+        out = self.player.frame()
+        clean = self._cancel_echo(mic, out) if self._aec is not None else mic
+        self._put(self._frames, (self.clock.frames, clean, self.player.speaking, _rms(out)))
+        return out
+
+    def _make_aec(self) -> object:
+        import aec_audio_processing
+
+        aec = aec_audio_processing.AudioProcessor(enable_aec=True, enable_ns=False,
+                                                  enable_agc=False, enable_vad=False)
+        aec.set_stream_format(16000, 1)
+        aec.set_reverse_stream_format(16000, 1)
+        return aec
+
+    def _cancel_echo(self, mic: np.ndarray, out: np.ndarray) -> np.ndarray:
+        cleaned = []
+        for i in range(0, FRAME, 160):  # WebRTC processes 10 ms at a time
+            self._aec.process_reverse_stream(to_pcm16(out[i:i + 160]))
+            cleaned.append(np.frombuffer(self._aec.process_stream(to_pcm16(mic[i:i + 160])),
+                                         np.int16))
+        return np.concatenate(cleaned).astype(np.float32) / 32767
+
+    def busy(self) -> bool:
+        """Something is queued or computing (``--fast`` paces in real time meanwhile)."""
+        return self._work > 0
+
+    def idle(self) -> bool:
+        """Nothing heard, pending, computing or playing."""
+        return not self.busy() and self._utt is None and not self.player.pending
+
+    def _put(self, q: queue.Queue, item: object) -> None:
+        with self._work_lock:
+            self._work += 1
+        q.put(item)
+
+    def _consume(self, q: queue.Queue) -> Iterator[object]:
+        """Items of ``q`` until the None sentinel; each counts as work until handled."""
+        while (item := q.get()) is not None:
+            try:
+                yield item
+            finally:
+                with self._work_lock:
+                    self._work -= 1
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def start(self) -> None:
+        for target in (self._listen, self._respond, self._speak):
+            thread = threading.Thread(target=target, name=target.__name__, daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def close(self) -> None:
+        """Stop the threads (cancelling any answer in progress) and write the event log.
+        Joining matters: a process that exits while llama.cpp decodes can crash."""
+        self.assistant.cancel.set()
+        for q in (self._frames, self._turns, self._chunks):
+            q.put(None)
+        for thread in self._threads:
+            thread.join(timeout=10)
+        self.events.close()
+
+    def say(self, text: str) -> None:
+        """Speak outside a turn (timers, alarms)."""
+        self._turn_id += 1
+        self._current_turn = turn = self._turn_id
+        self._put(self._chunks, (turn, text))
+        self._put(self._chunks, (turn, _END))
+
+    # ------------------------------------------------------------------ listener
+
+    def _listen(self) -> None:
+        for index, frame, speaking, ref in self._consume(self._frames):
+            self._ref_rms.append(ref)
+            self._on_frame(index * FRAME_S, frame, speaking)
+
+    def _echo_allows(self, frame: np.ndarray, speaking: bool) -> bool:
+        """Reference-aware gate: while the assistant talks, the microphone must be clearly
+        louder than what is left of its own voice after AEC to count as the user."""
+        if not speaking or not self.config.interruptible:
+            return not speaking
+        residual = 0.02 if self._aec is not None else 0.6
+        return _rms(frame) > residual * max(self._ref_rms, default=0.0) + 0.003
+
+    def _on_frame(self, t: float, frame: np.ndarray, speaking: bool) -> None:
+        t_end = t + FRAME_S
+        voiced, onset = self.vad.push(frame, self._echo_allows(frame, speaking)
+                                      and self.talk_enabled)
+        utt = self._utt
+        if utt is None:
+            if onset:
+                self._begin(t_end, speaking)
+            return
+        utt.stream.add(frame)
+        if voiced:
+            utt.last_voiced = t_end
+            utt.voiced_frames += 1
+            utt.speculative = None
+        silence = t_end - utt.last_voiced
+        duration = t_end - utt.start
+        if utt.barge and not utt.barge_confirmed and voiced and \
+                duration >= self.config.barge_in_min_s:
+            self._barge_in(utt)
+        samples = len(utt.stream.audio)
+        if voiced and samples - utt.partial_at >= self.config.partial_interval_s * 16000:
+            utt.partial_at = samples
+            self._partial(utt, utt.stream.partial())
+        if utt.speculative is None and silence >= 0.06 and utt.voiced_frames > 5:
+            # The user may have finished: transcribe now, during the silence that will
+            # confirm it, and throw the result away if they go on.
+            utt.speculative = utt.stream.final()
+            self._partial(utt, utt.speculative.text)
+        text = utt.speculative.text if utt.speculative is not None else utt.stream.text
+        if silence >= self._endpoint_after(text) or duration > 30:
+            self._end(utt)
+
+    def _partial(self, utt: _Utterance, text: str) -> None:
+        if text and (not utt.partials or text != utt.partials[-1]):
+            utt.partials.append(text)
+            self.events.emit(self.clock.now(), "partial", text=text)
+
+    def _begin(self, t_end: float, speaking: bool) -> None:
+        onset_at = t_end - self.vad.config.onset_frames * FRAME_S
+        stream = StreamingTranscriber(self.recognizer)
+        stream.add(np.concatenate(list(self.vad.pre_roll)))
+        barge = speaking and self.config.interruptible
+        self._utt = _Utterance(onset_at, stream, t_end, barge=barge)
+        if barge:
+            self.player.pause()  # within a frame or two of the onset
+        self.events.emit(onset_at, "speech_start", during_playback=speaking)
+
+    def _endpoint_after(self, text: str) -> float:
+        """Silence that ends the utterance, judged by what has been said so far."""
+        c = self.config
+        if not text:
+            return c.endpoint_s
+        if _UNFINISHED.search(text.strip()):
+            return c.endpoint_patient_s
+        if fastpath.match(self.assistant.registry, self._strip_wake(text) or text):
+            return c.endpoint_fast_s
+        return c.endpoint_s
+
+    def _barge_in(self, utt: _Utterance) -> None:
+        utt.barge_confirmed = True
+        self.events.emit(self.clock.now(), "barge_in")
+        self._stop_speaking()
+
+    def _stop_speaking(self) -> None:
+        """Cancel the answer in progress: generation, queued synthesis and playback."""
+        turn = self._current_turn
+        self._current_turn = 0
+        self.assistant.cancel.set()
+        heard = self.player.stop()
+        if turn:
+            self._interrupted[turn] = heard
+
+    def _end(self, utt: _Utterance) -> None:
+        self._utt = None
+        self.vad.reset()
+        decided = self.clock.now()
+        self.events.emit(utt.last_voiced, "speech_end")
+        if utt.voiced_frames < 8:  # under ~160 ms of voice: a click or a cough
+            self._dismiss(utt)
+            return
+        final = utt.speculative or utt.stream.final()
+        transcribed = self.clock.now()
+        text = final.text.strip()
+        if utt.barge and not utt.barge_confirmed:
+            if is_backchannel(text):
+                self._dismiss(utt)
+                return
+            self._barge_in(utt)
+        if not text:
+            return
+        command = self._strip_wake(text)
+        if command is None:
+            self.events.emit(transcribed, "transcript", text=text, ignored="no wake phrase")
+            return
+        self.events.emit(transcribed, "transcript", text=text)
+        self._put(self._turns, (command, _TurnTimes(utt.last_voiced, decided, transcribed)))
+
+    def _dismiss(self, utt: _Utterance) -> None:
+        if utt.barge and not utt.barge_confirmed:
+            self.player.resume()
+            self.events.emit(self.clock.now(), "barge_in_dismissed")
+
+    def _strip_wake(self, text: str) -> str | None:
+        phrase = self.config.wake_phrase.strip().lower()
+        if not phrase:
+            return text
+        norm = re.sub(r"[^\w\s]", "", text.lower())
+        if not norm.startswith(phrase):
+            return None
+        rest = text.split(None, len(phrase.split()))
+        return rest[-1] if len(rest) > len(phrase.split()) else ""
+
+    # ------------------------------------------------------------------ responder
+
+    def _respond(self) -> None:
+        for text, times in self._consume(self._turns):
+            self._run_turn(text, times)
+
+    def _run_turn(self, text: str, times: _TurnTimes) -> None:
+        self._turn_id += 1
+        turn = self._current_turn = self._turn_id
+        self._times[turn] = times
+        chunker = SentenceChunker()
+
+        def on_text(piece: str) -> None:
+            if times.first_text is None:
+                times.first_text = self.clock.now()
+            if self._current_turn == turn:
+                for chunk in chunker.feed(piece):
+                    self._put(self._chunks, (turn, chunk))
+
+        result = self.assistant.turn(text, on_text=on_text)
+        times.path = result.metrics.path
+        if result.metrics.path == "llm" and times.first_text is not None:
+            self.events.emit(times.first_text, "llm_first_token")
+        if self._current_turn == turn:
+            for chunk in chunker.flush():
+                self._put(self._chunks, (turn, chunk))
+        self._put(self._chunks, (turn, _END))
+        if turn in self._interrupted:
+            self.assistant.mark_interrupted(self._interrupted.pop(turn))
+
+    def _tool_called(self, call: ToolResult) -> None:
+        self.events.emit(self.clock.now(), "tool_call", name=call.name,
+                         arguments=call.arguments, result=call.result, ok=call.ok)
+
+    # ------------------------------------------------------------------ voice
+
+    def _speak(self) -> None:
+        for turn, text in self._consume(self._chunks):
+            if text is _END:
+                self.player.end_turn(turn)
+                if turn in self._times and self._times[turn].first_chunk is None:
+                    self._turn_end(turn)  # an answer with nothing to say ("stop")
+                continue
+            if turn != self._current_turn:
+                continue  # cancelled by a barge-in
+            times = self._times.get(turn)
+            now = self.clock.now()
+            if times is not None and times.first_chunk is None:
+                times.first_chunk = now
+            self.events.emit(now, "tts_chunk", text=text)
+            audio, _ = self.synth.synthesize(text)
+            if turn == self._current_turn and len(audio):
+                self.player.enqueue(_Chunk(turn, text, audio))
+
+    def _audio_started(self, turn: int, t: float) -> None:
+        times = self._times.get(turn)
+        if times is not None and times.first_audio is None:
+            times.first_audio = t
+            self._turn_end(turn)
+
+    def _audio_done(self, turn: int) -> None:
+        if self._current_turn == turn:
+            self._current_turn = 0
+
+    def _turn_end(self, turn: int) -> None:
+        times = self._times.pop(turn, None)
+        if times is None:
+            return
+
+        def ms(a: float | None, b: float | None) -> float | None:
+            return None if a is None or b is None else round((a - b) * 1000, 1)
+
+        self.events.emit(self.clock.now(), "turn_end", path=times.path, latency_ms={
+            "endpointing": ms(times.decided, times.speech_end),
+            "asr_final": ms(times.transcribed, times.decided),
+            "llm_ttft": ms(times.first_text, times.transcribed),
+            "first_chunk": ms(times.first_chunk, times.transcribed),
+            "tts_first_audio": ms(times.first_audio, times.first_chunk),
+            "voice_to_voice": ms(times.first_audio, times.speech_end),
+        })
+

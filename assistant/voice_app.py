@@ -1,0 +1,169 @@
+"""The voice front-ends: ``assistant voice`` (live or from a file), ``transcribe`` and ``say``.
+
+Builds the models (in parallel: cold start is the slowest of them, not their sum), wires the
+:class:`~assistant.voice.VoiceLoop` to a driver, and shows a live view of what the assistant
+hears and says.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from rich.console import Console
+from rich.live import Live
+from rich.table import Table
+
+from assistant.agent import Assistant
+from assistant.asr import Recognizer
+from assistant.audio import DeviceDriver, FileDriver, load_audio, save_wav
+from assistant.config import Config
+from assistant.events import Event, EventLog
+from assistant.models import resolve
+from assistant.tts import Synthesizer
+from assistant.voice import VoiceLoop
+
+
+def build_recognizer(config: Config) -> Recognizer:
+    return Recognizer(resolve(config.asr.model, "asr", config.paths.cache),
+                      threads=config.llm.n_threads or 0)
+
+
+def build_synthesizer(config: Config) -> Synthesizer:
+    return Synthesizer(resolve(config.tts.voice, "tts", config.paths.cache))
+
+
+def build_loop(config: Config, events: EventLog, wait_warm: bool = False) -> VoiceLoop:
+    """All models loaded (concurrently) and the loop's threads started. The LLM's prompt
+    prefill runs in the background unless ``wait_warm`` (file input: a repeatable timeline)."""
+    assistant = Assistant(config)
+    recognizer, synth = build_recognizer(config), build_synthesizer(config)
+    with ThreadPoolExecutor(3) as pool:
+        jobs = [pool.submit(recognizer.load), pool.submit(synth.load),
+                pool.submit(lambda: assistant.engine.llama)]
+        for job in jobs:
+            job.result()
+    loop = VoiceLoop(assistant, recognizer, synth, config.voice, events)
+    loop.start()
+    # Prefill the LLM's stable prompt while the user has not said anything yet.
+    warm = threading.Thread(target=assistant.warm_up, daemon=True)
+    warm.start()
+    loop._threads.append(warm)
+    if wait_warm:
+        warm.join()
+    return loop
+
+
+class LiveView:
+    """State, live transcript, last answer and last turn's latency, redrawn on each event."""
+
+    def __init__(self) -> None:
+        self.state = "listening"
+        self.partial = ""
+        self.heard = ""
+        self.said = ""
+        self.latency = ""
+
+    def on_event(self, e: Event) -> None:
+        kind = e.type
+        if kind == "speech_start":
+            self.state, self.partial = "hearing", ""
+        elif kind == "partial":
+            self.partial = e.data["text"]
+        elif kind == "transcript":
+            self.state, self.heard, self.partial = "thinking", e.data["text"], ""
+        elif kind == "tts_chunk":
+            self.said = e.data["text"] if self.state != "speaking" else f"{self.said} " \
+                f"{e.data['text']}"
+            self.state = "speaking"
+        elif kind in ("audio_out_stop", "barge_in"):
+            self.state = "listening" if kind == "audio_out_stop" else "interrupted"
+        elif kind == "turn_end":
+            v2v = e.data["latency_ms"].get("voice_to_voice")
+            self.latency = f"{v2v:.0f} ms voice-to-voice" if v2v is not None else ""
+
+    def render(self) -> Table:
+        table = Table.grid(padding=(0, 1))
+        table.add_row("[bold]state[/]", self.state)
+        table.add_row("[bold]hearing[/]", f"[dim]{self.partial}[/]")
+        table.add_row("[bold]you said[/]", self.heard)
+        table.add_row("[bold]assistant[/]", self.said)
+        table.add_row("[bold]last turn[/]", self.latency)
+        return table
+
+
+def run_voice(config: Config, *, input_path: str | None, output_path: str | None,
+              events_path: str | None, fast: bool, console: Console) -> int:
+    events = EventLog(Path(events_path) if events_path else None)
+    if input_path:
+        audio = load_audio(input_path)  # fail on a bad file before loading any model
+    else:
+        driver = DeviceDriver(config.voice.input_device or None,
+                              config.voice.output_device or None)
+    with console.status("loading models..."):
+        start = time.perf_counter()
+        loop = build_loop(config, events, wait_warm=input_path is not None)
+        ready_s = time.perf_counter() - start
+    view = LiveView()
+    events.listeners.append(view.on_event)
+    if input_path:
+        driver = FileDriver(audio, realtime=not fast, busy=loop.busy)
+        if not console.is_terminal:
+            events.listeners.append(lambda e: console.print(json.dumps(e.as_dict()),
+                                                            highlight=False, soft_wrap=True))
+    console.print(f"ready in {ready_s:.1f} s — " + ("speak; Ctrl-C to quit" if not input_path
+                                                  else f"playing {input_path}"))
+    if config.voice.push_to_talk and not input_path:
+        _push_to_talk(loop, console)
+    try:
+        if console.is_terminal:
+            with Live(view.render(), console=console, refresh_per_second=8,
+                      get_renderable=view.render):
+                driver.run(loop.tick, loop.clock, until_idle=loop.idle)
+        else:
+            driver.run(loop.tick, loop.clock, until_idle=loop.idle)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        loop.close()
+    if output_path and isinstance(driver, FileDriver):
+        save_wav(output_path, driver.output)
+    return 0
+
+
+def _push_to_talk(loop: VoiceLoop, console: Console) -> None:
+    console.print("push-to-talk: press Enter to start and stop listening")
+
+    def toggle() -> None:
+        for _ in sys.stdin:
+            loop.talk_enabled = not loop.talk_enabled
+            console.print("listening" if loop.talk_enabled else "paused")
+
+    threading.Thread(target=toggle, daemon=True).start()
+
+
+def transcribe_file(config: Config, path: str, as_json: bool) -> int:
+    audio = load_audio(path)
+    recognizer = build_recognizer(config)
+    result = recognizer.transcribe(audio) if len(audio) < 25 * 16000 else \
+        recognizer.transcribe_offline(audio)
+    if as_json:
+        print(json.dumps({"text": result.text, "duration_s": round(len(audio) / 16000, 3),
+                          "ms": round(result.ms, 1),
+                          "segments": [vars(s) for s in result.segments]}))
+    else:
+        print(result.text)
+    return 0
+
+
+def say_text(config: Config, text: str, output: str) -> int:
+    synth = build_synthesizer(config)
+    audio, ms = synth.synthesize(text)
+    save_wav(output, audio)
+    print(f"wrote {output} ({len(audio) / 16000:.2f} s of audio in {ms:.0f} ms)",
+          file=sys.stderr)
+    return 0
