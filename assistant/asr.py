@@ -49,21 +49,27 @@ _HALLUCINATIONS = re.compile(
 
 
 def collapse_repeats(text: str, max_repeat: int = 2) -> str:
-    """Cut Whisper's repetition loops: a phrase of 1-8 words said more than ``max_repeat``
-    times in a row is kept ``max_repeat`` times."""
-    text = re.sub(r"([^\d\s].{0,3}?)\1{3,}", r"\1", text)  # character loops: "-y-y-y-y-y"
+    """Cut Whisper's repetition loops: a word said more than ``max_repeat`` times in a row,
+    or a phrase of 3-8 words said more than once, is kept that many times; a trailing start
+    of the loop ("What time is it? What time is it? What") is dropped."""
+    text = re.sub(r"([A-Za-z!?-][^\s\d,.]{0,3}?)\1{3,}", r"\1", text)  # "-y-y-y-y-y", "!!!!"
     words = text.split()
     for n in range(1, 9):
+        keys = [_norm_word(w) for w in words]  # "Go" repeats "go", "meters." repeats "meters"
         i = 0
         out: list[str] = []
         while i < len(words):
-            phrase = words[i:i + n]
+            phrase = keys[i:i + n]
             reps = 1
-            while words[i + reps * n:i + (reps + 1) * n] == phrase:
+            while keys[i + reps * n:i + (reps + 1) * n] == phrase:
                 reps += 1
-            if reps > max_repeat and len(phrase) == n:
-                out += phrase * max_repeat
+            keep = max_repeat if n < 3 else 1
+            if reps > keep and len(phrase) == n:
+                out += words[i:i + n * keep]
                 i += reps * n
+                tail = keys[i:]
+                if tail and len(tail) < n and phrase[:len(tail)] == tail:
+                    i = len(words)  # the loop's unfinished last round
             else:
                 out.append(words[i])
                 i += 1
@@ -123,6 +129,7 @@ class Recognizer:
         ids = result.sequences_ids[0]
         segments = self._segments(ids)
         text = collapse_repeats(" ".join(s.text for s in segments).strip())
+        text = re.sub(r"\s*(?:\.\.\.|…)+", "", text).strip()  # Whisper's trailing-off dots
         n = max(1, len(ids))
         transcript = Transcript(text, segments, result.no_speech_prob,
                                 result.scores[0] / n, (time.perf_counter() - start) * 1000)

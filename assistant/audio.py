@@ -57,10 +57,12 @@ def resample(audio: np.ndarray, rate_in: int, rate_out: int) -> np.ndarray:
 
 def save_wav(path: str | Path, audio: np.ndarray, rate: int = RATE) -> None:
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.suffix.lower() not in (".wav", ".flac"):
+        raise AudioError(f"cannot write {path}: give a .wav or .flac file name")
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         sf.write(path, np.clip(audio, -1.0, 1.0), rate, subtype="PCM_16")
-    except (sf.LibsndfileError, RuntimeError, OSError) as exc:
+    except (sf.LibsndfileError, RuntimeError, OSError, TypeError, ValueError) as exc:
         raise AudioError(f"cannot write {path}: {exc}") from None
 
 
@@ -117,8 +119,10 @@ class FileDriver:
                 if until_idle is None or until_idle() or extra >= int(60 / FRAME_S):
                     break
                 extra += 1
-                self.audio = np.concatenate([self.audio, np.zeros(FRAME, np.float32)])
-                self.output = np.concatenate([self.output, np.zeros(FRAME, np.float32)])
+                if (i + 1) * FRAME > len(self.audio):  # grow a second at a time
+                    grow = np.zeros(RATE, np.float32)
+                    self.audio = np.concatenate([self.audio, grow])
+                    self.output = np.concatenate([self.output, grow])
             mic = self.audio[i * FRAME:(i + 1) * FRAME].copy()
             if self.echo is not None:
                 gain, delay = self.echo
@@ -134,7 +138,8 @@ class FileDriver:
                     time.sleep(delay_s)
             elif self.busy():
                 time.sleep(FRAME_S)  # something is computing: let time flow as it would live
-        self.output = self.output[: len(self.audio)]
+        self.audio = self.audio[: i * FRAME]
+        self.output = self.output[: i * FRAME]
 
 
 class DeviceDriver:

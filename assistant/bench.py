@@ -1,4 +1,5 @@
-"""``assistant bench llm|skills``: measured numbers, printed as tables of medians and p95s.
+"""``assistant bench llm|skills``: measured numbers, printed as tables of medians and p95s
+(``bench voice`` lives in :mod:`assistant.bench_voice`).
 
 * ``llm``: time to first token and decode speed of our engine against raw llama-cpp-python
   (``create_chat_completion``) on the same model, prompt and Llama instance, interleaved, with
@@ -44,6 +45,10 @@ def _fmt(values: list[float], digits: int = 1) -> tuple[str, str]:
 def run(what: str, config: Config, args: argparse.Namespace, console: Console) -> int:
     if what == "llm":
         return bench_llm(config, args.runs, console)
+    if what == "voice":
+        from assistant.bench_voice import bench_voice
+
+        return bench_voice(config, console, runs=args.runs)
     return bench_skills(config, args.llm_limit, args.bfcl_limit, console)
 
 
@@ -81,7 +86,8 @@ def bench_llm(config: Config, runs: int, console: Console, max_tokens: int = 64)
         console.log(f"run {i + 1}/{runs}")
         llama.reset()  # both sides prefill the whole prompt
         timed(llama.create_chat_completion(messages, max_tokens=max_tokens, temperature=0.0,
-                                           seed=config.llm.seed, stream=True), "raw")
+                                           seed=config.llm.seed, repeat_penalty=1.1,
+                                           stream=True), "raw")
         llama.reset()
         timed(engine.stream(messages, max_tokens=max_tokens, temperature=0.0), "ours")
         # A later turn of the same conversation: everything before the new user message is

@@ -207,8 +207,8 @@ def build_parser() -> argparse.ArgumentParser:
                    ).set_defaults(func=_cmd_doctor)
 
     bench = sub.add_parser("bench", help="measure speed and accuracy")
-    bench.add_argument("what", choices=["llm", "skills"])
-    bench.add_argument("--runs", type=int, default=5, help="repetitions (llm)")
+    bench.add_argument("what", choices=["llm", "skills", "voice"])
+    bench.add_argument("--runs", type=int, default=5, help="repetitions (llm, voice)")
     bench.add_argument("--bfcl-limit", type=int, default=50,
                        help="BFCL questions per category (skills; 0 = all)")
     bench.add_argument("--llm-limit", type=int, default=0,

@@ -5,7 +5,8 @@ live terminal view, the ``--events`` file, the tests and ``assistant bench voice
 
 Types: ``speech_start``, ``speech_end``, ``partial`` (text), ``transcript`` (text),
 ``tool_call`` (name, arguments, result), ``llm_first_token``, ``tts_chunk`` (text),
-``audio_out_start``, ``audio_out_stop`` (reason: done | interrupted), ``barge_in``,
+``audio_out_start``, ``audio_out_stop`` (reason: done | interrupted), ``audio_out_pause`` and
+``audio_out_resume`` (speech over the assistant pauses it at once), ``barge_in``,
 ``barge_in_dismissed`` (a noise or "mm-hm" paused playback, which then resumed), ``wake``,
 ``turn_end`` (latency breakdown in ms: endpointing, asr_final, llm_ttft, first_chunk,
 tts_first_audio, voice_to_voice).

@@ -156,12 +156,14 @@ class LLMEngine:
         max_tokens: int = 200,
         temperature: float = 0.3,
         json_schema: dict[str, Any] | None = None,
+        repeat_penalty: float = 1.1,
         cancel: threading.Event | None = None,
         stats: Generation | None = None,
     ) -> Iterator[str]:
         """Yield the reply's text pieces as they are generated.
 
-        ``json_schema`` constrains the output to JSON matching it (llama.cpp grammar).
+        ``json_schema`` constrains the output to JSON matching it (llama.cpp grammar);
+        ``repeat_penalty`` keeps small models out of loops ("100% GPU, 100% GPU, ...").
         Setting ``cancel`` stops generation before the next token; ``stats`` is filled in.
         """
         stats = stats if stats is not None else Generation()
@@ -179,7 +181,7 @@ class LLMEngine:
             stats.cached_tokens = llama.longest_token_prefix(llama._input_ids.tolist(), tokens)
             chunks = llama.create_completion(
                 tokens, max_tokens=max_tokens, temperature=temperature, stop=stop,
-                grammar=grammar, stream=True, seed=self.seed,
+                grammar=grammar, stream=True, seed=self.seed, repeat_penalty=repeat_penalty,
             )
             try:
                 for chunk in chunks:

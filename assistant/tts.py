@@ -18,7 +18,7 @@ from assistant.audio import RATE, resample
 _UNITS = {
     "km/h": "kilometres per hour", "kmh": "kilometres per hour", "mph": "miles per hour",
     "km": "kilometres", "cm": "centimetres", "mm": "millimetres", "m": "metres",
-    "mi": "miles", "ft": "feet", "in": "inches", "kg": "kilograms", "mg": "milligrams",
+    "mi": "miles", "ft": "feet", "kg": "kilograms", "mg": "milligrams",
     "g": "grams", "lb": "pounds", "lbs": "pounds", "oz": "ounces", "ml": "millilitres",
     "l": "litres", "°C": "degrees Celsius", "°F": "degrees Fahrenheit", "°": "degrees",
     "%": "percent", "GB": "gigabytes", "MB": "megabytes", "ms": "milliseconds",
@@ -32,7 +32,7 @@ _SINGULAR = {"kilometres": "kilometre", "centimetres": "centimetre", "millimetre
              "milliseconds": "millisecond", "seconds": "second", "minutes": "minute",
              "hours": "hour"}
 _UNIT_RX = "|".join(re.escape(u) for u in sorted(_UNITS, key=len, reverse=True))
-_CURRENCY = {"$": "dollars", "€": "euros", "£": "pounds"}
+_CURRENCY = {"$": ("dollar", "dollars"), "€": ("euro", "euros"), "£": ("pound", "pounds")}
 _MONTHS = ("January|February|March|April|May|June|July|August|September|October|November|"
            "December")
 
@@ -61,6 +61,11 @@ def _measure(m: re.Match[str]) -> str:
     return f"{_number(m.group(1))} {unit}"
 
 
+def _money(m: re.Match[str]) -> str:
+    one, many = _CURRENCY[m.group(1)]
+    return f"{_number(m.group(2))} {one if m.group(2) in ('1', '1.00') else many}"
+
+
 def _date(m: re.Match[str]) -> str:
     day = num2words(int(m.group(2)), to="ordinal")
     return f"{m.group(1)} {day}, {num2words(int(m.group(3)), to='year')}"
@@ -70,12 +75,13 @@ def speakable(text: str) -> str:
     """Numbers, times, units and symbols as a person would say them:
     '14:30' → 'two thirty p m', '5 km' → 'five kilometres', '42.16' → 'forty two point one six'.
     """
-    t = re.sub(r"[*_`#>]+", " ", text)  # markdown
+    t = re.sub(r"[*_`#>\[\]{}|]+", " ", text)  # markdown and brackets: not for the ear
     t = re.sub(r"\b(\d{1,2}):(\d{2})\s*([AaPp])\.?\s?[Mm]\b", lambda m: _clock(
         re.match(r"(\d+):(\d+)(.*)", f"{m.group(1)}:{m.group(2)}{m.group(3)}m")), t)
     t = re.sub(r"\b([01]?\d|2[0-3]):([0-5]\d)\b()", _clock, t)
-    t = re.sub(r"([$€£])(\d+(?:\.\d+)?)", lambda m: f"{_number(m.group(2))} "
-               f"{_CURRENCY[m.group(1)]}", t)
+    t = re.sub(r"(?<=\d),(?=\d{3}\b)", "", t)  # thousands separators: "1,000"
+    t = re.sub(r"(?<![\w.])-(?=\d)", "minus ", t)
+    t = re.sub(r"([$€£])(\d+(?:\.\d+)?)", _money, t)
     t = re.sub(rf"\b(\d+(?:\.\d+)?)\s?({_UNIT_RX})(?![\w/])", _measure, t)
     t = re.sub(rf"\b({_MONTHS}) (\d{{1,2}}), (\d{{4}})\b", _date, t)
     t = re.sub(r"\b(\d+)(?:st|nd|rd|th)\b", lambda m: num2words(int(m.group(1)), to="ordinal"), t)

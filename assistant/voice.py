@@ -20,7 +20,7 @@ import queue
 import re
 import threading
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -35,8 +35,8 @@ from assistant.skills import ToolResult
 from assistant.tts import SentenceChunker, Synthesizer
 from assistant.vad import VoiceDetector, to_pcm16
 
-BACKCHANNELS = {"mm", "mhm", "mmhmm", "mmhm", "hmm", "uhhuh", "uh", "um", "ah", "oh", "yeah",
-                "yep", "ok", "okay", "right", "sure", "i see"}
+BACKCHANNELS = {"mm", "mhm", "mmhmm", "mmhm", "hm", "hmm", "uhhuh", "uh", "um", "ah", "oh",
+                "yeah", "yep", "ok", "okay", "right", "sure", "i see", "mm hm", "uh huh"}
 _UNFINISHED = re.compile(
     r"\b(?:and|or|but|the|a|an|to|for|of|with|my|your|is|at|in|on|about|from|by|"
     r"um|uh|like|so|then|set|what's|what|how|please)[,.]?$|,$", re.IGNORECASE)
@@ -48,9 +48,13 @@ def _rms(x: np.ndarray) -> float:
 
 
 def is_backchannel(text: str) -> bool:
-    words = re.sub(r"[^\w\s]", "", text.lower()).split()
-    return not words or (len(words) <= 2 and all(w.replace("-", "") in BACKCHANNELS
-                                                 for w in words))
+    """Empty, or a listener's noise ("mm-hm", "yeah", "I see") rather than a request."""
+    words = re.sub(r"[^\w\s]", " ", text.lower()).split()
+    if not words:
+        return True
+    phrase = " ".join(words)
+    return len(words) <= 2 and (phrase in BACKCHANNELS or "".join(words) in BACKCHANNELS
+                                or all(w in BACKCHANNELS for w in words))
 
 
 @dataclass
@@ -69,7 +73,9 @@ class _TurnTimes:
     first_text: float | None = None
     first_chunk: float | None = None
     first_audio: float | None = None
-    path: str = ""
+    path: str = "llm"
+    """Set to 'fast' when the turn returns; a fast-path turn always returns before its
+    first audio, an LLM turn is still streaming then."""
 
 
 class Player:
@@ -87,12 +93,14 @@ class Player:
         """True from the first sample of an answer until it ends or is stopped."""
         self._heard: list[str] = []
         self._finished_turns: set[int] = set()
+        self._stopped: set[int] = set()
         self.on_start: Callable[[int, float], None] = lambda turn, t: None
         self.on_done: Callable[[int], None] = lambda turn: None
 
     def enqueue(self, chunk: _Chunk) -> None:
         with self._lock:
-            self._chunks.append(chunk)
+            if chunk.turn not in self._stopped:
+                self._chunks.append(chunk)
 
     @property
     def pending(self) -> bool:
@@ -102,7 +110,8 @@ class Player:
     def end_turn(self, turn: int) -> None:
         """No more audio will come for ``turn``; it ends when its queue drains."""
         with self._lock:
-            self._finished_turns.add(turn)
+            if turn not in self._stopped:  # a stopped turn's late end means nothing
+                self._finished_turns.add(turn)
 
     def frame(self) -> np.ndarray:
         out = np.zeros(FRAME, np.float32)
@@ -145,15 +154,25 @@ class Player:
 
     def pause(self) -> None:
         with self._lock:
+            if self.paused or not self.speaking:
+                return
             self.paused = True
+        self.events.emit(self.clock.now(), "audio_out_pause")
 
     def resume(self) -> None:
         with self._lock:
+            if not self.paused:
+                return
             self.paused = False
+        self.events.emit(self.clock.now(), "audio_out_resume")
 
-    def stop(self) -> str:
-        """Drop everything queued; returns the text the listener actually heard."""
+    def stop(self, turn: int | None = None) -> str:
+        """Drop everything queued (and any later audio of ``turn``); returns the text the
+        listener actually heard."""
         with self._lock:
+            self._stopped.update(c.turn for c in (self._current, *self._chunks) if c)
+            if turn is not None:
+                self._stopped.add(turn)
             heard = list(self._heard)
             if self._current is not None and len(self._current.audio):
                 words = self._current.text.split()
@@ -175,6 +194,8 @@ class _Utterance:
     stream: StreamingTranscriber
     last_voiced: float
     voiced_frames: int = 0
+    recent_voiced: int = 0
+    """Consecutive voiced frames up to now."""
     partial_at: int = 0
     speculative: Transcript | None = None
     barge: bool = False
@@ -208,6 +229,8 @@ class VoiceLoop:
         self._current_turn = 0
         self._times: dict[int, _TurnTimes] = {}
         self._interrupted: dict[int, str] = {}
+        self._responding = 0
+        """The turn whose answer is being generated right now (0 = none)."""
         self._utt: _Utterance | None = None
         self._ref_rms: deque[float] = deque(maxlen=15)
         self._threads: list[threading.Thread] = []
@@ -256,11 +279,15 @@ class VoiceLoop:
             self._work += 1
         q.put(item)
 
-    def _consume(self, q: queue.Queue) -> Iterator[object]:
-        """Items of ``q`` until the None sentinel; each counts as work until handled."""
+    def _consume(self, q: queue.Queue, handle: Callable[..., None]) -> None:
+        """Handle items of ``q`` until the None sentinel; each counts as work until handled.
+        A failure is reported as an ``error`` event and the loop goes on listening."""
         while (item := q.get()) is not None:
             try:
-                yield item
+                handle(*item)
+            except Exception as exc:
+                self.events.emit(self.clock.now(), "error", where=threading.current_thread().name,
+                                 message=f"{type(exc).__name__}: {exc}")
             finally:
                 with self._work_lock:
                     self._work -= 1
@@ -293,9 +320,11 @@ class VoiceLoop:
     # ------------------------------------------------------------------ listener
 
     def _listen(self) -> None:
-        for index, frame, speaking, ref in self._consume(self._frames):
+        def handle(index: int, frame: np.ndarray, speaking: bool, ref: float) -> None:
             self._ref_rms.append(ref)
             self._on_frame(index * FRAME_S, frame, speaking)
+
+        self._consume(self._frames, handle)
 
     def _echo_allows(self, frame: np.ndarray, speaking: bool) -> bool:
         """Reference-aware gate: while the assistant talks, the microphone must be clearly
@@ -315,17 +344,25 @@ class VoiceLoop:
                 self._begin(t_end, speaking)
             return
         utt.stream.add(frame)
+        utt.recent_voiced = utt.recent_voiced + 1 if voiced else 0
         if voiced:
             utt.last_voiced = t_end
             utt.voiced_frames += 1
             utt.speculative = None
         silence = t_end - utt.last_voiced
         duration = t_end - utt.start
-        if utt.barge and not utt.barge_confirmed and voiced and \
-                duration >= self.config.barge_in_min_s:
+        # Speech over the assistant interrupts it once it lasts and says something.
+        if utt.barge and not utt.barge_confirmed and voiced and utt.partials and \
+                duration >= self.config.barge_in_min_s and self._interrupts(utt.partials[-1]):
             self._barge_in(utt)
         samples = len(utt.stream.audio)
-        if voiced and samples - utt.partial_at >= self.config.partial_interval_s * 16000:
+        # Partials only mid-speech (not on a trailing edge, where the speculative final is
+        # about to run) and not once the words already make a complete command.
+        mid_speech = utt.recent_voiced >= 3
+        complete = bool(utt.partials) and self._endpoint_after(utt.partials[-1]) == \
+            self.config.endpoint_fast_s
+        if mid_speech and not complete and \
+                samples - utt.partial_at >= self.config.partial_interval_s * 16000:
             utt.partial_at = samples
             self._partial(utt, utt.stream.partial())
         if utt.speculative is None and silence >= 0.06 and utt.voiced_frames > 5:
@@ -347,7 +384,8 @@ class VoiceLoop:
         stream = StreamingTranscriber(self.recognizer)
         stream.add(np.concatenate(list(self.vad.pre_roll)))
         barge = speaking and self.config.interruptible
-        self._utt = _Utterance(onset_at, stream, t_end, barge=barge)
+        self._utt = _Utterance(onset_at, stream, t_end, barge=barge,
+                               voiced_frames=self.vad.config.onset_frames)
         if barge:
             self.player.pause()  # within a frame or two of the onset
         self.events.emit(onset_at, "speech_start", during_playback=speaking)
@@ -363,6 +401,14 @@ class VoiceLoop:
             return c.endpoint_fast_s
         return c.endpoint_s
 
+    def _interrupts(self, text: str) -> bool:
+        """Words that justify cutting the assistant off: a command ("stop", "what time is
+        it") or a real sentence of three words or more, never "mm-hm" or "okay"."""
+        if is_backchannel(text):
+            return False
+        return len(text.split()) >= 3 or fastpath.match(self.assistant.registry, text) \
+            is not None
+
     def _barge_in(self, utt: _Utterance) -> None:
         utt.barge_confirmed = True
         self.events.emit(self.clock.now(), "barge_in")
@@ -373,23 +419,26 @@ class VoiceLoop:
         turn = self._current_turn
         self._current_turn = 0
         self.assistant.cancel.set()
-        heard = self.player.stop()
-        if turn:
-            self._interrupted[turn] = heard
+        heard = self.player.stop(turn or None)
+        if turn and turn == self._responding:
+            self._interrupted[turn] = heard  # applied when the turn's text is complete
+        elif turn:
+            self.assistant.mark_interrupted(heard)
 
     def _end(self, utt: _Utterance) -> None:
         self._utt = None
         self.vad.reset()
         decided = self.clock.now()
         self.events.emit(utt.last_voiced, "speech_end")
-        if utt.voiced_frames < 8:  # under ~160 ms of voice: a click or a cough
+        if utt.voiced_frames < 5:  # under 100 ms of voice: a click or a knock
             self._dismiss(utt)
             return
         final = utt.speculative or utt.stream.final()
         transcribed = self.clock.now()
         text = final.text.strip()
         if utt.barge and not utt.barge_confirmed:
-            if is_backchannel(text):
+            # Over the assistant's voice, an unsure transcript is more likely noise or echo.
+            if not self._interrupts(text) or final.avg_logprob < -0.8:
                 self._dismiss(utt)
                 return
             self._barge_in(utt)
@@ -420,8 +469,7 @@ class VoiceLoop:
     # ------------------------------------------------------------------ responder
 
     def _respond(self) -> None:
-        for text, times in self._consume(self._turns):
-            self._run_turn(text, times)
+        self._consume(self._turns, self._run_turn)
 
     def _run_turn(self, text: str, times: _TurnTimes) -> None:
         self._turn_id += 1
@@ -436,7 +484,11 @@ class VoiceLoop:
                 for chunk in chunker.feed(piece):
                     self._put(self._chunks, (turn, chunk))
 
-        result = self.assistant.turn(text, on_text=on_text)
+        self._responding = turn
+        try:
+            result = self.assistant.turn(text, on_text=on_text)
+        finally:
+            self._responding = 0
         times.path = result.metrics.path
         if result.metrics.path == "llm" and times.first_text is not None:
             self.events.emit(times.first_text, "llm_first_token")
@@ -454,22 +506,25 @@ class VoiceLoop:
     # ------------------------------------------------------------------ voice
 
     def _speak(self) -> None:
-        for turn, text in self._consume(self._chunks):
-            if text is _END:
+        self._consume(self._chunks, self._speak_chunk)
+
+    def _speak_chunk(self, turn: int, text: object) -> None:
+        if text is _END:
+            if turn == self._current_turn:  # a cancelled turn has nothing left to end
                 self.player.end_turn(turn)
-                if turn in self._times and self._times[turn].first_chunk is None:
-                    self._turn_end(turn)  # an answer with nothing to say ("stop")
-                continue
-            if turn != self._current_turn:
-                continue  # cancelled by a barge-in
-            times = self._times.get(turn)
-            now = self.clock.now()
-            if times is not None and times.first_chunk is None:
-                times.first_chunk = now
-            self.events.emit(now, "tts_chunk", text=text)
-            audio, _ = self.synth.synthesize(text)
-            if turn == self._current_turn and len(audio):
-                self.player.enqueue(_Chunk(turn, text, audio))
+            if turn in self._times and self._times[turn].first_chunk is None:
+                self._turn_end(turn)  # an answer with nothing to say ("stop")
+            return
+        if turn != self._current_turn:
+            return  # cancelled by a barge-in
+        times = self._times.get(turn)
+        now = self.clock.now()
+        if times is not None and times.first_chunk is None:
+            times.first_chunk = now
+        self.events.emit(now, "tts_chunk", text=text)
+        audio, _ = self.synth.synthesize(str(text))
+        if turn == self._current_turn and len(audio):
+            self.player.enqueue(_Chunk(turn, str(text), audio))
 
     def _audio_started(self, turn: int, t: float) -> None:
         times = self._times.get(turn)

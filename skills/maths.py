@@ -49,7 +49,7 @@ def evaluate(expression: str) -> float:
 
 def say_number(value: float) -> str:
     if isinstance(value, int) or float(value).is_integer():
-        return f"{int(value):,}".replace(",", " ") if abs(value) >= 1e6 else str(int(value))
+        return f"{int(value):,}" if abs(value) >= 1e6 else str(int(value))
     return f"{value:.6g}" if abs(value) < 1e6 else f"{value:.4g}"
 
 
@@ -57,7 +57,7 @@ _SPOKEN_OPS = [(r"\bmultiplied by\b|\btimes\b|(?<=\d) ?x ?(?=\d)", "*"),
                (r"\bdivided by\b|\bover\b", "/"), (r"\bplus\b|\badded to\b", "+"),
                (r"\bminus\b|\btake away\b", "-"), (r"\bto the power of\b|\braised to\b", "^"),
                (r"\bsquared\b", "^2"), (r"\bcubed\b", "^3"), (r"\bmod(?:ulo)?\b", "%")]
-_EXPR = re.compile(r"^(?:what(?:'s| is)|how much is|calculate|compute|work out|solve|"
+_EXPR = re.compile(r"^(?:what(?:'s| is)?|how much is|calculate|compute|work out|solve|"
                    r"what do you get (?:for|if you do))?\s*(?P<expr>[\d.\s()+\-*/^%]+?)\s*"
                    r"(?:equals?|is)?$", re.IGNORECASE)
 

@@ -1,0 +1,338 @@
+"""``assistant bench voice``, and the speech fixtures the voice tests share.
+
+Fixtures are made on the spot: commands spoken by the bundled Piper voice and by espeak-ng (a
+second, very different synthetic voice), and real human speech from Debian's
+pocketsphinx-testdata (LibriVox clips with transcripts). Everything runs in one process through
+the real loop in ``--fast`` file mode, so the numbers are those of the live timeline.
+"""
+
+from __future__ import annotations
+
+import re
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import psutil
+from num2words import num2words
+from rich.console import Console
+from rich.table import Table
+
+from assistant.agent import Assistant
+from assistant.asr import Recognizer, StreamingTranscriber
+from assistant.audio import RATE, FileDriver, load_audio
+from assistant.config import Config
+from assistant.events import EventLog
+from assistant.tts import Synthesizer
+from assistant.voice import VoiceLoop
+from assistant.voice_app import build_recognizer, build_synthesizer
+
+SPEECH_DATA = Path("/usr/share/pocketsphinx/test/data")
+
+
+# ---------------------------------------------------------------------- fixtures
+
+
+def silence(seconds: float) -> np.ndarray:
+    return np.zeros(int(seconds * RATE), np.float32)
+
+
+def trim(audio: np.ndarray, threshold: float = 0.01) -> np.ndarray:
+    """Cut leading and trailing near-silence, so that 'end of speech' is known exactly."""
+    loud = np.flatnonzero(np.abs(audio) > threshold)
+    return audio[loud[0]:loud[-1] + 1] if len(loud) else audio[:0]
+
+
+def espeak(text: str, voice: str = "en-us", speed: int = 165) -> np.ndarray:
+    if shutil.which("espeak-ng") is None:
+        raise RuntimeError("espeak-ng is not installed (scripts/setup.sh installs it)")
+    with tempfile.NamedTemporaryFile(suffix=".wav") as tmp:
+        subprocess.run(["espeak-ng", "-v", voice, "-s", str(speed), "-w", tmp.name, text],
+                       check=True, capture_output=True)
+        return trim(load_audio(tmp.name))
+
+
+@dataclass
+class Clip:
+    audio: np.ndarray
+    text: str
+
+
+def librivox_clips() -> list[Clip]:
+    """Real human speech with reference transcripts (LibriVox, pocketsphinx-testdata)."""
+    folder = SPEECH_DATA / "librivox"
+    if not folder.is_dir():
+        return []
+    refs = {}
+    for line in (folder / "transcription").read_text().splitlines():
+        m = re.match(r"<s>(.*)</s>\s*\((.*)\)", line.strip())
+        if m:
+            refs[m.group(2)] = m.group(1).strip()
+    clips = [Clip(load_audio(folder / f"{name}.wav"), text) for name, text in sorted(refs.items())
+             if (folder / f"{name}.wav").exists()]
+    raw = SPEECH_DATA / "goforward.raw"
+    if raw.exists():
+        pcm = np.frombuffer(raw.read_bytes(), np.int16).astype(np.float32) / 32768
+        clips.append(Clip(pcm, "go forward ten meters"))
+    return clips
+
+
+def normalise_words(text: str) -> str:
+    """Lower case, numbers as words, no punctuation: for word error rates."""
+    text = re.sub(r"\d+(?:\.\d+)?", lambda m: " " + num2words(float(m.group()) if "." in
+                  m.group() else int(m.group())) + " ", text.lower())
+    text = text.replace("-", " ")
+    text = re.sub(r"[^a-z' ]", " ", text)
+    return " ".join(text.replace("metres", "meters").split())
+
+
+# ---------------------------------------------------------------------- running the loop
+
+
+@dataclass
+class Models:
+    """Loaded once per process; each run gets a fresh Assistant (conversation) around them."""
+    config: Config
+    recognizer: Recognizer
+    synth: Synthesizer
+    assistant: Assistant
+
+    @classmethod
+    def load(cls, config: Config) -> Models:
+        assistant = Assistant(config)
+        models = cls(config, build_recognizer(config), build_synthesizer(config), assistant)
+        models.recognizer.load()
+        models.synth.load()
+        assistant.warm_up()
+        return models
+
+    def fresh_assistant(self) -> Assistant:
+        return Assistant(self.config, registry=self.assistant.registry,
+                         engine=self.assistant.engine)
+
+
+@dataclass
+class Run:
+    events: EventLog
+    output: np.ndarray
+    assistant: Assistant
+
+    def of(self, kind: str) -> list[dict]:
+        return [e.as_dict() for e in self.events.of_type(kind)]
+
+
+def run_loop(models: Models, audio: np.ndarray, *, echo: tuple[float, int] | None = None,
+             realtime: bool = False, voice_overrides: dict | None = None) -> Run:
+    """Play ``audio`` into a fresh loop (``--fast`` unless ``realtime``); returns its events
+    and what it said, on the input's timeline."""
+    voice_cfg = models.config.voice.model_copy(update=voice_overrides or {})
+    events = EventLog()
+    assistant = models.fresh_assistant()
+    loop = VoiceLoop(assistant, models.recognizer, models.synth, voice_cfg, events)
+    loop.start()
+    driver = FileDriver(audio, realtime=realtime, busy=loop.busy, echo=echo)
+    try:
+        driver.run(loop.tick, loop.clock, until_idle=loop.idle)
+    finally:
+        loop.close()
+    return Run(events, driver.output, assistant)
+
+
+# ---------------------------------------------------------------------- the benchmark
+
+COMMANDS = ["what time is it", "set a timer for ten minutes", "what's seventeen times "
+            "twenty three", "how many kilometres in twenty six point two miles",
+            "what's the date today", "cancel the timer"]
+
+
+def _stats(values: list[float]) -> str:
+    if not values:
+        return "-"
+    ordered = sorted(values)
+    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+    return f"{statistics.median(values):.0f} / {p95:.0f}"
+
+
+def _voice_to_voice(models: Models, utterances: list[np.ndarray]) -> list[float]:
+    """True end of speech in the input → first assistant audio, one utterance per run."""
+    out = []
+    for speech in utterances:
+        lead = 0.6
+        run = run_loop(models, np.concatenate([silence(lead), speech, silence(2.5)]))
+        starts = run.of("audio_out_start")
+        if starts:
+            out.append((starts[0]["t"] - (lead + len(speech) / RATE)) * 1000)
+    return out
+
+
+def _naive(models: Models, utterances: list[np.ndarray], silence_s: float = 0.8) -> list[float]:
+    """The sequential pipeline from the same models: wait for silence, transcribe everything
+    (faster-whisper's own transcribe), answer fully, synthesise fully, then play."""
+    out = []
+    for speech in utterances:
+        assistant = models.fresh_assistant()
+        start = time.perf_counter()
+        text = models.recognizer.transcribe_offline(speech).text
+        reply = assistant.turn(text).text
+        models.synth.synthesize(reply)
+        out.append(silence_s * 1000 + (time.perf_counter() - start) * 1000)
+    return out
+
+
+def _barge_in(models: Models, echo: tuple[float, int] | None, runs: int) -> tuple[list[float],
+                                                                                    int, int]:
+    """Ask for a long answer, talk over it: true speech onset → playback silent. Returns the
+    latencies, the runs where the assistant was interrupted, and the runs total."""
+    question = trim(models.synth.synthesize("how is the system doing")[0])
+    interruption = espeak("what time is it")
+    latencies, interrupted = [], 0
+    for i in range(runs):
+        gap = 2.2 + 0.13 * i  # lands at different points of the answer
+        audio = np.concatenate([silence(0.5), question, silence(gap), interruption, silence(3)])
+        onset = 0.5 + len(question) / RATE + gap
+        run = run_loop(models, audio, echo=echo)
+        # Playback goes silent at the pause; the barge-in confirms it a little later.
+        pauses = [e for e in run.of("audio_out_pause") if e["t"] >= onset - 0.05]
+        if run.of("barge_in") and pauses:
+            interrupted += 1
+            latencies.append((pauses[0]["t"] - onset) * 1000)
+    return latencies, interrupted, runs
+
+
+def _false_barge_ins(models: Models, echo: tuple[float, int], runs: int) -> int:
+    """The assistant's own answer echoed into the microphone must never interrupt it."""
+    question = trim(models.synth.synthesize("how is the system doing")[0])
+    count = 0
+    for _ in range(runs):
+        run = run_loop(models, np.concatenate([silence(0.5), question, silence(9)]), echo=echo)
+        count += len(run.of("barge_in"))
+    return count
+
+
+def _asr(models: Models, clips: list[Clip]) -> dict[str, float]:
+    import jiwer
+
+    refs, streamed, offline = [], [], []
+    stream_ms = offline_ms = audio_s = 0.0
+    for clip in clips:
+        stream = StreamingTranscriber(models.recognizer)
+        start = time.perf_counter()
+        step = int(0.4 * RATE)
+        for i in range(0, len(clip.audio), step):
+            stream.add(clip.audio[i:i + step])
+            stream.partial()
+        streamed.append(normalise_words(stream.final().text))
+        stream_ms += (time.perf_counter() - start) * 1000
+        offline_result = models.recognizer.transcribe_offline(clip.audio)
+        offline.append(normalise_words(offline_result.text))
+        offline_ms += offline_result.ms
+        refs.append(normalise_words(clip.text))
+        audio_s += len(clip.audio) / RATE
+    single = [models.recognizer.transcribe(c.audio) for c in clips]
+    return {"wer_stream": jiwer.wer(refs, streamed), "wer_offline": jiwer.wer(refs, offline),
+            "rtf_stream": stream_ms / 1000 / audio_s, "rtf_offline": offline_ms / 1000 / audio_s,
+            "rtf_final": sum(s.ms for s in single) / 1000 / audio_s,
+            "clips": len(clips), "audio_s": audio_s}
+
+
+def _tts(models: Models) -> tuple[list[float], float]:
+    sentences = ["Timer set for five minutes.", "It's four seventeen p m.",
+                 "Seventeen times twenty three is three hundred and ninety one.",
+                 "Today is Monday, November the twenty third."]
+    firsts, total_audio, total_ms = [], 0.0, 0.0
+    for s in sentences * 2:
+        audio, ms = models.synth.synthesize(s)
+        firsts.append(ms)
+        total_audio += len(audio) / RATE
+        total_ms += ms
+    return firsts, total_ms / 1000 / total_audio
+
+
+def _idle_cpu(models: Models, seconds: float = 8.0) -> float:
+    """Percent of one core used while listening, in real time, to silence."""
+    proc = psutil.Process()
+    before = proc.cpu_times()
+    start = time.perf_counter()
+    run_loop(models, silence(seconds), realtime=True)
+    after = proc.cpu_times()
+    used = (after.user - before.user) + (after.system - before.system)
+    return 100 * used / (time.perf_counter() - start)
+
+
+def _cold_start() -> float:
+    """A fresh process: import, load every default model, ready to listen (LLM prefill runs
+    in the background and is not counted)."""
+    code = ("import time; t=time.perf_counter(); "
+            "from assistant.config import load_config; from assistant.events import EventLog; "
+            "from assistant.voice_app import build_loop; "
+            "loop=build_loop(load_config().config, EventLog()); "
+            "print(time.perf_counter()-t); loop.close()")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=300)
+    if proc.returncode != 0:
+        raise RuntimeError(proc.stderr.strip().splitlines()[-1])
+    return float(proc.stdout.strip().splitlines()[-1])
+
+
+def bench_voice(config: Config, console: Console, runs: int = 6) -> int:
+    with console.status("loading models..."):
+        models = Models.load(config)
+    say: Callable[[str], np.ndarray] = lambda text: trim(models.synth.synthesize(text)[0])  # noqa: E731
+    utterances = [say(t) for t in COMMANDS] + [espeak(t) for t in COMMANDS]
+    utterances = utterances[: max(runs, 2) * 2]
+
+    with console.status("voice-to-voice, our loop..."):
+        ours = _voice_to_voice(models, utterances)
+    with console.status("voice-to-voice, naive pipeline..."):
+        naive = _naive(models, utterances)
+    ratio = statistics.median(ours) / statistics.median(naive) if ours and naive else float("nan")
+    with console.status("barge-in..."):
+        barge, hits, total = _barge_in(models, None, runs)
+        echo_barge, echo_hits, echo_total = _barge_in(models, (0.5, 5), runs)
+        false_hits = _false_barge_ins(models, (0.5, 5), max(2, runs // 2))
+    with console.status("speech recognition..."):
+        asr = _asr(models, librivox_clips())
+    with console.status("speech synthesis..."):
+        tts_first, tts_rtf = _tts(models)
+    with console.status("idle CPU and cold start..."):
+        idle = _idle_cpu(models)
+        cold = _cold_start()
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+    table = Table("measure", "result (median / p95)", "target", title=(
+        f"Voice loop, {psutil.cpu_count()} CPU threads, models: {config.asr.model}, "
+        f"{config.tts.voice}, {config.llm.model}"))
+    table.add_row(f"voice-to-voice, our loop, ms (n={len(ours)})", _stats(ours), "median <= 500")
+    table.add_row(f"voice-to-voice, naive sequential pipeline, ms (n={len(naive)})",
+                  _stats(naive), "")
+    table.add_row("ours / naive (medians)", f"{ratio:.2f}", "<= 0.35")
+    table.add_row(f"barge-in: speech onset → playback stopped, ms ({hits}/{total} interrupted)",
+                  _stats(barge), "p95 <= 150")
+    table.add_row(f"barge-in over echo (gain 0.5, 100 ms), ms ({echo_hits}/{echo_total})",
+                  _stats(echo_barge), "p95 <= 150")
+    table.add_row("false barge-ins from the assistant's own echo", str(false_hits), "0")
+    if asr["clips"]:
+        rel = (asr["wer_stream"] - asr["wer_offline"]) / max(asr["wer_offline"], 1e-9)
+        table.add_row(f"ASR WER streaming vs offline ({asr['clips']} real clips, "
+                      f"{asr['audio_s']:.0f} s)",
+                      f"{asr['wer_stream']:.1%} vs {asr['wer_offline']:.1%} ({rel:+.0%} rel.)",
+                      "<= +10% rel.")
+        table.add_row("ASR real-time factor: one final decode / streaming total / offline",
+                      f"{asr['rtf_final']:.2f} / {asr['rtf_stream']:.2f} / "
+                      f"{asr['rtf_offline']:.2f}", "")
+    table.add_row("TTS time to first audio of a sentence, ms", _stats(tts_first), "")
+    table.add_row("TTS real-time factor", f"{tts_rtf:.2f}", "")
+    table.add_row("peak RSS with all default models, MB", f"{peak_mb:.0f}", "<= 1024")
+    table.add_row("CPU while listening to silence, % of one core", f"{idle:.1f}", "<= 5")
+    table.add_row("cold start to ready, s", f"{cold:.2f}", "<= 3")
+    console.print(table)
+    return 0
+

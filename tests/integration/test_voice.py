@@ -1,0 +1,248 @@
+"""The voice loop end to end on audio files, through the real models (Whisper tiny.en, Piper
+joe-medium, SmolLM2), in --fast file mode: the same timeline as a live run."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import psutil
+import pytest
+import soundfile as sf
+
+from assistant.audio import RATE, load_audio, save_wav
+from assistant.bench_voice import (
+    Models,
+    espeak,
+    librivox_clips,
+    normalise_words,
+    run_loop,
+    silence,
+    trim,
+)
+from assistant.config import Config
+
+pytestmark = pytest.mark.slow
+ECHO = (0.5, 5)  # a loudspeaker heard by the microphone at half level, 100 ms late
+HEADPHONES = {"aec": False}  # no echo path: echo cancellation off, as the README advises
+
+
+@pytest.fixture(scope="module")
+def models(tmp_path_factory: pytest.TempPathFactory) -> Models:
+    from assistant.config import load_config
+
+    data = tmp_path_factory.mktemp("data")
+    config = load_config(overrides={"paths.data_dir": str(data)}, env={}).config
+    return Models.load(config)
+
+
+def piper(models: Models, text: str) -> np.ndarray:
+    return trim(models.synth.synthesize(text)[0])
+
+
+def said(models: Models, output: np.ndarray) -> str:
+    """What the assistant said, transcribed back from its output audio."""
+    return normalise_words(models.recognizer.transcribe_offline(output).text)
+
+
+def test_spoken_command_gets_the_right_tool_and_a_spoken_answer(models: Models) -> None:
+    speech = piper(models, "What's seventeen times twenty three?")
+    run = run_loop(models, np.concatenate([silence(0.5), speech, silence(3)]))
+    calls = run.of("tool_call")
+    assert [c["name"] for c in calls] == ["calculate"]
+    assert calls[0]["arguments"] == {"expression": "17*23"}
+    assert "three hundred and ninety one" in said(models, run.output)
+    types = [e["type"] for e in sorted(run.events.events and [e.as_dict() for e in
+                                                               run.events.events],
+                                       key=lambda e: e["t"])]
+    for kind in ("speech_start", "speech_end", "transcript", "tool_call", "tts_chunk",
+                 "audio_out_start", "turn_end", "audio_out_stop"):
+        assert kind in types
+    assert types.index("speech_start") < types.index("transcript") < types.index(
+        "audio_out_start")
+    latency = run.of("turn_end")[0]["latency_ms"]
+    assert set(latency) == {"endpointing", "asr_final", "llm_ttft", "first_chunk",
+                            "tts_first_audio", "voice_to_voice"}
+    assert latency["voice_to_voice"] > 0
+
+
+def test_output_lines_up_with_the_input(models: Models) -> None:
+    speech = piper(models, "What time is it?")
+    audio = np.concatenate([silence(0.5), speech, silence(3)])
+    run = run_loop(models, audio)
+    start = run.of("audio_out_start")[0]["t"]
+    end_of_speech = 0.5 + len(speech) / RATE
+    loud = np.flatnonzero(np.abs(run.output) > 0.02) / RATE
+    assert loud.size and loud[0] > end_of_speech  # silence while the user speaks
+    assert abs(loud[0] - start) < 0.1  # the answer sits where the event says it starts
+
+
+def test_a_second_voice_espeak(models: Models) -> None:
+    speech = espeak("set a timer for ten minutes")
+    run = run_loop(models, np.concatenate([silence(0.5), speech, silence(3)]))
+    calls = run.of("tool_call")
+    assert calls and calls[0]["name"] == "set_timer"
+    assert calls[0]["arguments"]["seconds"] == 600
+    assert "ten minutes" in said(models, run.output)
+
+
+def test_real_human_speech_is_recognised(models: Models) -> None:
+    import jiwer
+
+    clips = librivox_clips()
+    assert clips, "pocketsphinx-testdata is missing (scripts/setup.sh installs it)"
+    go = next(c for c in clips if c.text == "go forward ten meters")
+    assert normalise_words(models.recognizer.transcribe(go.audio).text) == \
+        "go forward ten meters"
+    refs = [normalise_words(c.text) for c in clips]
+    hyps = [normalise_words(models.recognizer.transcribe(c.audio).text) for c in clips]
+    assert jiwer.wer(refs, hyps) < 0.25
+
+
+def _question_then(models: Models, interruption: np.ndarray, gap: float = 2.4):
+    question = piper(models, "How is the system doing?")
+    audio = np.concatenate([silence(0.5), question, silence(gap), interruption, silence(3)])
+    return audio, 0.5 + len(question) / RATE + gap
+
+
+@pytest.mark.parametrize("setup", ["loudspeaker", "headphones"])
+def test_barge_in_stops_playback_and_answers_the_new_question(models: Models,
+                                                              setup: str) -> None:
+    audio, onset = _question_then(models, espeak("what time is it"))
+    run = run_loop(models, audio, echo=ECHO) if setup == "loudspeaker" else \
+        run_loop(models, audio, voice_overrides=HEADPHONES)
+    assert len(run.of("barge_in")) == 1
+    pause = [e for e in run.of("audio_out_pause") if e["t"] >= onset - 0.05]
+    assert pause, "playback was not paused when the user spoke"
+    stops = [e["reason"] for e in run.of("audio_out_stop")]
+    assert stops == ["interrupted", "done"]
+    calls = [c["name"] for c in run.of("tool_call")]
+    assert calls[0] == "system_status"
+    if setup == "headphones":  # over loudspeaker echo the words may come out damaged
+        assert calls == ["system_status", "get_time"]
+    # Only what was heard stays in the history, marked as interrupted.
+    first_answer = run.assistant.history[1]["content"]
+    assert first_answer.endswith("[interrupted]")
+    assert "disk free" not in first_answer
+    # The output is silent between the pause and the new answer.
+    second = run.of("audio_out_start")[1]["t"]
+    quiet = run.output[int((pause[0]["t"] + 0.05) * RATE):int(second * RATE)]
+    assert quiet.size and np.abs(quiet).max() < 0.01
+
+
+def test_stop_by_voice_silences_the_assistant(models: Models) -> None:
+    audio, _ = _question_then(models, piper(models, "Stop."))
+    run = run_loop(models, audio, voice_overrides=HEADPHONES)
+    assert [c["name"] for c in run.of("tool_call")] == ["system_status", "stop"]
+    assert len(run.of("audio_out_start")) == 1  # nothing said after "stop"
+    assert run.of("audio_out_stop")[0]["reason"] == "interrupted"
+
+
+def test_own_echo_does_not_interrupt(models: Models) -> None:
+    question = piper(models, "How is the system doing?")
+    run = run_loop(models, np.concatenate([silence(0.5), question, silence(9)]), echo=ECHO)
+    assert run.of("barge_in") == []
+    assert [e["reason"] for e in run.of("audio_out_stop")] == ["done"]
+    assert len(run.of("transcript")) == 1
+
+
+def test_a_short_noise_pauses_then_resumes(models: Models) -> None:
+    burst = np.random.default_rng(3).normal(0, 0.3, int(0.15 * RATE)).astype(np.float32)
+    audio, onset = _question_then(models, burst, gap=2.6)
+    run = run_loop(models, audio, echo=ECHO)
+    assert run.of("barge_in") == []
+    assert [e["t"] >= onset - 0.05 for e in run.of("audio_out_pause")] == [True]
+    assert len(run.of("audio_out_resume")) == 1
+    assert [e["reason"] for e in run.of("audio_out_stop")] == ["done"]
+    assert [c["name"] for c in run.of("tool_call")] == ["system_status"]
+
+
+@pytest.mark.parametrize("kind", ["silence", "noise"])
+def test_silence_and_noise_give_no_turn(models: Models, kind: str) -> None:
+    rng = np.random.default_rng(1)
+    audio = silence(8) if kind == "silence" else rng.normal(0, 0.03, 8 * RATE).astype(
+        np.float32)
+    run = run_loop(models, audio)
+    assert run.of("transcript") == []
+    assert run.of("audio_out_start") == []
+
+
+def test_ten_minutes_of_input_keeps_memory_flat(models: Models) -> None:
+    rng = np.random.default_rng(2)
+    command = piper(models, "What time is it?")
+    minute = rng.normal(0, 0.002, 60 * RATE).astype(np.float32)
+    minute[20 * RATE:20 * RATE + len(command)] += command
+    proc = psutil.Process()
+    run_loop(models, np.tile(minute, 2))  # warm up allocators and caches
+    before = proc.memory_info().rss
+    run = run_loop(models, np.tile(minute, 10))
+    after = proc.memory_info().rss
+    assert len(run.of("tool_call")) == 10
+    assert (after - before) / 2**20 < 60
+
+
+def _cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "assistant", *args], capture_output=True,
+                          text=True, env=env, timeout=300)
+
+
+def test_voice_cli_with_any_audio_format(models: Models, tmp_path: Path,
+                                         cli_env: dict[str, str]) -> None:
+    speech = piper(models, "What's the date today?")
+    audio = np.concatenate([silence(0.5), speech, silence(3)])
+    # 44.1 kHz stereo 24-bit: mixed down and resampled by the loop.
+    stereo = np.stack([audio, audio], axis=1)
+    from assistant.audio import resample
+
+    src = tmp_path / "in.wav"
+    sf.write(src, resample(stereo[:, 0], RATE, 44100)[:, None].repeat(2, axis=1), 44100,
+             subtype="PCM_24")
+    out, events = tmp_path / "out.wav", tmp_path / "events.jsonl"
+    proc = _cli("voice", "--input", str(src), "--output", str(out), "--events", str(events),
+                "--fast", env=cli_env)
+    assert proc.returncode == 0, proc.stderr
+    lines = [json.loads(x) for x in events.read_text().splitlines()]
+    assert all({"t", "type"} <= set(e) for e in lines)
+    assert [e["t"] for e in lines] == sorted(e["t"] for e in lines)
+    assert any(e["type"] == "tool_call" and e["name"] == "get_date" for e in lines)
+    written = load_audio(out)
+    assert abs(len(written) - len(load_audio(src))) < 3 * RATE  # same timeline (+ tail)
+
+
+@pytest.mark.parametrize("content", [b"", b"this is not audio at all", b"RIFF\x00\x00"])
+def test_bad_audio_input_is_one_clear_line(tmp_path: Path, cli_env: dict[str, str],
+                                           content: bytes) -> None:
+    bad = tmp_path / "bad.wav"
+    bad.write_bytes(content)
+    proc = _cli("voice", "--input", str(bad), "--fast", env=cli_env)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().count("\n") == 0 and "bad.wav" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_no_audio_device_says_so(cli_env: dict[str, str]) -> None:
+    proc = _cli("voice", env=cli_env)
+    assert proc.returncode == 3
+    assert "assistant chat" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_transcribe_and_say_commands(tmp_path: Path, cli_env: dict[str, str]) -> None:
+    wav = tmp_path / "say.wav"
+    proc = _cli("say", "It is 14:30 and 5 km away.", "-o", str(wav), env=cli_env)
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(_cli("transcribe", str(wav), "--json", env=cli_env).stdout)
+    words = normalise_words(out["text"])  # Whisper writes "2:30 p.m." or "230 PM"
+    assert "thirty" in words and ("five km" in words or "five kilomet" in words)
+
+
+def test_save_wav_roundtrip(tmp_path: Path) -> None:
+    tone = np.sin(np.arange(RATE) * 2 * np.pi * 440 / RATE).astype(np.float32) * 0.5
+    save_wav(tmp_path / "t.wav", tone)
+    assert np.allclose(load_audio(tmp_path / "t.wav"), tone, atol=1e-3)
+
+
+def test_config_type(models: Models) -> None:
+    assert isinstance(models.config, Config)
