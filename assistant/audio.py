@@ -91,18 +91,21 @@ class FileDriver:
 
     ``realtime=True`` paces frames at 20 ms. ``realtime=False`` (``--fast``) skips idle time:
     it races through frames while ``busy()`` is false (nothing is computing, so nothing could
-    happen sooner or later) and paces in real time while it is true, so the timeline, and the
-    results, are those of a live run. ``echo`` mixes the speaker output back into the
-    microphone (gain, delay in frames), as a loudspeaker would.
+    happen sooner or later; it only lets the consumer's ``backlog()`` drain) and paces in real
+    time while it is true, so the timeline, and the results, are those of a live run.
+    ``echo`` mixes the speaker output back into the microphone (gain, delay in frames), as a
+    loudspeaker would.
     """
 
     def __init__(self, audio: np.ndarray, *, realtime: bool = True,
-                 busy: Callable[[], bool] = lambda: False, tail_s: float = 2.0,
+                 busy: Callable[[], bool] = lambda: False,
+                 backlog: Callable[[], int] = lambda: 0, tail_s: float = 2.0,
                  echo: tuple[float, int] | None = None) -> None:
         pad = (-len(audio)) % FRAME + int(tail_s * RATE) // FRAME * FRAME
         self.audio = np.concatenate([audio.astype(np.float32), np.zeros(pad, np.float32)])
         self.realtime = realtime
         self.busy = busy
+        self.backlog = backlog
         self.echo = echo
         self.output = np.zeros_like(self.audio)
         self.stopped = threading.Event()
@@ -138,6 +141,9 @@ class FileDriver:
                     time.sleep(delay_s)
             elif self.busy():
                 time.sleep(FRAME_S)  # something is computing: let time flow as it would live
+            else:
+                while self.backlog() > 0 and not self.busy():
+                    time.sleep(0.0002)  # let the listener catch up before racing on
         self.audio = self.audio[: i * FRAME]
         self.output = self.output[: i * FRAME]
 

@@ -138,7 +138,8 @@ def run_loop(models: Models, audio: np.ndarray, *, echo: tuple[float, int] | Non
     assistant = models.fresh_assistant()
     loop = VoiceLoop(assistant, models.recognizer, models.synth, voice_cfg, events)
     loop.start()
-    driver = FileDriver(audio, realtime=realtime, busy=loop.busy, echo=echo)
+    driver = FileDriver(audio, realtime=realtime, busy=loop.busy, backlog=loop.backlog,
+                        echo=echo)
     try:
         driver.run(loop.tick, loop.clock, until_idle=loop.idle)
     finally:

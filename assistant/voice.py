@@ -231,6 +231,8 @@ class VoiceLoop:
         self._interrupted: dict[int, str] = {}
         self._responding = 0
         """The turn whose answer is being generated right now (0 = none)."""
+        self._decoding = False
+        """The listener is running Whisper (frames wait for it)."""
         self._utt: _Utterance | None = None
         self._ref_rms: deque[float] = deque(maxlen=15)
         self._threads: list[threading.Thread] = []
@@ -267,12 +269,16 @@ class VoiceLoop:
         return np.concatenate(cleaned).astype(np.float32) / 32767
 
     def busy(self) -> bool:
-        """Something is queued or computing (``--fast`` paces in real time meanwhile)."""
-        return self._work > 0
+        """A model is computing or about to (``--fast`` paces in real time meanwhile)."""
+        return self._work - self._frames.qsize() > 0 or self._decoding
+
+    def backlog(self) -> int:
+        """Microphone frames the listener has not handled yet."""
+        return self._frames.qsize()
 
     def idle(self) -> bool:
         """Nothing heard, pending, computing or playing."""
-        return not self.busy() and self._utt is None and not self.player.pending
+        return self._work == 0 and self._utt is None and not self.player.pending
 
     def _put(self, q: queue.Queue, item: object) -> None:
         with self._work_lock:
@@ -322,7 +328,12 @@ class VoiceLoop:
     def _listen(self) -> None:
         def handle(index: int, frame: np.ndarray, speaking: bool, ref: float) -> None:
             self._ref_rms.append(ref)
-            self._on_frame(index * FRAME_S, frame, speaking)
+            # An utterance in progress may run Whisper on this frame: heavy work.
+            self._decoding = self._utt is not None
+            try:
+                self._on_frame(index * FRAME_S, frame, speaking)
+            finally:
+                self._decoding = False
 
         self._consume(self._frames, handle)
 
@@ -357,15 +368,16 @@ class VoiceLoop:
             self._barge_in(utt)
         samples = len(utt.stream.audio)
         # Partials only mid-speech (not on a trailing edge, where the speculative final is
-        # about to run) and not once the words already make a complete command.
-        mid_speech = utt.recent_voiced >= 3
+        # about to run), only when the listener has caught up with the microphone (on a slow
+        # CPU, Whisper must not fall behind), and not once the words make a command.
+        mid_speech = utt.recent_voiced >= 3 and self._frames.qsize() <= 2  # and caught up
         complete = bool(utt.partials) and self._endpoint_after(utt.partials[-1]) == \
             self.config.endpoint_fast_s
         if mid_speech and not complete and \
                 samples - utt.partial_at >= self.config.partial_interval_s * 16000:
             utt.partial_at = samples
             self._partial(utt, utt.stream.partial())
-        if utt.speculative is None and silence >= 0.06 and utt.voiced_frames > 5:
+        if utt.speculative is None and silence >= 0.1 and utt.voiced_frames > 5:
             # The user may have finished: transcribe now, during the silence that will
             # confirm it, and throw the result away if they go on.
             utt.speculative = utt.stream.final()

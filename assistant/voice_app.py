@@ -111,7 +111,7 @@ def run_voice(config: Config, *, input_path: str | None, output_path: str | None
     view = LiveView()
     events.listeners.append(view.on_event)
     if input_path:
-        driver = FileDriver(audio, realtime=not fast, busy=loop.busy)
+        driver = FileDriver(audio, realtime=not fast, busy=loop.busy, backlog=loop.backlog)
         if not console.is_terminal:
             events.listeners.append(lambda e: console.print(json.dumps(e.as_dict()),
                                                             highlight=False, soft_wrap=True))
