@@ -110,8 +110,8 @@ class VoiceConfig(_Section):
         1.0, gt=0, description="Silence allowed after an unfinished phrase ('set a timer for')."
     )
     barge_in_min_s: float = Field(
-        0.35, ge=0, description="Speech over the assistant needed to interrupt it; shorter "
-        "sounds pause it briefly and it resumes."
+        0.15, ge=0, description="Voiced speech over the assistant needed to interrupt it; "
+        "shorter sounds pause it briefly and it resumes."
     )
     partial_interval_s: float = Field(
         0.4, gt=0, description="How often the live transcript is refreshed while speaking."

@@ -1,6 +1,7 @@
 """Voice activity detection: webrtcvad on 20 ms frames, turned into speech segments with a
 pre-roll (so the first phoneme is not clipped) and an onset requirement (so a click is not
-speech). End of speech is decided by the voice loop, which knows the partial transcript."""
+speech), and Silero VAD to confirm a finished utterance. End of speech is decided by the voice
+loop, which knows the partial transcript."""
 
 from __future__ import annotations
 
@@ -58,3 +59,14 @@ class VoiceDetector:
 
 
 assert FRAME in (160, 320, 480), "webrtcvad takes 10, 20 or 30 ms frames"
+
+
+def silero_confirms(audio: np.ndarray, threshold: float = 0.5) -> bool:
+    """Second opinion from Silero VAD (its ONNX model ships inside faster-whisper): does this
+    utterance contain speech at all? webrtcvad fires on steady noise; Silero rarely does, and
+    Whisper would happily 'transcribe' the noise."""
+    from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+    options = VadOptions(threshold=threshold, min_speech_duration_ms=120,
+                         min_silence_duration_ms=100, speech_pad_ms=0)
+    return bool(get_speech_timestamps(audio, vad_options=options, sampling_rate=RATE))

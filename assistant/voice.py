@@ -28,12 +28,12 @@ import numpy as np
 from assistant import fastpath
 from assistant.agent import Assistant
 from assistant.asr import Recognizer, StreamingTranscriber, Transcript
-from assistant.audio import FRAME, FRAME_S, Clock
+from assistant.audio import FRAME, FRAME_S, RATE, Clock
 from assistant.config import VoiceConfig
 from assistant.events import EventLog
 from assistant.skills import ToolResult
 from assistant.tts import SentenceChunker, Synthesizer
-from assistant.vad import VoiceDetector, to_pcm16
+from assistant.vad import VoiceDetector, silero_confirms, to_pcm16
 
 BACKCHANNELS = {"mm", "mhm", "mmhmm", "mmhm", "hm", "hmm", "uhhuh", "uh", "um", "ah", "oh",
                 "yeah", "yep", "ok", "okay", "right", "sure", "i see", "mm hm", "uh huh"}
@@ -301,6 +301,7 @@ class VoiceLoop:
     # ------------------------------------------------------------------ lifecycle
 
     def start(self) -> None:
+        silero_confirms(np.zeros(RATE // 2, np.float32))  # load Silero now, not mid-turn
         for target in (self._listen, self._respond, self._speak):
             thread = threading.Thread(target=target, name=target.__name__, daemon=True)
             thread.start()
@@ -364,7 +365,8 @@ class VoiceLoop:
         duration = t_end - utt.start
         # Speech over the assistant interrupts it once it lasts and says something.
         if utt.barge and not utt.barge_confirmed and voiced and utt.partials and \
-                duration >= self.config.barge_in_min_s and self._interrupts(utt.partials[-1]):
+                self._voiced_enough(utt) and self._interrupts(utt.partials[-1]) and \
+                silero_confirms(utt.stream.audio):
             self._barge_in(utt)
         samples = len(utt.stream.audio)
         # Partials only mid-speech (not on a trailing edge, where the speculative final is
@@ -377,7 +379,7 @@ class VoiceLoop:
                 samples - utt.partial_at >= self.config.partial_interval_s * 16000:
             utt.partial_at = samples
             self._partial(utt, utt.stream.partial())
-        if utt.speculative is None and silence >= 0.1 and utt.voiced_frames > 5:
+        if utt.speculative is None and silence >= 0.15 and utt.voiced_frames > 5:
             # The user may have finished: transcribe now, during the silence that will
             # confirm it, and throw the result away if they go on.
             utt.speculative = utt.stream.final()
@@ -413,6 +415,11 @@ class VoiceLoop:
             return c.endpoint_fast_s
         return c.endpoint_s
 
+    def _voiced_enough(self, utt: _Utterance) -> bool:
+        """Voice (not wall time: a knock plus its echo is long but hardly voiced) lasting
+        ``barge_in_min_s``: a cough or a knock never interrupts, whatever Whisper makes of it."""
+        return utt.voiced_frames * FRAME_S >= self.config.barge_in_min_s
+
     def _interrupts(self, text: str) -> bool:
         """Words that justify cutting the assistant off: a command ("stop", "what time is
         it") or a real sentence of three words or more, never "mm-hm" or "okay"."""
@@ -442,15 +449,16 @@ class VoiceLoop:
         self.vad.reset()
         decided = self.clock.now()
         self.events.emit(utt.last_voiced, "speech_end")
-        if utt.voiced_frames < 5:  # under 100 ms of voice: a click or a knock
-            self._dismiss(utt)
+        if utt.voiced_frames < 5 or not silero_confirms(utt.stream.audio):
+            self._dismiss(utt)  # a click, a knock, or steady noise webrtcvad took for speech
             return
         final = utt.speculative or utt.stream.final()
         transcribed = self.clock.now()
         text = final.text.strip()
         if utt.barge and not utt.barge_confirmed:
             # Over the assistant's voice, an unsure transcript is more likely noise or echo.
-            if not self._interrupts(text) or final.avg_logprob < -0.8:
+            if not (self._voiced_enough(utt) and self._interrupts(text)) or \
+                    final.avg_logprob < -0.8:
                 self._dismiss(utt)
                 return
             self._barge_in(utt)

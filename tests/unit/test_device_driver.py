@@ -1,0 +1,83 @@
+"""The sound-card path with a fake PortAudio: DeviceDriver must hand the loop microphone
+blocks and play what the loop returns, in 20 ms blocks at 16 kHz, full duplex."""
+
+from __future__ import annotations
+
+import sys
+import threading
+import types
+from typing import ClassVar
+
+import numpy as np
+import pytest
+
+from assistant.audio import FRAME, RATE, AudioError, Clock, DeviceDriver
+
+
+class FakeStream:
+    """Calls the callback like PortAudio would, from its own thread, then stops the driver."""
+
+    instances: ClassVar[list[FakeStream]] = []
+    driver: ClassVar[DeviceDriver]
+
+    def __init__(self, *, samplerate, blocksize, channels, dtype, device, callback, latency):
+        self.kwargs = {"samplerate": samplerate, "blocksize": blocksize, "channels": channels,
+                       "dtype": dtype, "device": device}
+        self.callback = callback
+        self.played: list[np.ndarray] = []
+        FakeStream.instances.append(self)
+
+    def __enter__(self) -> FakeStream:
+        def pump() -> None:
+            for i in range(10):
+                indata = np.full((FRAME, 1), i / 100, np.float32)
+                outdata = np.zeros((FRAME, 1), np.float32)
+                self.callback(indata, outdata, FRAME, None, None)
+                self.played.append(outdata.copy())
+            FakeStream.driver.stopped.set()
+
+        self.thread = threading.Thread(target=pump)
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.thread.join()
+
+
+def fake_sounddevice(fail: bool = False) -> types.ModuleType:
+    sd = types.ModuleType("sounddevice")
+
+    def check(device=None, channels=None, samplerate=None):
+        if fail:
+            raise ValueError("No input device matching 'usb'")
+
+    sd.check_input_settings = check
+    sd.check_output_settings = check
+    sd.Stream = FakeStream
+    return sd
+
+
+def test_device_driver_runs_the_loop_full_duplex(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "sounddevice", fake_sounddevice())
+    driver = DeviceDriver("usb mic", 3)
+    FakeStream.driver = driver
+    heard: list[float] = []
+
+    def tick(mic: np.ndarray) -> np.ndarray:
+        heard.append(float(mic[0]))
+        return np.full(FRAME, 0.25, np.float32)
+
+    clock = Clock()
+    driver.run(tick, clock)
+    stream = FakeStream.instances[-1]
+    assert stream.kwargs == {"samplerate": RATE, "blocksize": FRAME, "channels": 1,
+                             "dtype": "float32", "device": ("usb mic", 3)}
+    assert heard == pytest.approx([i / 100 for i in range(10)])
+    assert all(np.allclose(block, 0.25) for block in stream.played)
+    assert clock.frames == 10
+
+
+def test_missing_device_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "sounddevice", fake_sounddevice(fail=True))
+    with pytest.raises(AudioError, match=r"no usable microphone/speaker.*assistant chat"):
+        DeviceDriver("usb", None)
