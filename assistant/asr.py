@@ -49,9 +49,10 @@ _HALLUCINATIONS = re.compile(
 
 
 def collapse_repeats(text: str, max_repeat: int = 2) -> str:
-    """Cut Whisper's repetition loops: a word said more than ``max_repeat`` times in a row,
-    or a phrase of 3-8 words said more than once, is kept that many times; a trailing start
-    of the loop ("What time is it? What time is it? What") is dropped."""
+    """Cut Whisper's repetition loops: a word said more than ``max_repeat`` times in a row is
+    kept that many times; a phrase of 3-8 words or a whole sentence said more than once is
+    kept once; a trailing start of the loop ("What time is it? What time is it? What") is
+    dropped."""
     text = re.sub(r"([A-Za-z!?-][^\s\d,.]{0,3}?)\1{3,}", r"\1", text)  # "-y-y-y-y-y", "!!!!"
     words = text.split()
     for n in range(1, 9):
@@ -63,7 +64,9 @@ def collapse_repeats(text: str, max_repeat: int = 2) -> str:
             reps = 1
             while keys[i + reps * n:i + (reps + 1) * n] == phrase:
                 reps += 1
-            keep = max_repeat if n < 3 else 1
+            # A repeated phrase or sentence is a loop; "no no" may be meant.
+            sentence = n > 1 and i + n <= len(words) and words[i + n - 1].endswith((".", "?", "!"))
+            keep = max_repeat if n < 3 and not sentence else 1
             if reps > keep and len(phrase) == n:
                 out += words[i:i + n * keep]
                 i += reps * n

@@ -450,16 +450,18 @@ class VoiceLoop:
         decided = self.clock.now()
         self.events.emit(utt.last_voiced, "speech_end")
         if utt.voiced_frames < 5 or not silero_confirms(utt.stream.audio):
-            self._dismiss(utt)  # a click, a knock, or steady noise webrtcvad took for speech
+            self._dismiss(utt, "no speech")  # a click, a knock, or noise webrtcvad took for speech
             return
         final = utt.speculative or utt.stream.final()
         transcribed = self.clock.now()
         text = final.text.strip()
         if utt.barge and not utt.barge_confirmed:
             # Over the assistant's voice, an unsure transcript is more likely noise or echo.
-            if not (self._voiced_enough(utt) and self._interrupts(text)) or \
-                    final.avg_logprob < -0.8:
-                self._dismiss(utt)
+            if not self._voiced_enough(utt):
+                self._dismiss(utt, "too short", text)
+                return
+            if not self._interrupts(text) or final.avg_logprob < -0.8:
+                self._dismiss(utt, "not a request", text)
                 return
             self._barge_in(utt)
         if not text:
@@ -471,10 +473,10 @@ class VoiceLoop:
         self.events.emit(transcribed, "transcript", text=text)
         self._put(self._turns, (command, _TurnTimes(utt.last_voiced, decided, transcribed)))
 
-    def _dismiss(self, utt: _Utterance) -> None:
+    def _dismiss(self, utt: _Utterance, reason: str, text: str = "") -> None:
         if utt.barge and not utt.barge_confirmed:
             self.player.resume()
-            self.events.emit(self.clock.now(), "barge_in_dismissed")
+            self.events.emit(self.clock.now(), "barge_in_dismissed", reason=reason, text=text)
 
     def _strip_wake(self, text: str) -> str | None:
         phrase = self.config.wake_phrase.strip().lower()
