@@ -115,8 +115,9 @@ class Models:
         return models
 
     def fresh_assistant(self) -> Assistant:
+        # Timers set by earlier runs may fire later: their announcements are not output here.
         return Assistant(self.config, registry=self.assistant.registry,
-                         engine=self.assistant.engine)
+                         engine=self.assistant.engine, announce=lambda _msg: None)
 
 
 @dataclass
