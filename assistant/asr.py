@@ -175,10 +175,6 @@ class Recognizer:
                           ms=(time.perf_counter() - start) * 1000)
 
 
-def _words(text: str) -> list[str]:
-    return text.split()
-
-
 def _norm_word(w: str) -> str:
     return re.sub(r"[^\w']", "", w.lower())
 
@@ -207,7 +203,7 @@ class StreamingTranscriber:
         """Decode the buffer, commit what two hypotheses agree on, trim finished segments."""
         hyp = self.recognizer.transcribe(self.audio, prompt=self._done)
         self.decodes += 1
-        words = _words(hyp.text)
+        words = hyp.text.split()
         agreed = 0
         while (agreed < min(len(words), len(self._previous))
                and _norm_word(words[agreed]) == _norm_word(self._previous[agreed])):
