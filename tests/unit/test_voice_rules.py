@@ -1,0 +1,56 @@
+"""The voice loop's decisions that need no model: wake phrase, endpointing, what interrupts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from assistant.agent import Assistant
+from assistant.asr import Recognizer
+from assistant.config import load_config
+from assistant.tts import Synthesizer
+from assistant.voice import VoiceLoop
+
+
+@pytest.fixture
+def make_loop(tmp_path: Path):
+    def make(**voice: object) -> VoiceLoop:
+        overrides = {"paths.data_dir": str(tmp_path), "llm.model": str(tmp_path / "no.gguf")}
+        overrides.update({f"voice.{k}": v for k, v in voice.items()})
+        (tmp_path / "config.toml").write_text("")
+        config = load_config(path=tmp_path / "config.toml", overrides=overrides, env={}).config
+        return VoiceLoop(Assistant(config, announce=lambda _m: None),
+                         Recognizer(tmp_path / "asr"), Synthesizer(tmp_path / "v.onnx"),
+                         config.voice)
+    return make
+
+
+def test_wake_phrase_gates_and_strips(make_loop) -> None:
+    loop = make_loop(wake_phrase="hey computer")
+    assert loop._strip_wake("Hey computer, what time is it?") == "what time is it?"
+    assert loop._strip_wake("what time is it") is None
+    assert make_loop()._strip_wake("what time is it") == "what time is it"
+
+
+def test_endpointing_adapts_to_the_words(make_loop) -> None:
+    loop = make_loop()
+    cfg = loop.config
+    assert loop._endpoint_after("Set a timer for five minutes.") == cfg.endpoint_fast_s
+    assert loop._endpoint_after("Set a timer for") == cfg.endpoint_patient_s
+    assert loop._endpoint_after("I was thinking that") == cfg.endpoint_s
+    assert loop._endpoint_after("") == cfg.endpoint_s
+
+
+def test_what_interrupts_the_assistant(make_loop) -> None:
+    loop = make_loop()
+    assert loop._interrupts("Stop.")  # a command
+    assert loop._interrupts("tell me about something else")  # a real sentence
+    assert not loop._interrupts("Mm-hmm.")
+    assert not loop._interrupts("okay")
+    assert not loop._interrupts("the cat")  # two words, not a command
+
+
+def test_push_to_talk_starts_muted(make_loop) -> None:
+    assert make_loop(push_to_talk=True).talk_enabled is False
+    assert make_loop().talk_enabled is True
