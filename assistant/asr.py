@@ -190,7 +190,6 @@ class StreamingTranscriber:
         self._done = ""  # text of audio already trimmed away
         self._previous: list[str] = []
         self.tentative = ""
-        self.decodes = 0
 
     def add(self, samples: np.ndarray) -> None:
         self.audio = np.concatenate([self.audio, samples])
@@ -202,7 +201,6 @@ class StreamingTranscriber:
     def partial(self) -> str:
         """Decode the buffer, commit what two hypotheses agree on, trim finished segments."""
         hyp = self.recognizer.transcribe(self.audio, prompt=self._done)
-        self.decodes += 1
         words = hyp.text.split()
         agreed = 0
         while (agreed < min(len(words), len(self._previous))
@@ -236,6 +234,5 @@ class StreamingTranscriber:
         """The utterance's text: only the untrimmed tail is decoded again."""
         hyp = self.recognizer.transcribe(self.audio, prompt=self._done) if len(self.audio) \
             else Transcript("")
-        self.decodes += 1
         hyp.text = " ".join(x for x in (self._done, hyp.text) if x)
         return hyp

@@ -36,10 +36,16 @@ def _p95(values: list[float]) -> float:
     return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
 
 
-def _fmt(values: list[float], digits: int = 1) -> tuple[str, str]:
+def median_p95(values: list[float], digits: int = 1) -> tuple[str, str]:
+    """Median and p95 of ``values`` as strings ("-" when there are none)."""
     if not values:
         return "-", "-"
     return f"{statistics.median(values):.{digits}f}", f"{_p95(values):.{digits}f}"
+
+
+def cell(values: list[float], digits: int = 1) -> str:
+    """'median / p95' for one table cell."""
+    return " / ".join(median_p95(values, digits))
 
 
 def run(what: str, config: Config, args: argparse.Namespace, console: Console) -> int:
@@ -104,8 +110,7 @@ def bench_llm(config: Config, runs: int, console: Console, max_tokens: int = 64)
     for label, key in (("time to first token, ms", "ttft"), ("decode tokens/s", "tps")):
         raw, ours, warm = samples["raw"][key], samples["ours"][key], samples["ours_warm"][key]
         ratio = statistics.median(ours) / statistics.median(raw) if raw and ours else float("nan")
-        table.add_row(label, "{} / {}".format(*_fmt(raw)), "{} / {}".format(*_fmt(ours)),
-                      f"{ratio:.3f}", "{} / {}".format(*_fmt(warm)))
+        table.add_row(label, cell(raw), cell(ours), f"{ratio:.3f}", cell(warm))
     console.print(table)
     console.print("Overhead target: ours within 10% of raw (ratio <= 1.10 for time to first "
                   "token, >= 0.90 for tokens/s).")
@@ -153,7 +158,7 @@ def bench_skills(config: Config, llm_limit: int, bfcl_limit: int, console: Conso
                 full += _same_call(registry, m.skill.name, m.arguments, c)
         n = len(commands)
         table.add_row("fast", set_name, str(n), f"{names / n:.1%}", f"{full / n:.1%}",
-                      *_fmt(times, 3))
+                      *median_p95(times, 3))
     chit = [t.strip() for t in (DATA / "chitchat.txt").read_text().splitlines() if t.strip()]
     false_hits = sum(fastpath.match(registry, t) is not None for t in chit)
     table.add_row("fast", "chit-chat (must not match)", str(len(chit)),
@@ -179,7 +184,7 @@ def bench_skills(config: Config, llm_limit: int, bfcl_limit: int, console: Conso
                 full += _same_call(registry, calls[0]["name"], calls[0]["arguments"], c)
     n = len(commands)
     table.add_row("llm", "commands", str(n), f"{names / n:.1%}", f"{full / n:.1%}",
-                  *_fmt(times, 0))
+                  *median_p95(times, 0))
     console.print(table)
     _bench_bfcl(assistant, bfcl_limit, console)
     return 0
@@ -285,5 +290,5 @@ def _bench_bfcl(assistant: Assistant, limit: int, console: Console) -> None:
                     right += bfcl_ast_match(calls[0], truth)
         n = len(questions)
         table.add_row(category, str(n), f"{right / n:.1%}", f"{right_fn / n:.1%}",
-                      *_fmt(times, 0))
+                      *median_p95(times, 0))
     console.print(table)

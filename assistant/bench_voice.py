@@ -29,6 +29,7 @@ from rich.table import Table
 from assistant.agent import Assistant
 from assistant.asr import Recognizer, StreamingTranscriber
 from assistant.audio import RATE, FileDriver, load_audio
+from assistant.bench import cell
 from assistant.config import Config
 from assistant.events import EventLog
 from assistant.tts import Synthesizer
@@ -153,14 +154,6 @@ def run_loop(models: Models, audio: np.ndarray, *, echo: tuple[float, int] | Non
 COMMANDS = ["what time is it", "set a timer for ten minutes", "what's seventeen times "
             "twenty three", "how many kilometres in twenty six point two miles",
             "what's the date today", "cancel the timer"]
-
-
-def _stats(values: list[float]) -> str:
-    if not values:
-        return "-"
-    ordered = sorted(values)
-    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
-    return f"{statistics.median(values):.0f} / {p95:.0f}"
 
 
 def _voice_to_voice(models: Models, utterances: list[np.ndarray]) -> list[float]:
@@ -314,16 +307,16 @@ def bench_voice(config: Config, console: Console, runs: int = 6) -> int:
     table = Table("measure", "result (median / p95)", "target", title=(
         f"Voice loop, {psutil.cpu_count()} CPU threads, models: {config.asr.model}, "
         f"{config.tts.voice}, {config.llm.model}"))
-    table.add_row(f"voice-to-voice, our loop, ms (n={len(ours)})", _stats(ours), "median <= 500")
+    table.add_row(f"voice-to-voice, our loop, ms (n={len(ours)})", cell(ours, 0), "median <= 500")
     table.add_row(f"voice-to-voice, naive sequential pipeline, ms (n={len(naive)})",
-                  _stats(naive), "")
+                  cell(naive, 0), "")
     table.add_row("ours / naive (medians)", f"{ratio:.2f}", "<= 0.35")
     table.add_row(f"barge-in, headphones (AEC off): onset → playback stopped, ms "
                   f"({hits}/{total} interrupted)",
-                  _stats(barge), "p95 <= 150")
+                  cell(barge, 0), "p95 <= 150")
     table.add_row(f"barge-in, loudspeaker echo (gain 0.5, 100 ms, AEC on), ms "
                   f"({echo_hits}/{echo_total})",
-                  _stats(echo_barge), "p95 <= 150")
+                  cell(echo_barge, 0), "p95 <= 150")
     table.add_row("false barge-ins from the assistant's own echo", str(false_hits), "0")
     if asr["clips"]:
         rel = (asr["wer_stream"] - asr["wer_offline"]) / max(asr["wer_offline"], 1e-9)
@@ -334,7 +327,7 @@ def bench_voice(config: Config, console: Console, runs: int = 6) -> int:
         table.add_row("ASR real-time factor: one final decode / streaming total / offline",
                       f"{asr['rtf_final']:.2f} / {asr['rtf_stream']:.2f} / "
                       f"{asr['rtf_offline']:.2f}", "")
-    table.add_row("TTS time to first audio of a sentence, ms", _stats(tts_first), "")
+    table.add_row("TTS time to first audio of a sentence, ms", cell(tts_first, 0), "")
     table.add_row("TTS real-time factor", f"{tts_rtf:.2f}", "")
     table.add_row("peak RSS with all default models, MB", f"{peak_mb:.0f}", "<= 1024")
     table.add_row("CPU while listening to silence, % of one core", f"{idle:.1f}", "<= 5")
