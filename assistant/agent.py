@@ -4,9 +4,12 @@
 
 1. The fast path (:mod:`assistant.fastpath`) matches skill patterns; a hit runs the skill and
    its result is the reply, with no LLM at all.
-2. Otherwise the LLM decides, under a JSON-schema grammar, which tools to call (possibly none);
+2. Otherwise, unless the utterance is small talk, the memory is searched
+   (:mod:`assistant.memory.retrieval`) and relevant passages are quoted in the user message.
+3. The LLM decides, under a JSON-schema grammar, which tools to call (possibly none);
    the calls run (concurrently when several), their results go back to the model, up to
-   ``llm.max_tool_steps`` rounds; then the model streams the spoken answer.
+   ``llm.max_tool_steps`` rounds; then the model streams the spoken answer, led by where the
+   passages came from ("From your note on ...: ").
 """
 
 from __future__ import annotations
@@ -17,13 +20,17 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from assistant import fastpath
+from assistant import AssistantError, fastpath
 from assistant.config import Config
 from assistant.llm import Generation, LLMEngine, Message
 from assistant.models import resolve
 from assistant.skills import SkillContext, SkillRegistry, ToolResult, build_registry
+
+if TYPE_CHECKING:  # chromadb takes ~2 s to import: loaded on first use, off the fast path
+    from assistant.memory import MemoryStore
+    from assistant.memory.retrieval import Retrieved
 
 TOOLS_PREAMBLE = (
     "You have tools. When one is needed, the reply is JSON "
@@ -45,6 +52,8 @@ class TurnMetrics:
     prompt_tokens: int = 0
     cached_tokens: int = 0
     """Prompt tokens served from llama.cpp's KV cache (the stable prefix at work)."""
+    retrieval_ms: float = 0.0
+    """Time spent searching the memory (0 when the turn did not search)."""
 
 
 @dataclass
@@ -53,12 +62,14 @@ class TurnResult:
     tool_calls: list[ToolResult] = field(default_factory=list)
     metrics: TurnMetrics = field(default_factory=lambda: TurnMetrics("fast"))
     interrupted: bool = False
+    sources: list[str] = field(default_factory=list)
+    """Ids of the memory records quoted in the prompt (see ``assistant memory list``)."""
 
     def as_dict(self) -> dict[str, Any]:
         metrics = {k: round(v, 2) if isinstance(v, float) else v
                    for k, v in asdict(self.metrics).items()}
         return {"text": self.text, "tool_calls": [c.as_dict() for c in self.tool_calls],
-                "metrics": metrics, "interrupted": self.interrupted}
+                "metrics": metrics, "interrupted": self.interrupted, "sources": self.sources}
 
 
 def decision_schema(tools: list[dict[str, Any]]) -> dict[str, Any]:
@@ -119,13 +130,20 @@ class Assistant:
         data_dir = config.paths.data
         self.registry = registry or build_registry(config.skills, data_dir)
         self.cancel = threading.Event()
-        self.context = SkillContext(data_dir=data_dir, announce=announce, stop=self.cancel.set)
+        self.context = SkillContext(data_dir=data_dir, announce=announce, stop=self.cancel.set,
+                                    memory=self.memory)
         self.confirm = confirm
         self.history: list[Message] = []
         self._engine = engine
         self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="tool")
         self.on_tool: Callable[[ToolResult], None] | None = None
         """Called after every skill call (the voice loop logs it as an event)."""
+        self.on_retrieval: Callable[[Retrieved], None] | None = None
+        """Called after every memory search of a turn (the voice loop logs it)."""
+        self.memory_error = ""
+        """Why the memory could not be opened, if it could not ("" otherwise)."""
+        self._memory: MemoryStore | None = None
+        self._memory_lock = threading.Lock()
 
     @property
     def engine(self) -> LLMEngine:
@@ -144,10 +162,48 @@ class Assistant:
         tools = [s.signature() for s in self.registry.skills.values()] if self.uses_tools else []
         return system_message(self.config.llm.system_prompt, tools, memory)
 
+    def memory(self) -> MemoryStore:
+        """The memory store, opened on first use; raises AssistantError (busy, no model)."""
+        with self._memory_lock:
+            if self._memory is None:
+                from assistant.memory import open_store
+
+                self._memory = open_store(self.config)
+            return self._memory
+
+    def close(self) -> None:
+        """Release the memory store (another process may open it afterwards)."""
+        with self._memory_lock:
+            if self._memory is not None:
+                self._memory.close()
+                self._memory = None
+
     def warm_up(self) -> None:
-        """Load the model and prefill the stable prompt prefix, so the first LLM turn only
-        pays for its own words. Safe to run on a background thread."""
+        """Open the memory, load the model and prefill the stable prompt prefix, so the first
+        LLM turn only pays for its own words. Safe to run on a background thread."""
+        if self.config.memory.enabled:
+            self._retrieve("")  # opens the store, or records why it cannot be opened
         self.engine.complete([self.system_message()], max_tokens=1)
+
+    def _retrieve(self, text: str) -> Retrieved | None:
+        """Passages for ``text`` (None when the turn should not search or cannot)."""
+        from assistant.memory.retrieval import retrieve, wants_retrieval
+
+        if not self.config.memory.enabled or self.memory_error:
+            return None
+        try:
+            store = self.memory()
+        except AssistantError as exc:
+            self.memory_error = str(exc)
+            return None
+        if not wants_retrieval(text):
+            return None
+        found = retrieve(store, text, self.config.memory,
+                         lambda passage: len(self.engine.tokenize(passage)))
+        self.registry.audit({"kind": "retrieval", "query": text, "ids": found.ids})
+        if self.on_retrieval is not None:
+            self.on_retrieval(found)
+        return found
 
     # ------------------------------------------------------------------ turns
 
@@ -200,7 +256,9 @@ class Assistant:
     def _llm_turn(self, text: str, on_text: Callable[[str], None] | None,
                   start: float) -> TurnResult:
         llm = self.config.llm
-        messages = [self.system_message(), *self.history, {"role": "user", "content": text}]
+        retrieved = self._retrieve(text)
+        question = retrieved.prompt(text) if retrieved else text
+        messages = [self.system_message(), *self.history, {"role": "user", "content": question}]
         gens: list[Generation] = []
         calls: list[ToolResult] = []
         candidates = self.registry.relevant(text) if self.uses_tools else []
@@ -210,6 +268,12 @@ class Assistant:
         gens.append(answer)
         reply = []
         first_piece_at = 0.0
+        lead = retrieved.attribution() if retrieved else ""
+        if lead:  # spoken while the model prefills the passages
+            first_piece_at = time.perf_counter()
+            reply.append(lead)
+            if on_text:
+                on_text(lead)
         for piece in self.engine.stream(messages, max_tokens=llm.max_tokens,
                                         temperature=llm.temperature, cancel=self.cancel,
                                         stats=answer):
@@ -227,8 +291,10 @@ class Assistant:
             tokens_per_s=answer.tokens_per_s,
             prompt_tokens=answer.prompt_tokens,
             cached_tokens=answer.cached_tokens,
+            retrieval_ms=retrieved.ms if retrieved else 0.0,
         )
-        return TurnResult("".join(reply).strip(), calls, metrics, interrupted=answer.cancelled)
+        return TurnResult("".join(reply).strip(), calls, metrics, interrupted=answer.cancelled,
+                          sources=retrieved.ids if retrieved else [])
 
     def _tool_rounds(self, messages: list[Message], gens: list[Generation],
                      candidates: list[str]) -> list[ToolResult]:

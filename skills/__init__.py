@@ -5,13 +5,14 @@ third-party plugin; the order below is the order the fast path tries their patte
 
 from skills.clock import cancel_timer, get_date, get_time, list_timers, set_alarm, set_timer
 from skills.maths import calculate, convert_units
-from skills.memory import recall, remember
+from skills.memory import forget, recall, remember
 from skills.system import stop, system_status
 
 __all__ = [
            "calculate",
            "cancel_timer",
            "convert_units",
+           "forget",
            "get_date",
            "get_time",
            "list_timers",

@@ -1,63 +1,43 @@
-"""``remember`` and ``recall``: facts the user asks the assistant to keep, persisted on disk.
+"""``remember``, ``recall`` and ``forget``: the user's facts, kept in the local memory store.
 
-The store is a small SQLite table in the data folder, searched by word overlap. It is the
-spine's placeholder: the RAG memory issue replaces it with embeddings and hybrid search.
+The store (:mod:`assistant.memory`) embeds each fact, updates a fact that a new one
+contradicts ("my car is now blue"), and searches facts and ingested documents together.
 """
 
 from __future__ import annotations
 
 import re
-import sqlite3
-import time
-from pathlib import Path
+from typing import Any
 
 from assistant.skills import SkillContext, skill
 
-_STOP = {"the", "a", "an", "my", "i", "me", "is", "are", "was", "what", "where", "did", "do",
-         "you", "about", "that", "to", "of", "in", "on", "at", "it", "and", "for", "your"}
+RECALL_MIN_SIMILARITY = 0.3
+"""Below this cosine similarity a record is not about what the user asked."""
+FORGET_MIN_SIMILARITY = 0.5
+"""``forget`` is stricter than ``recall``: it deletes."""
 
 
-def _words(text: str) -> set[str]:
-    return {w for w in re.findall(r"[a-z0-9']+", text.lower()) if w not in _STOP}
-
-
-class FactStore:
-    def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(path, check_same_thread=False)
-        self._db.execute(
-            "CREATE TABLE IF NOT EXISTS facts (id INTEGER PRIMARY KEY, text TEXT NOT NULL, "
-            "created REAL NOT NULL)"
-        )
-        self._db.commit()
-
-    def add(self, text: str) -> int:
-        with self._db:
-            cur = self._db.execute("INSERT INTO facts (text, created) VALUES (?, ?)",
-                                   (text, time.time()))
-        return int(cur.lastrowid)
-
-    def search(self, query: str, k: int = 3) -> list[str]:
-        wanted = _words(query)
-        scored = []
-        for (text,) in self._db.execute("SELECT text FROM facts ORDER BY created DESC"):
-            overlap = len(wanted & _words(text))
-            if overlap:
-                scored.append((overlap, text))
-        scored.sort(key=lambda pair: -pair[0])  # stable: newest first among equals
-        return [text for _, text in scored[:k]]
-
-
-def _store(ctx: SkillContext) -> FactStore:
-    return ctx.service("facts", lambda: FactStore(ctx.data_dir / "facts.sqlite"))
+def _store(ctx: SkillContext) -> Any:
+    if ctx.memory is None:
+        raise RuntimeError("memory is not available here")
+    return ctx.memory()
 
 
 def _you(text: str) -> str:
     """Turn the user's first person into the assistant's second person for the reply."""
     swaps = {"i": "you", "my": "your", "me": "you", "i'm": "you're", "mine": "yours",
-             "am": "are", "myself": "yourself"}
-    return re.sub(r"\b(i'm|i|my|me|mine|am|myself)\b",
+             "am": "are", "myself": "yourself", "we": "you", "our": "your", "us": "you"}
+    return re.sub(r"\b(i'm|i|my|me|mine|am|myself|we|our|us)\b",
                   lambda m: swaps[m.group(0).lower()], text, flags=re.IGNORECASE)
+
+
+def _best_sentence(text: str, query: str) -> str:
+    """The sentence of a document chunk that shares most words with the query, to speak."""
+    body = text.split(": ", 1)[-1]
+    sentences = [s for s in re.split(r"(?<=[.!?])\s+", body) if s]
+    wanted = set(re.findall(r"\w+", query.lower()))
+    return max(sentences, key=lambda s: len(wanted & set(re.findall(r"\w+", s.lower()))),
+               default=body)
 
 
 @skill(patterns=[r"^(?:please )?(?:remember|don't forget|do not forget|note|make a note|"
@@ -71,19 +51,49 @@ def remember(ctx: SkillContext, fact: str) -> str:
     fact = fact.strip().rstrip(".")
     if not fact:
         raise ValueError("there was nothing to remember")
-    _store(ctx).add(fact)
+    _, replaced = _store(ctx).add_fact(fact)
+    if replaced is not None and replaced.text.lower() != fact.lower():
+        return f"Okay, updated: {_you(fact)}, no longer that {_you(replaced.text)}."
     return f"Okay, I'll remember that {_you(fact)}."
 
 
 @skill(patterns=[r"^(?:what did i (?:tell you|say|mention) about|what do you remember about|"
                  r"do you remember|recall|remind me (?:about|of)) (?P<query>.+)$"])
 def recall(ctx: SkillContext, query: str) -> str:
-    """Look up facts the user asked to be remembered.
+    """Look up what the user told the assistant, and their notes and documents.
 
     Args:
         query: What to look for, e.g. "my car".
     """
-    found = _store(ctx).search(query)
-    if not found:
+    hits = [h for h in _store(ctx).search(query, k=3)
+            if h.similarity >= RECALL_MIN_SIMILARITY]
+    if not hits:
         return f"I don't have anything saved about {_you(query)}."
-    return "You told me " + "; and ".join(_you(f) for f in found) + "."
+    facts = [_you(h.record.text) for h in hits if h.record.collection == "memory"]
+    notes = [h for h in hits if h.record.collection == "documents"]
+    parts = []
+    if facts:
+        parts.append("You told me " + "; and ".join(facts) + ".")
+    if notes and not facts:
+        best = notes[0]
+        parts.append(f"From {best.record.attribution}: {_best_sentence(best.record.text, query)}")
+    return " ".join(parts)
+
+
+@skill(risk="confirm",
+       patterns=[r"^(?:please )?forget (?:what i (?:told you|said) about |about |that )"
+                 r"(?P<query>.+)$"])
+def forget(ctx: SkillContext, query: str) -> str:
+    """Delete remembered facts about something (asks the user first).
+
+    Args:
+        query: What the facts are about, e.g. "my car".
+    """
+    store = _store(ctx)
+    hits = [h for h in store.search(query, k=5, collections=("memory",))
+            if h.similarity >= FORGET_MIN_SIMILARITY]
+    if not hits:
+        return f"I had nothing saved about {_you(query)}."
+    store.delete([h.record.id for h in hits])
+    n = len(hits)
+    return f"Forgotten: {n} thing{'s' if n > 1 else ''} about {_you(query)}."

@@ -1,0 +1,151 @@
+"""Sentence embeddings on the CPU: all-MiniLM-L6-v2 (int8 ONNX) run with onnxruntime.
+
+Owns the text → vector step of the memory: tokenising with the model's own ``tokenizer.json``,
+batching, mean pooling and L2 normalisation (so a dot product is the cosine similarity), and
+a cache keyed by the text's sha256 so unchanged chunks are never embedded twice.
+
+:class:`ChromaEmbedding` adapts an :class:`Embedder` to chromadb's ``EmbeddingFunction`` so
+chromadb is always handed our function and never loads (or downloads) its default one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import onnxruntime as ort
+from chromadb.api.types import Documents, EmbeddingFunction, Embeddings
+from tokenizers import Tokenizer
+
+MAX_TOKENS = 256
+"""all-MiniLM-L6-v2 was trained on 128 word pieces and accepts 256; longer text is cut."""
+
+
+def text_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+class EmbeddingCache:
+    """sha256(text) → vector, in a SQLite table next to the store."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._db = sqlite3.connect(path, check_same_thread=False)
+        self._db.execute("CREATE TABLE IF NOT EXISTS embeddings (hash TEXT PRIMARY KEY, "
+                         "vector BLOB NOT NULL)")
+        self._db.commit()
+        self._lock = threading.Lock()
+
+    def get_many(self, hashes: Sequence[str]) -> dict[str, np.ndarray]:
+        found: dict[str, np.ndarray] = {}
+        with self._lock:
+            for start in range(0, len(hashes), 500):  # SQLite's variable limit
+                part = list(hashes[start:start + 500])
+                marks = ",".join("?" * len(part))
+                for key, blob in self._db.execute(
+                        f"SELECT hash, vector FROM embeddings WHERE hash IN ({marks})", part):
+                    found[key] = np.frombuffer(blob, dtype=np.float32)
+        return found
+
+    def put_many(self, items: dict[str, np.ndarray]) -> None:
+        with self._lock, self._db:
+            self._db.executemany(
+                "INSERT OR REPLACE INTO embeddings (hash, vector) VALUES (?, ?)",
+                [(key, vec.astype(np.float32).tobytes()) for key, vec in items.items()])
+
+    def close(self) -> None:
+        self._db.close()
+
+
+class Embedder:
+    """Texts → unit-length float32 vectors of :attr:`dim` dimensions."""
+
+    dim = 384
+
+    def __init__(self, model_path: Path, *, threads: int | None = None,
+                 cache: EmbeddingCache | None = None) -> None:
+        folder = model_path.parent if model_path.is_file() else model_path
+        onnx_file = model_path if model_path.is_file() else folder / "model.onnx"
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads or 0  # 0 = onnxruntime's choice (all cores)
+        options.log_severity_level = 3
+        self._session = ort.InferenceSession(str(onnx_file), options,
+                                             providers=["CPUExecutionProvider"])
+        self._inputs = {i.name for i in self._session.get_inputs()}
+        self._tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        self._tokenizer.enable_truncation(MAX_TOKENS)
+        self._tokenizer.enable_padding()  # to the longest text of each batch, not to 128
+        self.model_path = onnx_file
+        self.cache = cache
+        self.computed = 0
+        """Texts actually run through the model (cache misses), for stats and tests."""
+
+    def _run(self, texts: list[str]) -> np.ndarray:
+        encoded = self._tokenizer.encode_batch(texts)
+        ids = np.array([e.ids for e in encoded], dtype=np.int64)
+        mask = np.array([e.attention_mask for e in encoded], dtype=np.int64)
+        feeds = {"input_ids": ids, "attention_mask": mask}
+        if "token_type_ids" in self._inputs:
+            feeds["token_type_ids"] = np.zeros_like(ids)
+        hidden = self._session.run(None, feeds)[0]
+        weights = mask[..., None].astype(np.float32)
+        pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
+        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+        return (pooled / np.maximum(norms, 1e-12)).astype(np.float32)
+
+    def embed(self, texts: Sequence[str], *, batch_size: int = 16,
+              progress: Callable[[int], None] | None = None) -> np.ndarray:
+        """Embed ``texts`` (cached ones are looked up, the rest batched by length so that
+        little padding is computed). ``progress`` gets the count done after each batch."""
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        hashes = [text_hash(t) for t in texts]
+        cached = self.cache.get_many(hashes) if self.cache else {}
+        todo = [i for i, h in enumerate(hashes) if h not in cached]
+        for i, h in enumerate(hashes):
+            if h in cached:
+                out[i] = cached[h]
+        if progress and len(todo) < len(texts):
+            progress(len(texts) - len(todo))
+        todo.sort(key=lambda i: len(texts[i]))
+        for start in range(0, len(todo), batch_size):
+            batch = todo[start:start + batch_size]
+            vectors = self._run([texts[i] for i in batch])
+            out[batch] = vectors
+            self.computed += len(batch)
+            if self.cache:
+                self.cache.put_many({hashes[i]: v for i, v in zip(batch, vectors, strict=True)})
+            if progress:
+                progress(len(batch))
+        return out
+
+    def embed_one(self, text: str) -> np.ndarray:
+        return self._run([text])[0]
+
+
+class ChromaEmbedding(EmbeddingFunction[Documents]):
+    """chromadb's view of an :class:`Embedder`."""
+
+    def __init__(self, embedder: Embedder) -> None:
+        self.embedder = embedder
+
+    def __call__(self, input: Documents) -> Embeddings:
+        return list(self.embedder.embed(list(input)))
+
+    @staticmethod
+    def name() -> str:
+        return "assistant-minilm-l6-v2-int8"
+
+    def get_config(self) -> dict[str, Any]:
+        return {"model_path": str(self.embedder.model_path)}
+
+    @staticmethod
+    def build_from_config(config: dict[str, Any]) -> ChromaEmbedding:
+        return ChromaEmbedding(Embedder(Path(config["model_path"])))
+
+    def default_space(self) -> str:  # type: ignore[override]
+        return "cosine"

@@ -1,0 +1,383 @@
+"""The memory store: the user's facts and document chunks, in an embedded chromadb.
+
+Owns persistence and search. Two chromadb collections live under one folder:
+
+* ``memory``: facts the user asked to keep ("my car is on level 3"), with the time they were
+  told and updated and how (chat, voice, cli);
+* ``documents``: chunks of ingested files, with the file path, the chunk's position and
+  heading, and the sha256 of the file and of the chunk.
+
+Each collection has a BM25 twin (:mod:`assistant.memory.lexical`); :meth:`MemoryStore.search`
+fuses the dense and the lexical ranking with reciprocal rank fusion. ``index.sqlite`` keeps
+the embedding cache, the manifest of ingested files and a write counter per collection.
+
+One process holds the store at a time: a second one gets :class:`StoreBusy` with the holder's
+pid instead of two chromadb instances overwriting each other's index files.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sqlite3
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import chromadb
+import numpy as np
+from chromadb.config import Settings
+from filelock import FileLock, Timeout
+
+from assistant import AssistantError
+from assistant.memory.chunking import Chunk
+from assistant.memory.embedder import ChromaEmbedding, Embedder, EmbeddingCache, text_hash
+from assistant.memory.facts import same_claim
+from assistant.memory.lexical import LexicalIndex
+
+Collection = Literal["memory", "documents"]
+COLLECTIONS: tuple[Collection, ...] = ("memory", "documents")
+Mode = Literal["hybrid", "dense", "bm25"]
+RRF_K = 60
+"""Reciprocal rank fusion constant (Cormack et al. 2009): a rank r adds 1 / (RRF_K + r)."""
+SAME_FACT_SIMILARITY = 0.92
+"""A new fact this close to an old one restates it: the old one is updated, not duplicated."""
+
+
+class StoreBusy(AssistantError):
+    """Another process has the memory store open."""
+
+
+class StoreError(AssistantError):
+    """The memory store cannot be opened or written."""
+
+
+@dataclass(frozen=True)
+class Record:
+    id: str
+    """``m-…`` for a fact, ``d-…`` for a document chunk."""
+    text: str
+    collection: Collection
+    source: str
+    """For a fact, how it was told (chat, voice, cli); for a chunk, the file's path."""
+    created: float
+    updated: float
+    heading: str = ""
+    """The chunk's section heading (documents only)."""
+    position: int = 0
+    """The chunk's index within its file (documents only)."""
+
+    @property
+    def attribution(self) -> str:
+        """Where this came from, as a phrase for a spoken answer."""
+        if self.collection == "memory":
+            day = time.strftime("%d %B", time.localtime(self.created)).lstrip("0")
+            return f"what you told me on {day}"
+        name = Path(self.source).stem.replace("_", " ").replace("-", " ")
+        return f"your note on {name}" + (f" ({self.heading})" if self.heading else "")
+
+
+@dataclass(frozen=True)
+class Hit:
+    record: Record
+    score: float
+    """Fused score (reciprocal rank fusion in hybrid mode); higher is better."""
+    similarity: float
+    """Cosine similarity of the query and the record's embedding."""
+    lexical: float = 0.0
+    """BM25 score (0 when no query term matched)."""
+
+    def as_dict(self) -> dict[str, Any]:
+        r = self.record
+        return {"id": r.id, "text": r.text, "source": r.source, "score": round(self.score, 4)}
+
+
+def _chunk_id(path: str, position: int) -> str:
+    return f"d-{hashlib.sha1(path.encode()).hexdigest()[:12]}-{position}"
+
+
+def _collection_of(record_id: str) -> Collection:
+    return "memory" if record_id.startswith("m-") else "documents"
+
+
+class MemoryStore:
+    """Facts and documents under ``folder``; see the module docstring."""
+
+    def __init__(self, folder: Path, model: Path | Embedder) -> None:
+        """Open (creating if needed) the store in ``folder``; ``model`` is the embedding
+        model's folder, or an :class:`Embedder` to share (benchmarks)."""
+        self.folder = folder
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"memory: cannot create {folder}: {exc.strerror}") from None
+        self._lock = FileLock(folder / "lock", timeout=0)
+        try:
+            self._lock.acquire()
+        except Timeout:
+            pid = (folder / "lock.pid").read_text().strip() if (folder / "lock.pid").exists() \
+                else "?"
+            raise StoreBusy(f"memory: the store {folder} is in use by another assistant "
+                            f"process (pid {pid}); close it, or set memory.path to another "
+                            "folder") from None
+        (folder / "lock.pid").write_text(str(os.getpid()))
+        self.embedder = model if isinstance(model, Embedder) else \
+            Embedder(model, cache=EmbeddingCache(folder / "index.sqlite"))
+        self._db = sqlite3.connect(folder / "index.sqlite", check_same_thread=False)
+        with self._db:
+            self._db.execute("CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, "
+                             "sha256 TEXT, size INTEGER, mtime REAL, chunks INTEGER, "
+                             "ingested REAL)")
+            self._db.execute("CREATE TABLE IF NOT EXISTS generation (collection TEXT "
+                             "PRIMARY KEY, value INTEGER)")
+        self._client = chromadb.PersistentClient(
+            path=str(folder / "chroma"),
+            settings=Settings(anonymized_telemetry=False, allow_reset=False))
+        function = ChromaEmbedding(self.embedder)
+        self._collections = {
+            name: self._client.get_or_create_collection(
+                name, embedding_function=function,  # type: ignore[arg-type]
+                configuration={"hnsw": {"space": "cosine"}})
+            for name in COLLECTIONS
+        }
+        self._lexical: dict[Collection, LexicalIndex] = {}
+
+    # ---------------------------------------------------------------- lifecycle
+
+    def close(self) -> None:
+        for name in list(self._lexical):
+            self._save_lexical(name)
+        self._client.close()
+        self._db.close()
+        if self.embedder.cache and self.embedder.cache.path.parent == self.folder:
+            self.embedder.cache.close()
+        (self.folder / "lock.pid").unlink(missing_ok=True)
+        self._lock.release()
+
+    def __enter__(self) -> MemoryStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _generation(self, name: Collection) -> int:
+        row = self._db.execute("SELECT value FROM generation WHERE collection = ?",
+                               (name,)).fetchone()
+        return int(row[0]) if row else 0
+
+    def _changed(self, name: Collection) -> None:
+        with self._db:
+            self._db.execute("INSERT INTO generation VALUES (?, 1) ON CONFLICT(collection) "
+                             "DO UPDATE SET value = value + 1", (name,))
+        self._lexical.pop(name, None)
+
+    def _save_lexical(self, name: Collection) -> None:
+        index = self._lexical.get(name)
+        if index is not None and len(index.ids) > 1000:  # small ones rebuild in milliseconds
+            index.save(self.folder / f"bm25-{name}", self._generation(name))
+
+    def lexical(self, name: Collection) -> LexicalIndex:
+        """The collection's BM25 index, loaded or rebuilt when the collection changed."""
+        if name not in self._lexical:
+            generation = self._generation(name)
+            index = LexicalIndex.load(self.folder / f"bm25-{name}", generation)
+            if index is None:
+                got = self._collections[name].get(include=["documents"])
+                index = LexicalIndex(list(got["ids"]), list(got["documents"] or []))
+            self._lexical[name] = index
+            self._save_lexical(name)
+        return self._lexical[name]
+
+    # ---------------------------------------------------------------- facts
+
+    def add_fact(self, text: str, source: str = "chat") -> tuple[Record, Record | None]:
+        """Keep a fact. One that restates or contradicts an earlier fact ("my car is now
+        blue" after "my car is red") replaces it; returns (the stored fact, the replaced one)."""
+        text = " ".join(text.split())
+        vector = self.embedder.embed([text])[0]
+        now = time.time()
+        replaced = None
+        for hit in self._dense("memory", vector, 5):
+            old = hit.record
+            if hit.similarity >= SAME_FACT_SIMILARITY or same_claim(old.text, text):
+                replaced = old
+                break
+        record_id = replaced.id if replaced else f"m-{uuid.uuid4().hex[:12]}"
+        created = replaced.created if replaced else now
+        self._collections["memory"].upsert(
+            ids=[record_id], embeddings=[vector], documents=[text],
+            metadatas=[{"source": source, "created": created, "updated": now}])
+        self._changed("memory")
+        return Record(record_id, text, "memory", source, created, now), replaced
+
+    def facts(self) -> list[Record]:
+        got = self._collections["memory"].get(include=["documents", "metadatas"])
+        records = self._records("memory", got)
+        return sorted(records, key=lambda r: r.created)
+
+    # ---------------------------------------------------------------- documents
+
+    def file_state(self, path: str) -> tuple[str, int, float] | None:
+        """(sha256, size, mtime) recorded when ``path`` was last ingested completely."""
+        row = self._db.execute("SELECT sha256, size, mtime FROM files WHERE path = ?",
+                               (path,)).fetchone()
+        return (row[0], int(row[1]), float(row[2])) if row else None
+
+    def files(self) -> list[str]:
+        return [row[0] for row in self._db.execute("SELECT path FROM files ORDER BY path")]
+
+    def replace_file(self, path: str, chunks: Sequence[Chunk], sha256: str, size: int,
+                     mtime: float, batch: int = 256) -> None:
+        """Store ``path``'s chunks in place of any earlier version of the file.
+
+        The manifest row goes first and comes back last, so a process killed in between
+        leaves the file marked as not ingested, and the next ingest redoes just this file.
+        """
+        collection = self._collections["documents"]
+        with self._db:
+            self._db.execute("DELETE FROM files WHERE path = ?", (path,))
+        collection.delete(where={"path": path})
+        now = time.time()
+        for start in range(0, len(chunks), batch):
+            part = chunks[start:start + batch]
+            texts = [c.text for c in part]
+            collection.upsert(
+                ids=[_chunk_id(path, c.position) for c in part],
+                embeddings=list(self.embedder.embed(texts)),
+                documents=texts,
+                metadatas=[{"path": path, "position": c.position, "heading": c.heading,
+                            "sha256": sha256, "chunk_sha256": text_hash(c.text),
+                            "created": now, "updated": now} for c in part])
+        with self._db:
+            self._db.execute("INSERT INTO files VALUES (?, ?, ?, ?, ?, ?)",
+                             (path, sha256, size, mtime, len(chunks), now))
+        self._changed("documents")
+
+    def remove_file(self, path: str) -> None:
+        with self._db:
+            self._db.execute("DELETE FROM files WHERE path = ?", (path,))
+        self._collections["documents"].delete(where={"path": path})
+        self._changed("documents")
+
+    # ---------------------------------------------------------------- reading
+
+    def _records(self, name: Collection, got: Any) -> list[Record]:
+        records = []
+        for rid, text, meta in zip(got["ids"], got["documents"] or [], got["metadatas"] or [],
+                                   strict=True):
+            meta = meta or {}
+            records.append(Record(
+                rid, text or "", name, str(meta.get("path") or meta.get("source", "")),
+                float(meta.get("created", 0.0)), float(meta.get("updated", 0.0)),
+                str(meta.get("heading", "")), int(meta.get("position", 0))))
+        return records
+
+    def get(self, ids: Sequence[str]) -> list[Record]:
+        """The records with these ids (unknown ids are left out), in the order asked."""
+        found: dict[str, Record] = {}
+        for name in COLLECTIONS:
+            wanted = [i for i in ids if _collection_of(i) == name]
+            if wanted:
+                got = self._collections[name].get(ids=wanted,
+                                                  include=["documents", "metadatas"])
+                found.update({r.id: r for r in self._records(name, got)})
+        return [found[i] for i in ids if i in found]
+
+    def count(self, name: Collection) -> int:
+        return self._collections[name].count()
+
+    def _dense(self, name: Collection, vector: np.ndarray, n: int) -> list[Hit]:
+        total = self.count(name)
+        if not total:
+            return []
+        got = self._collections[name].query(
+            query_embeddings=[vector], n_results=min(n, total),
+            include=["documents", "metadatas", "distances"])
+        flat = {"ids": got["ids"][0], "documents": (got["documents"] or [[]])[0],
+                "metadatas": (got["metadatas"] or [[]])[0]}
+        return [Hit(record, 1.0 - distance, 1.0 - distance)
+                for record, distance in zip(self._records(name, flat),
+                                            (got["distances"] or [[]])[0], strict=True)]
+
+    def search(self, query: str, k: int = 5, mode: Mode = "hybrid",
+               collections: Sequence[Collection] = COLLECTIONS) -> list[Hit]:
+        """The ``k`` best records for ``query``.
+
+        Hybrid mode fuses rankings of ``max(4 k, 20)`` candidates with reciprocal rank fusion:
+        one dense ranking across collections (cosine similarities compare across them) and
+        one BM25 ranking per collection (BM25 scores depend on each index's statistics, so a
+        big documents index would otherwise drown a handful of facts).
+        """
+        pool = max(4 * k, 20)
+        vector = self.embedder.embed_one(query)
+        dense: list[Hit] = []
+        rankings: list[list[str]] = []
+        lexical_scores: dict[str, float] = {}
+        for name in collections:
+            if mode != "bm25":
+                dense += self._dense(name, vector, pool)
+            if mode != "dense":
+                found = self.lexical(name).search(query, pool)
+                rankings.append([rid for rid, _ in found])
+                lexical_scores.update(found)
+        dense.sort(key=lambda h: -h.similarity)
+        if mode == "dense":
+            return dense[:k]
+        if mode == "hybrid":
+            rankings.append([h.record.id for h in dense])
+        fused: dict[str, float] = {}
+        for ranking in rankings:
+            for rank, rid in enumerate(ranking, start=1):
+                fused[rid] = fused.get(rid, 0.0) + 1.0 / (RRF_K + rank)
+        by_id = {h.record.id: h for h in dense}
+        # Equal fused scores (first in one list, second in the other) go to the closer meaning.
+        best = sorted(fused, key=lambda rid: (-fused[rid], -by_id[rid].similarity
+                                              if rid in by_id else 0.0))[:k]
+        missing = [rid for rid in best if rid not in by_id]
+        for record, similarity in zip(self.get(missing), self._similarities(missing, vector),
+                                      strict=True):
+            by_id[record.id] = Hit(record, 0.0, similarity)
+        return [Hit(by_id[rid].record, fused[rid], by_id[rid].similarity,
+                    lexical_scores.get(rid, 0.0)) for rid in best if rid in by_id]
+
+    def _similarities(self, ids: list[str], vector: np.ndarray) -> list[float]:
+        sims: dict[str, float] = {}
+        for name in COLLECTIONS:
+            wanted = [i for i in ids if _collection_of(i) == name]
+            if wanted:
+                got = self._collections[name].get(ids=wanted, include=["embeddings"])
+                for rid, emb in zip(got["ids"], got["embeddings"], strict=True):
+                    sims[rid] = float(np.dot(np.asarray(emb, dtype=np.float32), vector))
+        return [sims[i] for i in ids if i in sims]
+
+    # ---------------------------------------------------------------- changes
+
+    def delete(self, ids: Sequence[str]) -> int:
+        """Forget these records; returns how many existed."""
+        existing = self.get(ids)
+        for name in COLLECTIONS:
+            gone = [r.id for r in existing if r.collection == name]
+            if gone:
+                self._collections[name].delete(ids=gone)
+                self._changed(name)
+        return len(existing)
+
+    def export(self) -> Iterator[dict[str, Any]]:
+        """Every record as a JSON-ready dict (facts first, then chunks by file)."""
+        for name in COLLECTIONS:
+            got = self._collections[name].get(include=["documents", "metadatas"])
+            for record in sorted(self._records(name, got),
+                                 key=lambda r: (r.source, r.position, r.created)):
+                yield {"id": record.id, "collection": name, "text": record.text,
+                       "source": record.source, "heading": record.heading,
+                       "position": record.position, "created": record.created,
+                       "updated": record.updated}
+
+    def stats(self) -> dict[str, Any]:
+        size = sum(p.stat().st_size for p in self.folder.rglob("*") if p.is_file())
+        return {"path": str(self.folder), "facts": self.count("memory"),
+                "chunks": self.count("documents"), "files": len(self.files()),
+                "disk_bytes": size}
