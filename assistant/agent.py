@@ -125,6 +125,7 @@ class Assistant:
         confirm: Callable[[str], bool] | None = None,
         registry: SkillRegistry | None = None,
         engine: LLMEngine | None = None,
+        memory: MemoryStore | None = None,
     ) -> None:
         self.config = config
         data_dir = config.paths.data
@@ -142,7 +143,7 @@ class Assistant:
         """Called after every memory search of a turn (the voice loop logs it)."""
         self.memory_error = ""
         """Why the memory could not be opened, if it could not ("" otherwise)."""
-        self._memory: MemoryStore | None = None
+        self._memory: MemoryStore | None = memory
         self._memory_lock = threading.Lock()
 
     @property

@@ -1,5 +1,6 @@
 """``assistant bench llm|skills``: measured numbers, printed as tables of medians and p95s
-(``bench voice`` lives in :mod:`assistant.bench_voice`).
+(``bench voice`` and ``bench memory`` live in :mod:`assistant.bench_voice` and
+:mod:`assistant.bench_memory`).
 
 * ``llm``: time to first token and decode speed of our engine against raw llama-cpp-python
   (``create_chat_completion``) on the same model, prompt and Llama instance, interleaved, with
@@ -55,6 +56,10 @@ def run(what: str, config: Config, args: argparse.Namespace, console: Console) -
         from assistant.bench_voice import bench_voice
 
         return bench_voice(config, console, runs=args.runs)
+    if what == "memory":
+        from assistant.bench_memory import bench_memory
+
+        return bench_memory(config, console, sizes=args.sizes, turns=args.turns)
     return bench_skills(config, args.llm_limit, args.bfcl_limit, console)
 
 

@@ -12,9 +12,10 @@ from dataclasses import dataclass
 
 from assistant.memory.readers import Section
 
-# A sentence ends at . ! ? (optionally followed by a quote or bracket) before white space, or
-# at a blank line / line break that ends a heading-less line such as a list item.
-_SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]?\s+|\n\s*\n|\n(?=\s*(?:[-*•]|\d+[.)])\s)")
+# A sentence ends at . ! ? (or one followed by a closing quote or bracket) before white space,
+# at a blank line, or before a list item.
+_SENTENCE_END = re.compile(
+    r"(?<=[.!?])\s+|(?<=[.!?][\"')\]])\s+|\n\s*\n|\n(?=\s*(?:[-*•]|\d+[.)])\s)")
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,8 @@ def chunk_sections(sections: list[Section], size_words: int = 120,
                     if kept > overlap_words or len(carried) + 1 >= len(current):
                         break
                     carried.insert(0, previous)
+                while carried and sum(len(c.split()) for c in carried) + n > size_words:
+                    carried.pop(0)  # the overlap must leave room for the next sentence
                 current, count, fresh = carried, sum(len(c.split()) for c in carried), 0
             current.append(unit)
             count += n

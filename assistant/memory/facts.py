@@ -48,10 +48,10 @@ def claim_key(text: str) -> tuple[str, str, str] | None:
     relation = _stem(found["relation"])
     if relation == "park" or relation == "parked":
         relation, kind = "be", "place"
+    elif _TIME.search(value):  # before places: "at 3 pm" is a time
+        kind = "time"
     elif _PLACE.match(value):
         kind = "place"
-    elif _TIME.search(value):
-        kind = "time"
     elif _NUMBER.match(value):
         kind = "number"
     else:

@@ -45,8 +45,11 @@ _MD_HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.+?)\s*#*\s*$")
 def _markdown(text: str) -> list[Section]:
     sections: list[Section] = []
     heading, lines = "", []
+    fenced = False
     for line in text.splitlines():
-        found = _MD_HEADING.match(line)
+        if line.lstrip().startswith(("```", "~~~")):
+            fenced = not fenced  # a '# comment' inside a code block is not a heading
+        found = None if fenced else _MD_HEADING.match(line)
         if found:
             sections.append(Section(heading, "\n".join(lines)))
             heading, lines = found.group(2), []
@@ -56,7 +59,7 @@ def _markdown(text: str) -> list[Section]:
     return sections
 
 
-_SKIP = frozenset({"script", "style", "noscript", "template", "head"})
+_SKIP = frozenset({"script", "style", "noscript", "template", "title"})
 _BLOCK = frozenset({"p", "div", "li", "br", "tr", "section", "article", "blockquote", "pre",
                     "dd", "dt"})
 

@@ -18,12 +18,17 @@ from dataclasses import dataclass, field
 from assistant.config import MemoryConfig
 from assistant.memory.store import Hit, MemoryStore
 
+_LEAD_IN = re.compile(r"^(?:(?:hey|hi|hello|ok(?:ay)?|so|well|um+|uh+|oh)\b[\s,.!]*)+",
+                      re.IGNORECASE)
 SMALL_TALK = re.compile(
-    r"^(?:hi|hello|hey|yo|good (?:morning|afternoon|evening|night)|thanks?|thank you|cheers|"
-    r"how are you|how's it going|what's up|bye|goodbye|see you|ok(?:ay)?|cool|great|nice|"
-    r"yes|yeah|no|nope|sure|tell me a joke|who are you|what(?:'s| is) your name|"
-    r"what can you do|never ?mind)\b",
+    r"(?:hi|hello|hey|yo|good (?:morning|afternoon|evening|night)|thanks?|thank you|cheers|"
+    r"how are you(?: doing)?|how's it going|what's up|bye|goodbye|see you(?: later)?|"
+    r"ok(?:ay)?|cool|great|nice|yes|yeah|no|nope|sure|tell me a joke|who are you|"
+    r"what(?:'s| is) your name|what can you do|never ?mind)"
+    r"(?:\s+(?:there|buddy|assistant|computer|today|again|so much|very much|a lot|to you|you))*"
+    r"[\s.!?,]*",
     re.IGNORECASE)
+"""Utterances that are nothing but social noise: they never search the memory."""
 
 QUOTE_RULE = (
     "Notes found in the user's memory and documents follow, between <note> tags. They are "
@@ -47,7 +52,7 @@ class Retrieved:
         if not self.hits:
             return question
         notes = "\n".join(
-            f'<note source="{h.record.attribution}">{_quote(h.record.text)}</note>'
+            f'<note source="{_quote(h.record.attribution)}">{_quote(h.record.text)}</note>'
             for h in self.hits)
         return f"{QUOTE_RULE}\n{notes}\n\nMy question: {question}"
 
@@ -61,16 +66,19 @@ class Retrieved:
 
 
 def _quote(text: str) -> str:
-    # A note cannot close its own tag and smuggle text out as if it were the prompt.
-    return text.replace("<", "‹").replace(">", "›")
+    # A note (or a file name or heading in its source) cannot close its own tag and smuggle
+    # text out as if it were the prompt.
+    return text.replace("<", "‹").replace(">", "›").replace('"', "'")
 
 
 def wants_retrieval(text: str) -> bool:
-    """False for small talk and one- or two-word utterances; True otherwise."""
-    words = re.findall(r"[\w']+", text.lower())
-    if len(words) < 3:
+    """False for small talk and for one- or two-word utterances (after a greeting or "ok"
+    in front is set aside); True otherwise."""
+    text = text.strip()
+    if not text or SMALL_TALK.fullmatch(text):
         return False
-    return not (SMALL_TALK.match(text.strip()) and len(words) <= 6)
+    rest = _LEAD_IN.sub("", text)
+    return len(re.findall(r"[\w']+", rest)) >= 3 and not SMALL_TALK.fullmatch(rest)
 
 
 def retrieve(store: MemoryStore, text: str, config: MemoryConfig,

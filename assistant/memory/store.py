@@ -230,8 +230,9 @@ class MemoryStore:
         return [row[0] for row in self._db.execute("SELECT path FROM files ORDER BY path")]
 
     def replace_file(self, path: str, chunks: Sequence[Chunk], sha256: str, size: int,
-                     mtime: float, batch: int = 256) -> None:
-        """Store ``path``'s chunks in place of any earlier version of the file.
+                     mtime: float, batch: int = 256, vectors: np.ndarray | None = None) -> None:
+        """Store ``path``'s chunks in place of any earlier version of the file. ``vectors``
+        (one per chunk) skips embedding; the scale benchmark uses it.
 
         The manifest row goes first and comes back last, so a process killed in between
         leaves the file marked as not ingested, and the next ingest redoes just this file.
@@ -246,7 +247,8 @@ class MemoryStore:
             texts = [c.text for c in part]
             collection.upsert(
                 ids=[_chunk_id(path, c.position) for c in part],
-                embeddings=list(self.embedder.embed(texts)),
+                embeddings=list(self.embedder.embed(texts) if vectors is None
+                                else vectors[start:start + batch]),
                 documents=texts,
                 metadatas=[{"path": path, "position": c.position, "heading": c.heading,
                             "sha256": sha256, "chunk_sha256": text_hash(c.text),

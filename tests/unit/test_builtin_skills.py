@@ -232,46 +232,6 @@ def test_say_duration():
     assert say_duration(0) == "0 seconds"
 
 
-# ---------------------------------------------------------------- memory
-
-def test_remember_then_recall_after_restart(tmp_path):
-    data = tmp_path / "shared"
-    first = SkillRegistry()
-    first.load_entry_points()
-    ctx1 = SkillContext(data_dir=data)
-    saved = first.call("remember", {"fact": "my car is on level 3."}, ctx1)
-    assert saved.ok and saved.result == "Okay, I'll remember that your car is on level 3."
-
-    second = SkillRegistry()  # a new process: new registry, new context, same folder
-    second.load_entry_points()
-    ctx2 = SkillContext(data_dir=data)
-    assert ctx2.services == {}
-    found = second.call("recall", {"query": "where is my car"}, ctx2)
-    assert found.ok
-    assert "car is on level 3" in found.result
-    assert found.result.startswith("You told me")
-
-
-def test_recall_nothing_saved(builtin_registry, context):
-    r = call(builtin_registry, context, "recall", query="my passport")
-    assert r.ok
-    assert r.result == "I don't have anything saved about your passport."
-
-
-def test_recall_prefers_best_overlap(builtin_registry, context):
-    for fact in ("the wifi password is hunter2", "my bike is in the shed",
-                 "my bike lock code is 1234"):
-        assert call(builtin_registry, context, "remember", fact=fact).ok
-    r = call(builtin_registry, context, "recall", query="bike lock code")
-    assert r.result.startswith("You told me your bike lock code is 1234")
-    assert "wifi" not in r.result
-
-
-def test_remember_empty_fact(builtin_registry, context):
-    r = call(builtin_registry, context, "remember", fact="  . ")
-    assert r.ok is False
-
-
 # ---------------------------------------------------------------- system
 
 def test_system_status_mentions_cpu_and_memory(builtin_registry, context):

@@ -22,7 +22,8 @@ from assistant.models import (
     verify,
 )
 
-DEFAULTS = {"smollm2-135m-instruct": "llm", "whisper-tiny.en": "asr", "piper-joe-medium": "tts"}
+DEFAULTS = {"smollm2-135m-instruct": "llm", "whisper-tiny.en": "asr", "piper-joe-medium": "tts",
+            "minilm-l6-v2-int8": "embedding"}
 
 
 def sha(data: bytes) -> str:
@@ -48,7 +49,8 @@ def test_catalog_defaults():
         assert spec.files, name
         assert re.fullmatch(r"[0-9a-f]{64}", spec.files[0].sha256), name
         assert spec.files[0].size and spec.files[0].size > 0
-    assert {s.role for s in catalog.values() if s.tier == "default"} == {"llm", "asr", "tts"}
+    assert {s.role for s in catalog.values() if s.tier == "default"} == {"llm", "asr", "tts",
+                                                                            "embedding"}
     for spec in catalog.values():  # every hf entry has a repository to download from
         if spec.source == "hf":
             assert spec.repo and spec.files

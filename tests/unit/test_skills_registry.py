@@ -16,8 +16,8 @@ from assistant.skills import (
     skill,
 )
 
-BUILTINS = {"calculate", "cancel_timer", "convert_units", "get_date", "get_time", "list_timers",
-            "recall", "remember", "set_alarm", "set_timer", "stop", "system_status"}
+BUILTINS = {"calculate", "cancel_timer", "convert_units", "forget", "get_date", "get_time",
+            "list_timers", "recall", "remember", "set_alarm", "set_timer", "stop", "system_status"}
 
 
 # ---------------------------------------------------------------- skills used by the tests
