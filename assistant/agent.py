@@ -4,12 +4,13 @@
 
 1. The fast path (:mod:`assistant.fastpath`) matches skill patterns; a hit runs the skill and
    its result is the reply, with no LLM at all.
-2. Otherwise, unless the utterance is small talk, the memory is searched
+2. Otherwise the LLM decides, under a JSON-schema grammar, which tools to call (possibly
+   none); the calls run (concurrently when several), their results go back to the model, up
+   to ``llm.max_tool_steps`` rounds.
+3. When no tool was called and the utterance is not small talk, the memory is searched
    (:mod:`assistant.memory.retrieval`) and relevant passages are quoted in the user message.
-3. The LLM decides, under a JSON-schema grammar, which tools to call (possibly none);
-   the calls run (concurrently when several), their results go back to the model, up to
-   ``llm.max_tool_steps`` rounds; then the model streams the spoken answer, led by where the
-   passages came from ("From your note on ...: ").
+   The model streams the spoken answer, led by where the passages came from ("From your
+   note on ...: ").
 """
 
 from __future__ import annotations
@@ -257,14 +258,18 @@ class Assistant:
     def _llm_turn(self, text: str, on_text: Callable[[str], None] | None,
                   start: float) -> TurnResult:
         llm = self.config.llm
-        retrieved = self._retrieve(text)
-        question = retrieved.prompt(text) if retrieved else text
-        messages = [self.system_message(), *self.history, {"role": "user", "content": question}]
+        messages = [self.system_message(), *self.history, {"role": "user", "content": text}]
         gens: list[Generation] = []
         calls: list[ToolResult] = []
         candidates = self.registry.relevant(text) if self.uses_tools else []
         if candidates:
             calls = self._tool_rounds(messages, gens, candidates)
+        # Retrieved text joins only the answer, after any tool decision: a document can
+        # never steer which tool runs, and the decision prompt stays short.
+        retrieved = None if calls else self._retrieve(text)
+        if retrieved and retrieved.hits:
+            messages[len(self.history) + 1] = {"role": "user",
+                                               "content": retrieved.prompt(text)}
         answer = Generation()
         gens.append(answer)
         reply = []

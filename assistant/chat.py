@@ -27,12 +27,15 @@ def run_once(config: Config, text: str, *, as_json: bool, assume_yes: bool = Fal
     err = Console(stderr=True)
     assistant = Assistant(config, announce=lambda msg: err.print(msg),
                           confirm=(lambda _q: True) if assume_yes else None)
-    if as_json:
-        result = assistant.turn(text)
-        print(json.dumps(result.as_dict()))
-    else:
-        result = assistant.turn(text, on_text=lambda piece: print(piece, end="", flush=True))
-        print()
+    try:
+        if as_json:
+            result = assistant.turn(text)
+            print(json.dumps(result.as_dict()))
+        else:
+            assistant.turn(text, on_text=lambda piece: print(piece, end="", flush=True))
+            print()
+    finally:
+        assistant.close()
     _report_plugin_errors(assistant, err)
     return 0
 
@@ -40,6 +43,8 @@ def run_once(config: Config, text: str, *, as_json: bool, assume_yes: bool = Fal
 def _report_plugin_errors(assistant: Assistant, console: Console) -> None:
     for problem in assistant.registry.errors:
         console.print(f"[yellow]skill skipped:[/] {problem}", highlight=False)
+    if assistant.memory_error:
+        console.print(f"[yellow]memory off:[/] {assistant.memory_error}", highlight=False)
 
 
 def _setup_readline(config: Config) -> None:
@@ -77,6 +82,8 @@ def _footer(result: TurnResult) -> str:
                   f"cache {m.cached_tokens}/{m.prompt_tokens}"]
     if tools:
         parts.append(tools)
+    if result.sources:
+        parts.append(f"memory: {', '.join(result.sources)} ({m.retrieval_ms:.0f} ms)")
     return " · ".join(parts)
 
 
@@ -93,15 +100,25 @@ def run_repl(config: Config) -> int:
     _report_plugin_errors(assistant, console)
     threading.Thread(target=_warm_up, args=(assistant, console), daemon=True).start()
     console.print("[bold]Offline assistant[/] — type a message; /quit to leave. "
-                  "Try: 'set a timer for five minutes', 'what's seventeen times twenty three'.")
+                  "Try: 'set a timer for five minutes', 'what's seventeen times twenty three', "
+                  "'remember that my bike is in the shed'.")
+    try:
+        _repl_loop(assistant, console)
+    finally:
+        assistant.close()
+    return 0
+
+
+def _repl_loop(assistant: Assistant, console: Console) -> None:
+    memory_reported = False
     while True:
         try:
             text = input("you> ")
         except EOFError:
             console.print()
-            return 0
+            return
         if text.strip().lower() in _QUIT:
-            return 0
+            return
         if not text.strip():
             continue
         sys.stdout.write("assistant> ")
@@ -114,3 +131,6 @@ def run_repl(config: Config) -> int:
             continue
         sys.stdout.write("\n")
         console.print(f"[dim]{_footer(result)}[/]", highlight=False)
+        if assistant.memory_error and not memory_reported:
+            console.print(f"[yellow]memory off:[/] {assistant.memory_error}", highlight=False)
+            memory_reported = True

@@ -244,9 +244,10 @@ def build_parser() -> argparse.ArgumentParser:
                        help="BFCL questions per category (skills; 0 = all)")
     bench.add_argument("--llm-limit", type=int, default=0,
                        help="commands sent through the LLM path (skills; 0 = all)")
-    bench.add_argument("--sizes", type=lambda v: [int(x) for x in v.split(",")],
+    bench.add_argument("--sizes", type=lambda v: [int(x) for x in v.split(",") if x],
                        default=[1000, 10000, 100000], metavar="N,N,...",
-                       help="synthetic store sizes in chunks (memory; default 1000,10000,100000)")
+                       help='synthetic store sizes in chunks (memory; default 1000,10000,100000; '
+                       '"" = none)')
     bench.add_argument("--turns", type=int, default=10,
                        help="questions answered with memory on and off (memory; 0 = skip)")
     bench.set_defaults(func=_cmd_bench)

@@ -143,6 +143,10 @@ class MemoryConfig(_Section):
     search_mode: Literal["hybrid", "dense", "bm25"] = Field(
         "hybrid", description="Ranking: embeddings and BM25 fused, or either alone."
     )
+    fusion: Literal["relative", "rrf"] = Field(
+        "relative", description="How hybrid ranking fuses: 'relative' (scaled scores, "
+        "weighted half and half) or 'rrf' (reciprocal rank fusion)."
+    )
 
     def folder(self, data_dir: Path) -> Path:
         return Path(self.path).expanduser() if self.path else data_dir / "memory"

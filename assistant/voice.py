@@ -22,6 +22,7 @@ import threading
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -34,6 +35,9 @@ from assistant.events import EventLog
 from assistant.skills import ToolResult
 from assistant.tts import SentenceChunker, Synthesizer
 from assistant.vad import VoiceDetector, silero_confirms, to_pcm16
+
+if TYPE_CHECKING:
+    from assistant.memory.retrieval import Retrieved
 
 BACKCHANNELS = {"mm", "mhm", "mmhmm", "mmhm", "hm", "hmm", "uhhuh", "uh", "um", "ah", "oh",
                 "yeah", "yep", "ok", "okay", "right", "sure", "i see", "mm hm", "uh huh"}
@@ -241,6 +245,7 @@ class VoiceLoop:
         assistant.context.announce = self.say
         assistant.context.stop = self._stop_speaking
         assistant.on_tool = self._tool_called
+        assistant.on_retrieval = self._retrieved
 
     # ------------------------------------------------------------------ driver side
 
@@ -315,6 +320,7 @@ class VoiceLoop:
             q.put(None)
         for thread in self._threads:
             thread.join(timeout=10)
+        self.assistant.close()
         self.events.close()
 
     def say(self, text: str) -> None:
@@ -524,6 +530,11 @@ class VoiceLoop:
     def _tool_called(self, call: ToolResult) -> None:
         self.events.emit(self.clock.now(), "tool_call", name=call.name,
                          arguments=call.arguments, result=call.result, ok=call.ok)
+
+    def _retrieved(self, found: Retrieved) -> None:
+        self.events.emit(self.clock.now(), "retrieval", ids=found.ids,
+                         sources=[h.record.attribution for h in found.hits],
+                         ms=round(found.ms, 1))
 
     # ------------------------------------------------------------------ voice
 

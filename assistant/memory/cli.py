@@ -72,7 +72,8 @@ def _list(store: MemoryStore, args: argparse.Namespace, config: Config,
 
 def _search(store: MemoryStore, args: argparse.Namespace, config: Config,
             console: Console) -> int:
-    hits = store.search(args.query, k=args.k, mode=args.mode or config.memory.search_mode)
+    hits = store.search(args.query, k=args.k, mode=args.mode or config.memory.search_mode,
+                        fusion=config.memory.fusion)
     if args.json:
         print(json.dumps([h.as_dict() for h in hits]))
         return 0

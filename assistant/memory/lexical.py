@@ -33,11 +33,14 @@ class LexicalIndex:
         """(id, BM25 score) of the best ``k`` texts sharing at least one term with ``query``."""
         if not self.ids:
             return []
-        tokens = self._tokenizer.tokenize([query], update_vocab=False, return_as="tuple",
-                                          show_progress=False)
-        if not any(tokens.ids[0]):  # only unknown words (id 0 is the empty token)
+        # As strings: bm25s would otherwise rebuild its id → word map (the whole vocabulary)
+        # at every query. Unknown words come back as "".
+        terms = [t for t in self._tokenizer.tokenize([query], update_vocab=False,
+                                                     return_as="string",
+                                                     show_progress=False)[0] if t]
+        if not terms:
             return []
-        docs, scores = self._bm25.retrieve(tokens, k=min(k, len(self.ids)),
+        docs, scores = self._bm25.retrieve([terms], k=min(k, len(self.ids)),
                                            show_progress=False)
         return [(self.ids[int(d)], float(s)) for d, s in zip(docs[0], scores[0], strict=True)
                 if s > 0]

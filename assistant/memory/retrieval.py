@@ -87,7 +87,8 @@ def retrieve(store: MemoryStore, text: str, config: MemoryConfig,
     start = time.perf_counter()
     kept: list[Hit] = []
     budget = config.context_tokens
-    for hit in store.search(text, k=config.top_k, mode=config.search_mode):
+    for hit in store.search(text, k=config.top_k, mode=config.search_mode,
+                            fusion=config.fusion):
         if hit.similarity < config.min_similarity:
             continue
         cost = count_tokens(hit.record.text) + 12  # the <note> wrapper

@@ -445,9 +445,11 @@ class FakeStore:
     def __init__(self, hits: list[Hit]) -> None:
         self.hits = hits
         self.calls: list[tuple[str, int, str]] = []
+        self.fusions: list[str] = []
 
-    def search(self, text: str, k: int, mode: str) -> list[Hit]:
+    def search(self, text: str, k: int, mode: str, fusion: str = "relative") -> list[Hit]:
         self.calls.append((text, k, mode))
+        self.fusions.append(fusion)
         return list(self.hits)
 
 
