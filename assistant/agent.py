@@ -7,8 +7,9 @@
 2. Otherwise the LLM decides, under a JSON-schema grammar, which tools to call (possibly
    none); the calls run (concurrently when several), their results go back to the model, up
    to ``llm.max_tool_steps`` rounds.
-3. When no tool was called and the utterance is not small talk, the memory is searched
-   (:mod:`assistant.memory.retrieval`) and relevant passages are quoted in the user message.
+3. Unless the utterance is small talk, the memory is searched
+   (:mod:`assistant.memory.retrieval`) and relevant passages are quoted in the user message
+   for the answer (never for the tool decision: a document cannot choose a tool).
    The model streams the spoken answer, led by where the passages came from ("From your
    note on ...: ").
 """
@@ -266,7 +267,7 @@ class Assistant:
             calls = self._tool_rounds(messages, gens, candidates)
         # Retrieved text joins only the answer, after any tool decision: a document can
         # never steer which tool runs, and the decision prompt stays short.
-        retrieved = None if calls else self._retrieve(text)
+        retrieved = self._retrieve(text)
         if retrieved and retrieved.hits:
             messages[len(self.history) + 1] = {"role": "user",
                                                "content": retrieved.prompt(text)}

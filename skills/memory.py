@@ -13,8 +13,10 @@ from assistant.skills import SkillContext, skill
 
 RECALL_MIN_SIMILARITY = 0.3
 """Below this cosine similarity a record is not about what the user asked."""
-FORGET_MIN_SIMILARITY = 0.5
-"""``forget`` is stricter than ``recall``: it deletes."""
+FORGET_MIN_SIMILARITY = 0.4
+"""``forget`` is stricter than ``recall``: it deletes (and asks first)."""
+FORGET_NEAR_BEST = 0.15
+"""...and only what is nearly as close to the query as the best match."""
 
 
 def _store(ctx: SkillContext) -> Any:
@@ -90,8 +92,10 @@ def forget(ctx: SkillContext, query: str) -> str:
         query: What the facts are about, e.g. "my car".
     """
     store = _store(ctx)
-    hits = [h for h in store.search(query, k=5, collections=("memory",))
-            if h.similarity >= FORGET_MIN_SIMILARITY]
+    found = store.search(query, k=5, collections=("memory",))
+    best = max((h.similarity for h in found), default=0.0)
+    hits = [h for h in found
+            if h.similarity >= max(FORGET_MIN_SIMILARITY, best - FORGET_NEAR_BEST)]
     if not hits:
         return f"I had nothing saved about {_you(query)}."
     store.delete([h.record.id for h in hits])

@@ -39,8 +39,8 @@ def _ingest(store: MemoryStore, args: argparse.Namespace, config: Config,
                         chunk_words=config.memory.chunk_words,
                         overlap_words=config.memory.chunk_overlap_words, on_file=on_file)
     for path, reason in report.failed:
-        console.print(f"[yellow]skipped[/] {path}: {reason}", highlight=False)
-    console.print(f"ingest: {report.summary()}", highlight=False)
+        console.print(f"[yellow]skipped[/] {path}: {reason}", highlight=False, soft_wrap=True)
+    console.print(f"ingest: {report.summary()}", highlight=False, soft_wrap=True)
     return 1 if report.failed and not (report.added or report.updated or report.unchanged) \
         else 0
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 import threading
+import weakref
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -127,11 +128,17 @@ class Embedder:
         return self._run([text])[0]
 
 
+_LIVE: weakref.WeakValueDictionary[str, Embedder] = weakref.WeakValueDictionary()
+"""Embedders in use, by model path: chromadb rebuilds a collection's embedding function from
+its stored config on every write, which must not load the model again."""
+
+
 class ChromaEmbedding(EmbeddingFunction[Documents]):
     """chromadb's view of an :class:`Embedder`."""
 
     def __init__(self, embedder: Embedder) -> None:
         self.embedder = embedder
+        _LIVE[str(embedder.model_path)] = embedder
 
     def __call__(self, input: Documents) -> Embeddings:
         return list(self.embedder.embed(list(input)))
@@ -145,7 +152,8 @@ class ChromaEmbedding(EmbeddingFunction[Documents]):
 
     @staticmethod
     def build_from_config(config: dict[str, Any]) -> ChromaEmbedding:
-        return ChromaEmbedding(Embedder(Path(config["model_path"])))
+        live = _LIVE.get(config["model_path"])
+        return ChromaEmbedding(live if live is not None else Embedder(Path(config["model_path"])))
 
     def default_space(self) -> str:  # type: ignore[override]
         return "cosine"
