@@ -146,6 +146,7 @@ class Assistant:
         self.memory_error = ""
         """Why the memory could not be opened, if it could not ("" otherwise)."""
         self._memory: MemoryStore | None = memory
+        self._owns_memory = memory is None
         self._memory_lock = threading.Lock()
 
     @property
@@ -175,9 +176,10 @@ class Assistant:
             return self._memory
 
     def close(self) -> None:
-        """Release the memory store (another process may open it afterwards)."""
+        """Release the memory store it opened (another process may open it afterwards); a
+        store passed in belongs to the caller."""
         with self._memory_lock:
-            if self._memory is not None:
+            if self._memory is not None and self._owns_memory:
                 self._memory.close()
                 self._memory = None
 

@@ -179,6 +179,10 @@ def _norm_word(w: str) -> str:
     return re.sub(r"[^\w']", "", w.lower())
 
 
+TRIM_AFTER_S = 8.0
+"""Buffers shorter than this are decoded whole: a short utterance is never cut."""
+
+
 class StreamingTranscriber:
     """One utterance, recognised while it is spoken."""
 
@@ -214,8 +218,12 @@ class StreamingTranscriber:
 
     def _trim(self, hyp: Transcript, agreed: int) -> None:
         """Drop audio up to the end of the last finished segment that is fully agreed and
-        ends a sentence, at least 1 s before the end of the buffer."""
+        ends a sentence, at least 1 s before the end of the buffer, once the buffer is long
+        enough for decoding it to cost (Whisper's segment times are too rough to cut a short
+        utterance: a cut inside a word makes the tail decode repeat it)."""
         buffer_s = len(self.audio) / RATE
+        if buffer_s < TRIM_AFTER_S:
+            return
         covered = 0
         cut, cut_words = 0.0, 0
         for seg in hyp.segments:
@@ -234,5 +242,15 @@ class StreamingTranscriber:
         """The utterance's text: only the untrimmed tail is decoded again."""
         hyp = self.recognizer.transcribe(self.audio, prompt=self._done) if len(self.audio) \
             else Transcript("")
-        hyp.text = " ".join(x for x in (self._done, hyp.text) if x)
+        hyp.text = " ".join(x for x in (self._done, drop_overlap(self._done, hyp.text)) if x)
         return hyp
+
+
+def drop_overlap(before: str, after: str) -> str:
+    """``after`` without the words it repeats from the end of ``before`` (Whisper, prompted
+    with the text so far, sometimes starts the tail by saying it again)."""
+    done, tail = before.split(), after.split()
+    for n in range(min(len(done), len(tail)), 0, -1):
+        if [_norm_word(w) for w in done[-n:]] == [_norm_word(w) for w in tail[:n]]:
+            return " ".join(tail[n:])
+    return after

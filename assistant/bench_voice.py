@@ -117,8 +117,10 @@ class Models:
 
     def fresh_assistant(self) -> Assistant:
         # Timers set by earlier runs may fire later: their announcements are not output here.
+        memory = None if self.assistant.memory_error else self.assistant.memory()
         return Assistant(self.config, registry=self.assistant.registry,
-                         engine=self.assistant.engine, announce=lambda _msg: None)
+                         engine=self.assistant.engine, announce=lambda _msg: None,
+                         memory=memory)
 
 
 @dataclass

@@ -244,3 +244,30 @@ def test_save_wav_roundtrip(tmp_path: Path) -> None:
 
 def test_config_type(models: Models) -> None:
     assert isinstance(models.config, Config)
+
+
+def test_remember_and_recall_by_voice(models: Models) -> None:
+    remember = piper(models, "Remember that my bike is in the garage.")
+    recall = piper(models, "What did I tell you about my bike?")
+    # The second question comes after the first answer has been spoken (no barge-in).
+    run = run_loop(models, np.concatenate([silence(0.5), remember, silence(6), recall,
+                                           silence(4)]))
+    calls = run.of("tool_call")
+    assert [c["name"] for c in calls] == ["remember", "recall"], run.of("transcript")
+    assert "garage" in calls[0]["arguments"]["fact"]
+    assert "garage" in calls[1]["result"]
+    assert "garage" in said(models, run.output)
+
+
+def test_document_question_by_voice_logs_the_chunks_used(models: Models) -> None:
+    from assistant.memory.ingest import ingest
+
+    pdf = Path(__file__).resolve().parent.parent / "data" / "memory" / "sample.pdf"
+    report = ingest(models.assistant.memory(), [pdf])
+    assert report.added or report.unchanged
+    question = piper(models, "How often should I grease the wheel bearings?")
+    run = run_loop(models, np.concatenate([silence(0.5), question, silence(6)]))
+    found = run.of("retrieval")
+    assert found and found[0]["ids"], run.of("transcript")
+    assert found[0]["sources"][0].startswith("your note on sample")
+    assert "from your note on sample" in said(models, run.output)

@@ -411,3 +411,28 @@ def test_event_log_without_path_writes_nothing(tmp_path: Path, monkeypatch) -> N
     log.emit(0.0, "wake")
     log.close()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_drop_overlap_removes_a_repeated_start_of_the_tail() -> None:
+    from assistant.asr import drop_overlap
+
+    done = "Remember that my bike is in the garage."
+    assert drop_overlap(done, "Remember that my bike is in the garage") == ""
+    assert drop_overlap(done, "in the garage. And the car too.") == "And the car too."
+    assert drop_overlap(done, "And the car too.") == "And the car too."
+    assert drop_overlap("", "Hello there.") == "Hello there."
+
+
+def test_short_utterances_are_never_trimmed() -> None:
+    from assistant.asr import TRIM_AFTER_S, Segment, StreamingTranscriber, Transcript
+
+    stream = StreamingTranscriber(recognizer=None)  # type: ignore[arg-type]
+    stream.audio = np.zeros(int((TRIM_AFTER_S - 1) * 16000), np.float32)
+    stream._previous = ["One.", "Two", "three."]
+    hyp = Transcript("One. Two three.", [Segment(0.0, 0.5, "One."),
+                                         Segment(0.5, 1.0, "Two three.")])
+    stream._trim(hyp, agreed=3)
+    assert len(stream.audio) == int((TRIM_AFTER_S - 1) * 16000) and stream._done == ""
+    stream.audio = np.zeros(int((TRIM_AFTER_S + 2) * 16000), np.float32)
+    stream._trim(hyp, agreed=3)
+    assert stream._done == "One. Two three."
