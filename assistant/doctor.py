@@ -83,7 +83,8 @@ def collect(loaded: LoadedConfig) -> list[Check]:
     checks.append(Check("llama-cpp-python", llama_version is not None, llama_version or "missing",
                         f"run {SETUP} (builds it portably for this CPU)"))
 
-    for role, name in (("llm", cfg.llm.model), ("asr", cfg.asr.model), ("tts", cfg.tts.voice)):
+    for role, name in (("llm", cfg.llm.model), ("asr", cfg.asr.model), ("tts", cfg.tts.voice),
+                       ("embedding", cfg.memory.embedding_model)):
         try:
             path = resolve(name, role, cfg.paths.cache)
             checks.append(Check(f"model {role}", True, f"{name}: {path}"))

@@ -49,6 +49,8 @@ class SkillContext:
     """Stop speaking and cancel the answer in progress."""
     services: dict[str, Any] = field(default_factory=dict)
     """Objects shared across calls within one process, e.g. the timer table."""
+    channel: str = "chat"
+    """How the current request arrived: "chat", "voice" or "cli" (recorded with facts)."""
     memory: Callable[[], Any] | None = None
     """Returns the user's memory store (:class:`assistant.memory.MemoryStore`), opening it on
     first use; None where the host has no memory."""

@@ -246,6 +246,7 @@ class VoiceLoop:
         assistant.context.stop = self._stop_speaking
         assistant.on_tool = self._tool_called
         assistant.on_retrieval = self._retrieved
+        assistant.context.channel = "voice"
 
     # ------------------------------------------------------------------ driver side
 

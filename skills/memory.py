@@ -45,27 +45,28 @@ def _best_sentence(text: str, query: str) -> str:
 @skill(patterns=[r"^(?:please )?(?:remember|don't forget|do not forget|note|make a note|"
                  r"keep in mind)(?: that)? (?P<fact>.+)$"])
 def remember(ctx: SkillContext, fact: str) -> str:
-    """Save a fact the user wants remembered, e.g. where they parked.
+    """Save a fact the user explicitly asks to be remembered.
 
     Args:
-        fact: The fact in the user's words, e.g. "my car is on level 3".
+        fact: The fact, in the user's words.
     """
     fact = fact.strip().rstrip(".")
     if not fact:
         raise ValueError("there was nothing to remember")
-    _, replaced = _store(ctx).add_fact(fact)
+    _, replaced = _store(ctx).add_fact(fact, source=ctx.channel)
     if replaced is not None and replaced.text.lower() != fact.lower():
         return f"Okay, updated: {_you(fact)}, no longer that {_you(replaced.text)}."
     return f"Okay, I'll remember that {_you(fact)}."
 
 
 @skill(patterns=[r"^(?:what did i (?:tell you|say|mention) about|what do you remember about|"
-                 r"do you remember|recall|remind me (?:about|of)) (?P<query>.+)$"])
+                 r"do you remember|recall|remind me (?:about|of)) (?P<query>.+)$",
+                 r"^where (?:is|are|did i (?:park|put|leave)) (?P<query>my .+)$"])
 def recall(ctx: SkillContext, query: str) -> str:
-    """Look up what the user told the assistant, and their notes and documents.
+    """Recall facts the user asked to be remembered, and their notes.
 
     Args:
-        query: What to look for, e.g. "my car".
+        query: The topic, in the user's words.
     """
     hits = [h for h in _store(ctx).search(query, k=3)
             if h.similarity >= RECALL_MIN_SIMILARITY]
@@ -86,10 +87,10 @@ def recall(ctx: SkillContext, query: str) -> str:
        patterns=[r"^(?:please )?forget (?:what i (?:told you|said) about |about |that )"
                  r"(?P<query>.+)$"])
 def forget(ctx: SkillContext, query: str) -> str:
-    """Delete remembered facts about something (asks the user first).
+    """Delete remembered facts on a topic (asks the user first).
 
     Args:
-        query: What the facts are about, e.g. "my car".
+        query: The topic, in the user's words.
     """
     store = _store(ctx)
     found = store.search(query, k=5, collections=("memory",))

@@ -58,9 +58,9 @@ def _add(store: MemoryStore, args: argparse.Namespace, config: Config,
 
 def _list(store: MemoryStore, args: argparse.Namespace, config: Config,
           console: Console) -> int:
-    table = Table("id", "fact", "told", "updated", title=f"Facts ({store.folder})")
+    table = Table("id", "fact", "told", "via", "updated", title=f"Facts ({store.folder})")
     for r in store.facts():
-        table.add_row(r.id, r.text, _when(r.created),
+        table.add_row(r.id, r.text, _when(r.created), r.source,
                       _when(r.updated) if r.updated != r.created else "")
     console.print(table)
     files = store.files()
