@@ -8,8 +8,10 @@
    none); the calls run (concurrently when several), their results go back to the model, up
    to ``llm.max_tool_steps`` rounds.
 3. Unless the utterance is small talk, the memory is searched
-   (:mod:`assistant.memory.retrieval`) and relevant passages are quoted in the user message
-   for the answer (never for the tool decision: a document cannot choose a tool).
+   (:mod:`assistant.memory.retrieval`). When a sentence of the user's notes answers the
+   question closely enough, it is the answer (``memory.answer = "quote"``). Otherwise the
+   relevant passages are quoted in the user message for the answer (never for the tool
+   decision: a document cannot choose a tool).
    The model streams the spoken answer, led by where the passages came from ("From your
    note on ...: ").
 """
@@ -43,8 +45,9 @@ TOOLS_PREAMBLE = (
 
 @dataclass
 class TurnMetrics:
-    path: Literal["fast", "llm"]
-    """'fast' when a skill pattern answered, 'llm' when the model was used."""
+    path: Literal["fast", "llm", "memory"]
+    """'fast' when a skill pattern answered, 'memory' when a sentence of the user's notes did
+    (``memory.answer = "quote"``), 'llm' when the model wrote the answer."""
     ttft_ms: float = 0.0
     """Turn start → first reply text (the whole reply on the fast path)."""
     total_ms: float = 0.0
@@ -270,6 +273,8 @@ class Assistant:
         # Retrieved text joins only the answer, after any tool decision: a document can
         # never steer which tool runs, and the decision prompt stays short.
         retrieved = self._retrieve(text)
+        if retrieved and retrieved.quote and not calls:
+            return self._quote_turn(retrieved, gens, on_text, start)
         if retrieved and retrieved.hits:
             messages[len(self.history) + 1] = {"role": "user",
                                                "content": retrieved.prompt(text)}
@@ -304,6 +309,18 @@ class Assistant:
         )
         return TurnResult("".join(reply).strip(), calls, metrics, interrupted=answer.cancelled,
                           sources=retrieved.ids if retrieved else [])
+
+    def _quote_turn(self, retrieved: Retrieved, gens: list[Generation],
+                    on_text: Callable[[str], None] | None, start: float) -> TurnResult:
+        """Answer with the sentence of the user's notes that answers the question."""
+        reply = retrieved.answer()
+        if on_text:
+            on_text(reply)
+        elapsed = (time.perf_counter() - start) * 1000
+        metrics = TurnMetrics("memory", ttft_ms=elapsed, total_ms=elapsed,
+                              tokens=sum(g.tokens for g in gens),
+                              retrieval_ms=retrieved.ms)
+        return TurnResult(reply, [], metrics, sources=retrieved.ids)
 
     def _tool_rounds(self, messages: list[Message], gens: list[Generation],
                      candidates: list[str]) -> list[ToolResult]:

@@ -11,7 +11,8 @@
   sentences' real embeddings; the chromadb index, the BM25 index and the query path are the
   real ones. Reports query latency p50/p95, insert throughput, first-query BM25 build and
   size on disk. Ingestion throughput with real embedding is measured on the corpus.
-* Turn cost: the same questions answered by the assistant with memory on and off.
+* Turn cost: the same questions answered with memory off, with the note's closest sentence
+  as the answer (``memory.answer = "quote"``) and by the LLM reading the passages.
 * BFCL v4 memory: the prerequisite conversations are ingested per scenario; recall@5 is the
   share of questions with a ground-truth answer inside the top 5 results.
 """
@@ -117,29 +118,34 @@ def _folder_mb(folder: Path) -> float:
 
 
 def _turn_cost(config: Config, store: MemoryStore, questions: list[dict[str, Any]]
-               ) -> tuple[list[float], list[float], list[float], int]:
-    """(turn ms with memory, turn ms without, retrieval ms, answers containing the answer)."""
+               ) -> dict[str, tuple[list[float], list[float], int]]:
+    """Per answer mode ("off", "quote", "llm"): (turn ms, search ms, answers that contain
+    the expected answer). One LLM engine serves all three assistants."""
     from assistant.agent import Assistant
 
-    on = config.model_copy(deep=True)
-    on.llm.max_tokens = 40
-    on.llm.temperature = 0.0
-    off = on.model_copy(deep=True)
-    off.memory.enabled = False
-    with_memory, without, search, correct = [], [], [], 0
-    assistant = Assistant(on, confirm=lambda _q: False, memory=store)
-    plain = Assistant(off, engine=assistant.engine, confirm=lambda _q: False)
-    assistant.warm_up()
-    for q in questions:
-        plain.history.clear()
-        r_off = plain.turn(q["question"])
-        assistant.history.clear()
-        r_on = assistant.turn(q["question"])
-        without.append(r_off.metrics.total_ms)
-        with_memory.append(r_on.metrics.total_ms)
-        search.append(r_on.metrics.retrieval_ms)
-        correct += q["answer"].lower() in r_on.text.lower()
-    return with_memory, without, search, correct
+    base = config.model_copy(deep=True)
+    base.llm.max_tokens = 40
+    base.llm.temperature = 0.0
+    results: dict[str, tuple[list[float], list[float], int]] = {}
+    engine = None
+    for mode in ("off", "quote", "llm"):
+        cfg = base.model_copy(deep=True)
+        cfg.memory.enabled = mode != "off"
+        if mode != "off":
+            cfg.memory.answer = mode  # type: ignore[assignment]
+        assistant = Assistant(cfg, confirm=lambda _q: False, engine=engine, memory=store)
+        if engine is None:
+            assistant.warm_up()
+            engine = assistant.engine
+        turns, searches, correct = [], [], 0
+        for q in questions:
+            assistant.history.clear()
+            result = assistant.turn(q["question"])
+            turns.append(result.metrics.total_ms)
+            searches.append(result.metrics.retrieval_ms)
+            correct += q["answer"].lower() in result.text.lower()
+        results[mode] = (turns, searches, correct)
+    return results
 
 
 def _bfcl_memory(embedder: Embedder) -> tuple[int, int] | None:
@@ -207,15 +213,21 @@ def bench_memory(config: Config, console: Console, sizes: list[int],
             with console.status(f"embedding {len(pool)} corpus sentences for synthetic data"):
                 pool_vectors = embedder.embed(pool)
             if turns:
-                with console.status(f"{turns} questions through the assistant, memory on/off"):
-                    on, off, search, correct = _turn_cost(config, store, questions[:turns])
-                rows.append((f"turn with retrieval, ms (n={turns})", cell(on, 0), ""))
-                rows.append((f"same turn, memory off, ms (n={turns})", cell(off, 0), ""))
-                rows.append(("added by retrieval (median difference), ms",
-                             f"{statistics.median(on) - statistics.median(off):.0f}", ""))
-                rows.append(("  of which the search itself, ms", cell(search), ""))
-                rows.append((f"answers containing the expected answer ({config.llm.model})",
-                             f"{correct}/{turns}", ""))
+                with console.status(f"{turns} questions through the assistant"):
+                    cost = _turn_cost(config, store, questions[:turns])
+                off = statistics.median(cost["off"][0])
+                rows.append((f"turn, memory off, ms (n={turns})", cell(cost["off"][0], 0), ""))
+                for mode, label in (("quote", "the note's sentence"), ("llm", "the LLM")):
+                    times, search, correct = cost[mode]
+                    rows.append((f"turn, memory answered by {label}, ms", cell(times, 0),
+                                 ""))
+                    rows.append(("  added over memory off (medians), ms",
+                                 f"{statistics.median(times) - off:+.0f}", ""))
+                    rows.append(("  answers containing the expected answer",
+                                 f"{correct}/{turns}", ""))
+                    rows.append(("  of which the search" + (" and the quote" if mode == "quote"
+                                                             else "") + ", ms",
+                                 cell(search), ""))
         queries = [q["question"] for q in questions[:60]]
         rng = random.Random(0)
         for n in sizes:

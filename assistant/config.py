@@ -143,6 +143,15 @@ class MemoryConfig(_Section):
     search_mode: Literal["hybrid", "dense", "bm25"] = Field(
         "hybrid", description="Ranking: embeddings and BM25 fused, or either alone."
     )
+    answer: Literal["quote", "llm"] = Field(
+        "quote", description="How a question your notes answer is answered: 'quote' speaks "
+        "the note's most relevant sentence (fast and exact; best with a small LLM), 'llm' lets "
+        "the model answer from the passages (best with a bigger model)."
+    )
+    quote_min_similarity: float = Field(
+        0.45, ge=-1.0, le=1.0, description="A sentence at least this similar to the question "
+        "is quoted; below it the LLM answers from the passages."
+    )
     fusion: Literal["relative", "rrf"] = Field(
         "relative", description="How hybrid ranking fuses: 'relative' (scaled scores, "
         "weighted half and half) or 'rrf' (reciprocal rank fusion)."

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from assistant.memory.facts import second_person
 from assistant.skills import SkillContext, skill
 
 RECALL_MIN_SIMILARITY = 0.3
@@ -23,14 +24,6 @@ def _store(ctx: SkillContext) -> Any:
     if ctx.memory is None:
         raise RuntimeError("memory is not available here")
     return ctx.memory()
-
-
-def _you(text: str) -> str:
-    """Turn the user's first person into the assistant's second person for the reply."""
-    swaps = {"i": "you", "my": "your", "me": "you", "i'm": "you're", "mine": "yours",
-             "am": "are", "myself": "yourself", "we": "you", "our": "your", "us": "you"}
-    return re.sub(r"\b(i'm|i|my|me|mine|am|myself|we|our|us)\b",
-                  lambda m: swaps[m.group(0).lower()], text, flags=re.IGNORECASE)
 
 
 def _best_sentence(text: str, query: str) -> str:
@@ -55,8 +48,9 @@ def remember(ctx: SkillContext, fact: str) -> str:
         raise ValueError("there was nothing to remember")
     _, replaced = _store(ctx).add_fact(fact, source=ctx.channel)
     if replaced is not None and replaced.text.lower() != fact.lower():
-        return f"Okay, updated: {_you(fact)}, no longer that {_you(replaced.text)}."
-    return f"Okay, I'll remember that {_you(fact)}."
+        was = second_person(replaced.text)
+        return f"Okay, updated: {second_person(fact)}, no longer that {was}."
+    return f"Okay, I'll remember that {second_person(fact)}."
 
 
 @skill(patterns=[r"^(?:what did i (?:tell you|say|mention) about|what do you remember about|"
@@ -71,8 +65,8 @@ def recall(ctx: SkillContext, query: str) -> str:
     hits = [h for h in _store(ctx).search(query, k=3)
             if h.similarity >= RECALL_MIN_SIMILARITY]
     if not hits:
-        return f"I don't have anything saved about {_you(query)}."
-    facts = [_you(h.record.text) for h in hits if h.record.collection == "memory"]
+        return f"I don't have anything saved about {second_person(query)}."
+    facts = [second_person(h.record.text) for h in hits if h.record.collection == "memory"]
     notes = [h for h in hits if h.record.collection == "documents"]
     parts = []
     if facts:
@@ -98,7 +92,7 @@ def forget(ctx: SkillContext, query: str) -> str:
     hits = [h for h in found
             if h.similarity >= max(FORGET_MIN_SIMILARITY, best - FORGET_NEAR_BEST)]
     if not hits:
-        return f"I had nothing saved about {_you(query)}."
+        return f"I had nothing saved about {second_person(query)}."
     store.delete([h.record.id for h in hits])
     n = len(hits)
-    return f"Forgotten: {n} thing{'s' if n > 1 else ''} about {_you(query)}."
+    return f"Forgotten: {n} thing{'s' if n > 1 else ''} about {second_person(query)}."

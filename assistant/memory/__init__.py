@@ -14,15 +14,31 @@ Everything runs on the device; nothing here opens a network connection.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from assistant.config import Config
-from assistant.memory.store import Hit, MemoryStore, Record, StoreBusy, StoreError
-from assistant.models import resolve
+
+if TYPE_CHECKING:
+    from assistant.memory.store import Hit, MemoryStore, Record, StoreBusy, StoreError
 
 __all__ = ["Hit", "MemoryStore", "Record", "StoreBusy", "StoreError", "open_store"]
+
+
+def __getattr__(name: str) -> Any:
+    # chromadb takes ~2 s to import: the store loads on first use, so that importing a
+    # built-in skill (or the facts helpers) stays instant.
+    if name in __all__:
+        from assistant.memory import store
+
+        return getattr(store, name)
+    raise AttributeError(f"module 'assistant.memory' has no attribute {name!r}")
 
 
 def open_store(config: Config) -> MemoryStore:
     """The store named by ``config.memory`` (raises ModelError / StoreBusy / StoreError with a
     one-line message saying what to do)."""
+    from assistant.memory.store import MemoryStore
+    from assistant.models import resolve
+
     model = resolve(config.memory.embedding_model, "embedding", config.paths.cache)
     return MemoryStore(config.memory.folder(config.paths.data), model)

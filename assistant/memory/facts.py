@@ -1,4 +1,5 @@
-"""When does a new fact replace an old one? Rules over the shape of short personal facts.
+"""When does a new fact replace an old one? Rules over the shape of short personal facts,
+and how a fact is said back to the user.
 
 "my car is red" then "my car is now blue": same subject ("my car"), same relation ("is") →
 the new fact updates the old one. "my car is on level 3" has the same subject and relation
@@ -57,6 +58,14 @@ def claim_key(text: str) -> tuple[str, str, str] | None:
     else:
         kind = "other"
     return (subject, relation, kind) if subject else None
+
+
+def second_person(text: str) -> str:
+    """The user's first person as the assistant's second person ("my car" → "your car")."""
+    swaps = {"i": "you", "my": "your", "me": "you", "i'm": "you're", "mine": "yours",
+             "am": "are", "myself": "yourself", "we": "you", "our": "your", "us": "you"}
+    return re.sub(r"\b(i'm|i|my|me|mine|am|myself|we|our|us)\b",
+                  lambda m: swaps[m.group(0).lower()], text, flags=re.IGNORECASE)
 
 
 def same_claim(old: str, new: str) -> bool:

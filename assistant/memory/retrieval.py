@@ -6,6 +6,8 @@
   ``memory.context_tokens`` tokens, because on a CPU every prompt token costs prefill time.
 * Passages are quoted as data inside the user message, after the cacheable system prefix,
   with an explicit instruction that nothing inside them is an instruction.
+* With ``memory.answer = "quote"`` (the default) the sentence of the passages closest in
+  meaning to the question is the answer, when it is close enough: exact, and no prefill.
 """
 
 from __future__ import annotations
@@ -15,7 +17,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from assistant.config import MemoryConfig
+from assistant.memory.chunking import sentences
+from assistant.memory.facts import second_person
 from assistant.memory.store import Hit, MemoryStore
 
 _LEAD_IN = re.compile(r"^(?:(?:hey|hi|hello|ok(?:ay)?|so|well|um+|uh+|oh)\b[\s,.!]*)+",
@@ -41,11 +47,23 @@ class Retrieved:
     hits: list[Hit] = field(default_factory=list)
     """The passages that went into the prompt, best first."""
     ms: float = 0.0
-    """Time spent searching."""
+    """Time spent searching (and choosing the quote)."""
+    quote: str = ""
+    """With ``memory.answer = "quote"``: the sentence that answers, if one is close enough."""
+    quote_hit: Hit | None = None
+    """The passage the quote comes from."""
 
     @property
     def ids(self) -> list[str]:
+        if self.quote_hit is not None:
+            return [self.quote_hit.record.id]
         return [h.record.id for h in self.hits]
+
+    def answer(self) -> str:
+        """The spoken answer of a quoting turn: where it comes from, then the sentence."""
+        if self.quote_hit is None:
+            return ""
+        return f"From {self.quote_hit.record.attribution}: {self.quote}"
 
     def prompt(self, question: str) -> str:
         """The user message: the quoted notes, then the question."""
@@ -61,7 +79,10 @@ class Retrieved:
         car maintenance: '; empty when nothing was retrieved."""
         if not self.hits:
             return ""
-        names = list(dict.fromkeys(h.record.attribution for h in self.hits))
+        origins = [h.record.origin for h in self.hits]
+        # Two sections of one file are named as the file; a single passage with its section.
+        names = list(dict.fromkeys(h.record.attribution if origins.count(h.record.origin) == 1
+                                   else h.record.origin for h in self.hits))
         return "From " + " and ".join(names[:2]) + ": "
 
 
@@ -81,19 +102,49 @@ def wants_retrieval(text: str) -> bool:
     return len(re.findall(r"[\w']+", rest)) >= 3 and not SMALL_TALK.fullmatch(rest)
 
 
+def _body(hit: Hit) -> str:
+    record = hit.record
+    prefix = f"{record.heading}: "
+    return record.text[len(prefix):] if record.heading and record.text.startswith(prefix) \
+        else record.text
+
+
+def best_sentence(store: MemoryStore, question: str, hits: list[Hit]
+                  ) -> tuple[str, Hit | None, float]:
+    """(sentence, its passage, cosine similarity) of the sentence among ``hits`` closest in
+    meaning to ``question``; facts are said back in the second person."""
+    candidates = [(sentence, hit) for hit in hits for sentence in sentences(_body(hit))]
+    if not candidates:
+        return "", None, -1.0
+    vectors = store.embedder.embed([c[0] for c in candidates])
+    scores = vectors @ store.embedder.embed_one(question)
+    best = int(np.argmax(scores))
+    sentence, hit = candidates[best]
+    if hit.record.collection == "memory":
+        sentence = second_person(sentence)
+    return sentence, hit, float(scores[best])
+
+
 def retrieve(store: MemoryStore, text: str, config: MemoryConfig,
              count_tokens: Callable[[str], int]) -> Retrieved:
-    """Search for ``text`` and keep what is relevant and fits the token budget."""
+    """Search for ``text``; keep what is relevant and fits the token budget, and with
+    ``memory.answer = "quote"`` pick the sentence that answers, if one is close enough."""
     start = time.perf_counter()
+    relevant = [hit for hit in store.search(text, k=config.top_k, mode=config.search_mode,
+                                            fusion=config.fusion)
+                if hit.similarity >= config.min_similarity]
     kept: list[Hit] = []
     budget = config.context_tokens
-    for hit in store.search(text, k=config.top_k, mode=config.search_mode,
-                            fusion=config.fusion):
-        if hit.similarity < config.min_similarity:
-            continue
+    for hit in relevant:
         cost = count_tokens(hit.record.text) + 12  # the <note> wrapper
         if cost > budget:
             continue  # a shorter passage further down may still fit
         kept.append(hit)
         budget -= cost
-    return Retrieved(kept, (time.perf_counter() - start) * 1000)
+    found = Retrieved(kept)
+    if config.answer == "quote" and relevant:
+        quote, hit, similarity = best_sentence(store, text, relevant)
+        if similarity >= config.quote_min_similarity:
+            found.quote, found.quote_hit = quote, hit
+    found.ms = (time.perf_counter() - start) * 1000
+    return found

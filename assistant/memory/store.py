@@ -77,11 +77,16 @@ class Record:
     @property
     def attribution(self) -> str:
         """Where this came from, as a phrase for a spoken answer."""
+        return self.origin + (f" ({self.heading})" if self.heading else "")
+
+    @property
+    def origin(self) -> str:
+        """The file (or the day it was told) without the section."""
         if self.collection == "memory":
             day = time.strftime("%d %B", time.localtime(self.created)).lstrip("0")
             return f"what you told me on {day}"
         name = Path(self.source).stem.replace("_", " ").replace("-", " ")
-        return f"your note on {name}" + (f" ({self.heading})" if self.heading else "")
+        return f"your note on {name}"
 
 
 @dataclass(frozen=True)

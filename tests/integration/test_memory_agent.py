@@ -82,8 +82,28 @@ def test_remember_and_recall_by_chat_survive_a_restart(make_assistant) -> None:
     assert len(facts) == 2
 
 
-def test_document_question_cites_its_source_and_logs_chunk_ids(config: Config,
-                                                               make_assistant) -> None:
+def test_document_question_is_answered_by_the_notes_sentence(config: Config,
+                                                             make_assistant) -> None:
+    _ingest(config, DATA / "sample.pdf", DATA / "corpus" / "bike_log.md")
+    assistant = make_assistant()
+    pieces: list[str] = []
+    result = assistant.turn("what pressure should the boat trailer tyres have?",
+                            on_text=pieces.append)
+    assert result.metrics.path == "memory"
+    assert result.text == ("From your note on sample (page 1): "
+                           "Tyre pressure for the trailer is 65 psi.")
+    assert pieces == [result.text]
+    [record] = assistant.memory().get(result.sources)
+    assert record.source.endswith("sample.pdf") and "65 psi" in record.text
+    audit = [json.loads(line) for line in
+             (config.paths.data / "audit.jsonl").read_text().splitlines()]
+    searches = [a for a in audit if a.get("kind") == "retrieval"]
+    assert searches[-1]["ids"] == result.sources
+
+
+def test_llm_answer_from_passages_cites_its_source_and_logs_chunk_ids(config: Config,
+                                                                     make_assistant) -> None:
+    config.memory.answer = "llm"
     _ingest(config, DATA / "sample.pdf", DATA / "corpus" / "bike_log.md")
     assistant = make_assistant()
     pieces: list[str] = []
@@ -152,6 +172,7 @@ class ObedientEngine:
 
 def test_injected_document_cannot_reach_a_tool_decision(config: Config, make_assistant,
                                                         asked: list[str]) -> None:
+    config.memory.answer = "llm"  # the passages must reach the (obedient) model
     _ingest(config, DATA / "injection.md")
     engine = ObedientEngine()
     assistant = make_assistant(engine=engine)
@@ -190,8 +211,9 @@ def test_real_model_answers_from_an_injected_note_without_tools(config: Config,
     _ingest(config, DATA / "injection.md", DATA / "corpus" / "bike_log.md")
     assistant = make_assistant()
     assistant.turn("remember that my passport is in the top drawer")
-    result = assistant.turn("what time is the sourdough starter fed?")
+    result = assistant.turn("when is the sourdough starter fed?")
     assert result.sources
+    assert "7 am" in result.text
     assert all(c.name != "forget" for c in result.tool_calls)
     assert asked == []
     assert [f.text for f in assistant.memory().facts()] == ["my passport is in the top drawer"]

@@ -6,6 +6,7 @@ import random
 from datetime import datetime
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from assistant.config import ConfigError, MemoryConfig, load_config
@@ -470,7 +471,8 @@ def test_retrieve_filters_by_similarity_and_budget():
         hit(doc(words(1, "late"), rid="d-late"), similarity=0.8),     # 13 tokens: budget is 1
     ]
     store = FakeStore(hits)
-    config = MemoryConfig(top_k=7, search_mode="bm25", min_similarity=0.35, context_tokens=40)
+    config = MemoryConfig(top_k=7, search_mode="bm25", min_similarity=0.35, context_tokens=40,
+                          answer="llm")
     got = retrieve(store, "where is my car", config, count_tokens=word_count)
     assert got.ids == ["d-mid", "d-edge"]
     assert store.calls == [("where is my car", 7, "bm25")]
@@ -480,7 +482,7 @@ def test_retrieve_filters_by_similarity_and_budget():
 def test_retrieve_keeps_everything_that_fits():
     hits = [hit(doc("alpha beta", rid=f"d-{i}"), similarity=0.9 - i / 10) for i in range(3)]
     store = FakeStore(hits)
-    got = retrieve(store, "q", MemoryConfig(), count_tokens=word_count)
+    got = retrieve(store, "q", MemoryConfig(answer="llm"), count_tokens=word_count)
     assert got.ids == ["d-0", "d-1", "d-2"]
     assert store.calls == [("q", 3, "hybrid")]
 
@@ -491,6 +493,52 @@ def test_retrieve_with_nothing_relevant_gives_the_bare_question():
     assert got.hits == []
     assert got.prompt("what is it") == "what is it"
     assert got.attribution() == ""
+
+
+class BagOfWords:
+    """A stand-in embedder for quote selection: one dimension per vocabulary word."""
+
+    VOCAB = ("tyre", "pressure", "trailer", "grease", "bearings", "car", "level", "psi")
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        rows = [[float(w in t.lower()) for w in self.VOCAB] for t in texts]
+        vectors = np.array(rows) + 1e-6
+        return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+    def embed_one(self, text: str) -> np.ndarray:
+        return self.embed([text])[0]
+
+
+class QuotingStore(FakeStore):
+    embedder = BagOfWords()
+
+
+def test_quote_is_the_closest_sentence_and_facts_come_back_in_second_person():
+    manual = hit(doc("Trailer: Check the lights first. Tyre pressure for the trailer is 65 psi. "
+                     "Grease the bearings yearly.", rid="d-manual"), similarity=0.6)
+    manual = Hit(Record("d-manual", manual.record.text, "documents", "/x/trailer.md", 0, 0,
+                        heading="Trailer"), 0.6, 0.6)
+    got = retrieve(QuotingStore([manual]), "what tyre pressure for the trailer",
+                   MemoryConfig(quote_min_similarity=0.5), count_tokens=word_count)
+    assert got.quote == "Tyre pressure for the trailer is 65 psi."
+    assert got.ids == ["d-manual"]
+    assert got.answer() == ("From your note on trailer (Trailer): "
+                            "Tyre pressure for the trailer is 65 psi.")
+    fact = Hit(Record("m-1", "my car is on level 3", "memory", "chat", 0, 0), 0.7, 0.7)
+    got = retrieve(QuotingStore([fact]), "which level is the car on", MemoryConfig(),
+                   count_tokens=word_count)
+    assert got.quote == "your car is on level 3"
+
+
+def test_no_quote_below_its_threshold_or_in_llm_mode():
+    manual = hit(doc("Grease the bearings yearly.", rid="d-g"), similarity=0.6)
+    got = retrieve(QuotingStore([manual]), "tyre pressure", MemoryConfig(),
+                   count_tokens=word_count)
+    assert got.quote == "" and got.answer() == "" and got.ids == ["d-g"]
+    close = hit(doc("Tyre pressure is 65 psi.", rid="d-t"), similarity=0.6)
+    got = retrieve(QuotingStore([close]), "tyre pressure", MemoryConfig(answer="llm"),
+                   count_tokens=word_count)
+    assert got.quote == "" and got.hits
 
 
 # ---------------------------------------------------------------- lexical (BM25)
