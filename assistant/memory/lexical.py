@@ -33,12 +33,13 @@ class LexicalIndex:
         """(id, BM25 score) of the best ``k`` texts sharing at least one term with ``query``."""
         if not self.ids:
             return []
-        # As strings: bm25s would otherwise rebuild its id → word map (the whole vocabulary)
-        # at every query. Unknown words come back as "".
-        terms = [t for t in self._tokenizer.tokenize([query], update_vocab=False,
-                                                     return_as="string",
-                                                     show_progress=False)[0] if t]
-        if not terms:
+        # The query is split, filtered and stemmed exactly as the tokenizer did the corpus,
+        # but by hand: bm25s's own query path rebuilds its id → word map (the whole
+        # vocabulary) at every call, which costs milliseconds at 10k chunks.
+        tokenizer = self._tokenizer
+        words = tokenizer.splitter(query.lower())
+        terms = [tokenizer.stemmer(w) for w in words if w not in tokenizer.stopwords]
+        if not any(t in self._bm25.vocab_dict for t in terms):
             return []
         docs, scores = self._bm25.retrieve([terms], k=min(k, len(self.ids)),
                                            show_progress=False)

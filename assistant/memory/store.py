@@ -153,6 +153,7 @@ class MemoryStore:
             for name in COLLECTIONS
         }
         self._lexical: dict[Collection, LexicalIndex] = {}
+        self._counts: dict[Collection, int] = {}
 
     # ---------------------------------------------------------------- lifecycle
 
@@ -182,6 +183,7 @@ class MemoryStore:
             self._db.execute("INSERT INTO generation VALUES (?, 1) ON CONFLICT(collection) "
                              "DO UPDATE SET value = value + 1", (name,))
         self._lexical.pop(name, None)
+        self._counts.pop(name, None)
 
     def _save_lexical(self, name: Collection) -> None:
         index = self._lexical.get(name)
@@ -298,7 +300,10 @@ class MemoryStore:
         return [found[i] for i in ids if i in found]
 
     def count(self, name: Collection) -> int:
-        return self._collections[name].count()
+        # Only this process writes (the lock), so a count stays true until our next write.
+        if name not in self._counts:
+            self._counts[name] = self._collections[name].count()
+        return self._counts[name]
 
     def _dense(self, name: Collection, vector: np.ndarray, n: int) -> list[Hit]:
         total = self.count(name)
@@ -345,10 +350,7 @@ class MemoryStore:
         if mode == "dense":
             return dense[:k]
         by_id = {h.record.id: h for h in dense}
-        missing = [rid for rid in lexical if rid not in by_id]
-        for record, similarity in zip(self.get(missing), self._similarities(missing, vector),
-                                      strict=True):
-            by_id[record.id] = Hit(record, 0.0, similarity)
+        by_id.update(self._lexical_only([rid for rid in lexical if rid not in by_id], vector))
         fused: dict[str, float] = {}
         if mode == "bm25" or fusion == "rrf":
             if mode == "hybrid":
@@ -369,15 +371,19 @@ class MemoryStore:
         return [Hit(by_id[rid].record, fused[rid], by_id[rid].similarity,
                     lexical.get(rid, 0.0)) for rid in best]
 
-    def _similarities(self, ids: list[str], vector: np.ndarray) -> list[float]:
-        sims: dict[str, float] = {}
+    def _lexical_only(self, ids: list[str], vector: np.ndarray) -> dict[str, Hit]:
+        """Hits for BM25 candidates the dense search did not return, with their similarity."""
+        hits: dict[str, Hit] = {}
         for name in COLLECTIONS:
             wanted = [i for i in ids if _collection_of(i) == name]
-            if wanted:
-                got = self._collections[name].get(ids=wanted, include=["embeddings"])
-                for rid, emb in zip(got["ids"], got["embeddings"], strict=True):
-                    sims[rid] = float(np.dot(np.asarray(emb, dtype=np.float32), vector))
-        return [sims[i] for i in ids if i in sims]
+            if not wanted:
+                continue
+            got = self._collections[name].get(
+                ids=wanted, include=["documents", "metadatas", "embeddings"])
+            for record, emb in zip(self._records(name, got), got["embeddings"], strict=True):
+                similarity = float(np.dot(np.asarray(emb, dtype=np.float32), vector))
+                hits[record.id] = Hit(record, 0.0, similarity)
+        return hits
 
     # ---------------------------------------------------------------- changes
 
