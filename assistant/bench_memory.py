@@ -84,6 +84,21 @@ def quality(store: MemoryStore, questions: list[dict[str, Any]]) -> dict[str, di
     return results
 
 
+def quote_accuracy(store: MemoryStore, questions: list[dict[str, Any]], config: Config
+                   ) -> tuple[int, int]:
+    """(quotes that contain the expected answer, questions left to the LLM for want of a
+    close enough sentence) with ``memory.answer = "quote"``, over every question."""
+    from assistant.memory.retrieval import retrieve
+
+    memory = config.memory.model_copy(update={"answer": "quote"})
+    right = unquoted = 0
+    for q in questions:
+        found = retrieve(store, q["question"], memory, lambda text: len(text.split()))
+        right += q["answer"] in found.quote
+        unquoted += not found.quote
+    return right, unquoted
+
+
 def _query_latency(store: MemoryStore, queries: list[str], mode: Mode,
                    fusion: Fusion = "relative") -> list[float]:
     times = []
@@ -194,6 +209,7 @@ def bench_memory(config: Config, console: Console, sizes: list[int],
                 again_s = time.perf_counter() - start
             with console.status("retrieval quality..."):
                 scores = quality(store, questions)
+            quoted_right, unquoted = quote_accuracy(store, questions, config)
             corpus_latency = _query_latency(store, [q["question"] for q in questions], "hybrid",
                                             mem.fusion)
             quality_table = Table("mode", "recall@1", "recall@5", "MRR", title=(
@@ -206,6 +222,9 @@ def bench_memory(config: Config, console: Console, sizes: list[int],
             rows.append((f"ingest {report.chunks} chunks, real embedding, chunks/s",
                          f"{report.chunks / ingest_s:.1f}", ""))
             rows.append(("re-ingest unchanged corpus, s", f"{again_s:.2f}", "skips all"))
+            rows.append((f"quoted sentence contains the answer (all {len(questions)} questions)",
+                         f"{quoted_right}/{len(questions)}", ""))
+            rows.append(("  no sentence close enough: left to the LLM", f"{unquoted}", ""))
             rows.append((f"query, hybrid, {report.chunks} chunks, ms",
                          cell(corpus_latency), ""))
             pool = [s for f in sorted(CORPUS.iterdir())
