@@ -168,6 +168,17 @@ def bench_skills(config: Config, llm_limit: int, bfcl_limit: int, console: Conso
     false_hits = sum(fastpath.match(registry, t) is not None for t in chit)
     table.add_row("fast", "chit-chat (must not match)", str(len(chit)),
                   f"{false_hits} false matches", "", "", "")
+    # The gate decides which tools the LLM may pick from: the right one must be offered,
+    # and chat or questions about the user's notes should offer none.
+    for set_name, commands in sets.items():
+        offered = sum(c["name"] in registry.relevant(c["text"]) for c in commands)
+        table.add_row("gate", set_name, str(len(commands)),
+                      f"{offered / len(commands):.1%} offered", "", "", "")
+    questions = [json.loads(line)["question"] for line in (DATA / "memory" / "qa.jsonl").open()]
+    for set_name, texts in (("chit-chat", chit), ("note questions", questions)):
+        opened = sum(bool(registry.relevant(t)) for t in texts)
+        table.add_row("gate", f"{set_name} (should offer none)", str(len(texts)),
+                      f"{opened} offered tools", "", "", "")
 
     commands = sets["commands"][: llm_limit or None]
     engine = assistant.engine

@@ -130,7 +130,11 @@ def signature(tool: dict[str, Any]) -> str:
 
 _STOPWORDS = frozenset(
     "and the for with from are was its this that these those you your our what whats how "
-    "when where which who can could would will please tell give get set".split()
+    "when where which who can could would will please tell give get set about after all also "
+    "any been between did does each into just last left many much only out some than their "
+    "them then there they were "
+    # words of the skills' own docstrings that say nothing about the skill
+    "answer ask asked explicitly given itself optional user wanted five".split()
 )
 
 

@@ -197,7 +197,8 @@ def _timer_args(m: re.Match[str]) -> dict | None:
     return {"seconds": seconds, "label": _label(m.string)} if seconds else None
 
 
-@skill(patterns=[Pattern(re.compile(r"\btimer\b|\bcount ?down\b", re.IGNORECASE), _timer_args)])
+@skill(patterns=[Pattern(re.compile(r"\btimer\b|\bcount ?down\b", re.IGNORECASE), _timer_args)],
+       examples=["set a timer for an hour", "a quarter of an hour countdown"])
 def set_timer(ctx: SkillContext, seconds: int, label: str | None = None) -> str:
     """Start a countdown timer that announces itself when it ends.
 
@@ -224,7 +225,8 @@ def _alarm_args(m: re.Match[str]) -> dict | None:
     return {"time": clock, "label": label}
 
 
-@skill(patterns=[Pattern(re.compile(r"\balarm\b|\bwake me\b", re.IGNORECASE), _alarm_args)])
+@skill(patterns=[Pattern(re.compile(r"\balarm\b|\bwake me\b", re.IGNORECASE), _alarm_args)],
+       examples=["wake me up at seven"])
 def set_alarm(ctx: SkillContext, time: str, label: str | None = None) -> str:
     """Set an alarm for the next time the clock shows the given time.
 

@@ -456,3 +456,12 @@ def test_relevant(builtin_registry):
     assert "set_timer" in builtin_registry.relevant("set a timer")
     assert builtin_registry.relevant("convert miles to kilometres")[0] == "convert_units"
     assert len(builtin_registry.relevant("timer timers alarm time date memory", k=2)) <= 2
+    assert "calculate" in builtin_registry.relevant("what's six multiplied by seven")
+    assert "convert_units" in builtin_registry.relevant("how many feet in a mile")
+    assert "set_timer" in builtin_registry.relevant("could you set a timer for an hour")
+    assert "set_alarm" in builtin_registry.relevant("wake me up at six thirty")
+    # everyday words of the skills' docstrings do not offer tools for a question about notes
+    assert builtin_registry.relevant(
+        "When did the timing belt on the car last get swapped out?") == []
+    assert builtin_registry.relevant(
+        "How much tread was left on the back tyres of the car at the last check?") == []
