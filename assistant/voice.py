@@ -45,6 +45,8 @@ _UNFINISHED = re.compile(
     r"\b(?:and|or|but|the|a|an|to|for|of|with|my|your|is|at|in|on|about|from|by|"
     r"um|uh|like|so|then|set|what's|what|how|please)[,.]?$|,$", re.IGNORECASE)
 _END = object()
+ECHO_TAIL_S = 1.0
+"""How long after the speaker falls silent its echo may still be in the microphone."""
 
 
 def _rms(x: np.ndarray) -> float:
@@ -242,6 +244,8 @@ class VoiceLoop:
         self._threads: list[threading.Thread] = []
         self.talk_enabled = not config.push_to_talk
         self._aec = self._make_aec() if config.aec else None
+        self._echo_until = 0
+        """Frame index until which the microphone may hold our own voice."""
         assistant.context.announce = self.say
         assistant.context.stop = self._stop_speaking
         assistant.on_tool = self._tool_called
@@ -253,8 +257,14 @@ class VoiceLoop:
     def tick(self, mic: np.ndarray) -> np.ndarray:
         """One 20 ms frame: returns the speaker frame; never blocks on models."""
         out = self.player.frame()
-        clean = self._cancel_echo(mic, out) if self._aec is not None else mic
-        self._put(self._frames, (self.clock.frames, clean, self.player.speaking, _rms(out)))
+        ref = _rms(out)
+        if ref > 0:
+            self._echo_until = self.clock.frames + round(ECHO_TAIL_S / FRAME_S)
+        # With no echo to cancel the canceller would only cost CPU (most of it while
+        # listening to silence), so it runs while we speak and for the echo's tail.
+        echo = self._aec is not None and self.clock.frames < self._echo_until
+        clean = self._cancel_echo(mic, out) if echo else mic
+        self._put(self._frames, (self.clock.frames, clean, self.player.speaking, ref))
         return out
 
     def _make_aec(self) -> object:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from assistant.agent import Assistant
@@ -54,3 +55,27 @@ def test_what_interrupts_the_assistant(make_loop) -> None:
 def test_push_to_talk_starts_muted(make_loop) -> None:
     assert make_loop(push_to_talk=True).talk_enabled is False
     assert make_loop().talk_enabled is True
+
+
+def test_echo_canceller_runs_only_while_our_voice_may_be_heard(make_loop) -> None:
+    from assistant.audio import FRAME
+    from assistant.voice import ECHO_TAIL_S, _Chunk
+
+    loop = make_loop(aec=True)
+    calls = []
+    cancel = loop._cancel_echo
+    loop._cancel_echo = lambda mic, out: calls.append(loop.clock.frames) or cancel(mic, out)
+
+    def ticks(n: int) -> None:
+        for _ in range(n):
+            loop.tick(np.full(FRAME, 0.01, np.float32))
+            loop.clock.advance()
+
+    ticks(10)
+    assert calls == []  # listening to silence: nothing to cancel
+    loop.player.enqueue(_Chunk(1, "hi", np.full(FRAME * 5, 0.1, np.float32)))
+    ticks(5)
+    assert len(calls) == 5
+    tail = round(ECHO_TAIL_S / 0.02)
+    ticks(tail + 10)
+    assert len(calls) == 5 + tail - 1  # the echo's tail, then off again
