@@ -197,7 +197,7 @@ def _barge_in(models: Models, echo: tuple[float, int] | None, runs: int) -> tupl
         audio = np.concatenate([silence(0.5), question, silence(gap), interruption, silence(3)])
         onset = 0.5 + len(question) / RATE + gap
         run = run_loop(models, audio, echo=echo,
-                       voice_overrides=None if echo else {"aec": False})
+                       voice_overrides=None if echo else {"echo": "off"})
         # Playback goes silent at the pause; the barge-in confirms it a little later.
         pauses = [e for e in run.of("audio_out_pause") if e["t"] >= onset - 0.05]
         if run.of("barge_in") and pauses:
@@ -313,10 +313,10 @@ def bench_voice(config: Config, console: Console, runs: int = 6) -> int:
     table.add_row(f"voice-to-voice, naive sequential pipeline, ms (n={len(naive)})",
                   cell(naive, 0), "")
     table.add_row("ours / naive (medians)", f"{ratio:.2f}", "<= 0.35")
-    table.add_row(f"barge-in, headphones (AEC off): onset → playback stopped, ms "
+    table.add_row(f"barge-in, headphones (echo off): onset → playback stopped, ms "
                   f"({hits}/{total} interrupted)",
                   cell(barge, 0), "p95 <= 150")
-    table.add_row(f"barge-in, loudspeaker echo (gain 0.5, 100 ms, AEC on), ms "
+    table.add_row(f"barge-in, loudspeaker echo (gain 0.5, 100 ms, echo aec), ms "
                   f"({echo_hits}/{echo_total})",
                   cell(echo_barge, 0), "p95 <= 150")
     table.add_row("false barge-ins from the assistant's own echo", str(false_hits), "0")

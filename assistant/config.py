@@ -90,8 +90,10 @@ class VoiceConfig(_Section):
     input_device: str = Field("", description="Microphone name or index; empty = default.")
     output_device: str = Field("", description="Speaker name or index; empty = default.")
     interruptible: bool = Field(True, description="Speaking over the assistant interrupts it.")
-    aec: bool = Field(
-        True, description="Cancel the assistant's own voice in the microphone (WebRTC AEC)."
+    echo: Literal["aec", "gate", "off"] = Field(
+        "aec", description="The assistant's own voice in the microphone: 'aec' (loudspeaker) "
+        "cancels it with WebRTC AEC3; 'gate' (loudspeaker, no AEC) lets only speech louder than "
+        "it interrupt; 'off' (headphones) there is none."
     )
     wake_phrase: str = Field(
         "", description="Only act on utterances starting with this, e.g. 'hey computer'; "

@@ -243,7 +243,7 @@ class VoiceLoop:
         self._ref_rms: deque[float] = deque(maxlen=15)
         self._threads: list[threading.Thread] = []
         self.talk_enabled = not config.push_to_talk
-        self._aec = self._make_aec() if config.aec else None
+        self._aec = self._make_aec() if config.echo == "aec" else None
         self._echo_until = 0
         """Frame index until which the microphone may hold our own voice."""
         assistant.context.announce = self.say
@@ -360,6 +360,8 @@ class VoiceLoop:
         louder than what is left of its own voice after AEC to count as the user."""
         if not speaking or not self.config.interruptible:
             return not speaking
+        if self.config.echo == "off":
+            return True
         residual = 0.02 if self._aec is not None else 0.6
         return _rms(frame) > residual * max(self._ref_rms, default=0.0) + 0.003
 

@@ -28,7 +28,7 @@ from assistant.config import Config
 
 pytestmark = pytest.mark.slow
 ECHO = (0.5, 5)  # a loudspeaker heard by the microphone at half level, 100 ms late
-HEADPHONES = {"aec": False}  # no echo path: echo cancellation off, as the README advises
+HEADPHONES = {"echo": "off"}  # no echo path, as the README advises
 
 
 @pytest.fixture(scope="module")

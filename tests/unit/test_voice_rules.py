@@ -61,7 +61,7 @@ def test_echo_canceller_runs_only_while_our_voice_may_be_heard(make_loop) -> Non
     from assistant.audio import FRAME
     from assistant.voice import ECHO_TAIL_S, _Chunk
 
-    loop = make_loop(aec=True)
+    loop = make_loop(echo="aec")
     calls = []
     cancel = loop._cancel_echo
     loop._cancel_echo = lambda mic, out: calls.append(loop.clock.frames) or cancel(mic, out)
@@ -79,3 +79,17 @@ def test_echo_canceller_runs_only_while_our_voice_may_be_heard(make_loop) -> Non
     tail = round(ECHO_TAIL_S / 0.02)
     ticks(tail + 10)
     assert len(calls) == 5 + tail - 1  # the echo's tail, then off again
+
+
+def test_echo_gate_per_setup(make_loop) -> None:
+    from assistant.audio import FRAME
+
+    quiet = np.full(FRAME, 0.05, np.float32)  # the user, softer than the assistant's 0.2
+    loud = np.full(FRAME, 0.5, np.float32)
+    for echo, quiet_allowed in (("off", True), ("gate", False), ("aec", True)):
+        loop = make_loop(echo=echo)
+        loop._ref_rms.append(0.2)
+        assert loop._echo_allows(quiet, speaking=True) is quiet_allowed, echo
+        assert loop._echo_allows(loud, speaking=True), echo
+        assert loop._echo_allows(quiet, speaking=False), echo
+    assert not make_loop(interruptible=False)._echo_allows(loud, speaking=True)
