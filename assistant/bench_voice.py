@@ -281,6 +281,24 @@ def _cold_start() -> float:
     return float(proc.stdout.strip().splitlines()[-1])
 
 
+def _peak_rss() -> float:
+    """MB at the peak of a fresh process that loads every default model and answers a command
+    and an open question by voice: what the product needs, without this benchmark's own
+    baselines (the naive pipeline, offline beam search) in the figure."""
+    code = ("import resource; import numpy as np; from assistant.config import load_config; "
+            "from assistant.bench_voice import Models, run_loop, silence, trim; "
+            "m = Models.load(load_config().config); "
+            "say = lambda t: trim(m.synth.synthesize(t)[0]); "
+            "run_loop(m, np.concatenate([silence(0.5), say('what time is it'), silence(3), "
+            "say('tell me something about the moon'), silence(3)])); "
+            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=600)
+    if proc.returncode != 0:
+        raise RuntimeError(proc.stderr.strip().splitlines()[-1])
+    return float(proc.stdout.strip().splitlines()[-1])
+
+
 def bench_voice(config: Config, console: Console, runs: int = 6) -> int:
     with console.status("loading models..."):
         models = Models.load(config)
@@ -301,10 +319,10 @@ def bench_voice(config: Config, console: Console, runs: int = 6) -> int:
         asr = _asr(models, librivox_clips())
     with console.status("speech synthesis..."):
         tts_first, tts_rtf = _tts(models)
-    with console.status("idle CPU and cold start..."):
+    with console.status("idle CPU, cold start, peak memory..."):
         idle = _idle_cpu(models)
         cold = _cold_start()
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        peak_mb = _peak_rss()
 
     table = Table("measure", "result (median / p95)", "target", title=(
         f"Voice loop, {psutil.cpu_count()} CPU threads, models: {config.asr.model}, "
@@ -331,7 +349,10 @@ def bench_voice(config: Config, console: Console, runs: int = 6) -> int:
                       f"{asr['rtf_offline']:.2f}", "")
     table.add_row("TTS time to first audio of a sentence, ms", cell(tts_first, 0), "")
     table.add_row("TTS real-time factor", f"{tts_rtf:.2f}", "")
-    table.add_row("peak RSS with all default models, MB", f"{peak_mb:.0f}", "<= 1024")
+    table.add_row("peak RSS, all default models, a command and a question, MB",
+                  f"{peak_mb:.0f}", "<= 1024")
+    table.add_row("  this benchmark's process, baselines included, MB",
+                  f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f}", "")
     table.add_row("CPU while listening to silence, % of one core", f"{idle:.1f}", "<= 5")
     table.add_row("cold start to ready, s", f"{cold:.2f}", "<= 3")
     console.print(table)
