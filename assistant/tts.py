@@ -99,6 +99,9 @@ _ABBREVIATIONS = {"dr", "mr", "mrs", "ms", "st", "vs", "etc", "e.g", "i.e", "no"
                   "sr", "approx", "fig", "mt"}
 _SENTENCE_END = re.compile(r"[.!?]+[\"')\]]*\s")
 _CLAUSE_END = re.compile(r"[,;:]\s")
+_PREDICATE = re.compile(r"\s(?=(?:is|are|was|were|will|has|have|had)\s)")
+"""Where a long first sentence with no comma can pause: before its verb ("Seventeen times
+twenty three | is three hundred and ninety one.")."""
 
 
 class SentenceChunker:
@@ -121,6 +124,7 @@ class SentenceChunker:
                 yield chunk
 
     def flush(self) -> Iterator[str]:
+        yield from self.feed("")  # an answer that came whole still gets a short first chunk
         chunk, self.buffer = self.buffer.strip(), ""
         if chunk:
             self.first = False
@@ -136,6 +140,10 @@ class SentenceChunker:
         if self.first:
             for m in _CLAUSE_END.finditer(self.buffer):
                 if len(self.buffer[: m.start()].split()) >= self.first_min_words:
+                    return m.end()
+            for m in _PREDICATE.finditer(self.buffer):  # words as spoken: "391" is three
+                if len(speakable(self.buffer[: m.start()]).split()) >= 2 and \
+                        len(speakable(self.buffer[m.end():]).split()) >= 4:
                     return m.end()
         if len(self.buffer) > self.max_chars:
             clauses = list(_CLAUSE_END.finditer(self.buffer))

@@ -398,7 +398,7 @@ class VoiceLoop:
                 samples - utt.partial_at >= self.config.partial_interval_s * 16000:
             utt.partial_at = samples
             self._partial(utt, utt.stream.partial())
-        if utt.speculative is None and silence >= 0.15 and utt.voiced_frames > 5:
+        if utt.speculative is None and silence >= 0.1 and utt.voiced_frames > 5:
             # The user may have finished: transcribe now, during the silence that will
             # confirm it, and throw the result away if they go on.
             utt.speculative = utt.stream.final()

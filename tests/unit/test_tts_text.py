@@ -199,6 +199,25 @@ def test_chunker_flush_returns_the_remainder_once() -> None:
     assert list(SentenceChunker().flush()) == []
 
 
+def test_chunker_pauses_a_long_first_sentence_before_its_verb() -> None:
+    whole = "Seventeen times twenty three is three hundred and ninety one."
+    chunker = SentenceChunker()
+    assert list(chunker.feed(whole)) == ["Seventeen times twenty three"]
+    assert list(chunker.flush()) == ["is three hundred and ninety one."]
+    chunker = SentenceChunker()  # words are counted as spoken
+    assert [*chunker.feed("17 times 23 is 391."), *chunker.flush()] == ["17 times 23",
+                                                                          "is 391."]
+    # short sentences, a verb too close to either end, and later sentences stay whole
+    for text in ("It's eleven fifty two p m.", "The timer is done now.",
+                 "It is three hundred and ninety one."):
+        chunker = SentenceChunker()
+        assert [*chunker.feed(text), *chunker.flush()] == [text], text
+    chunker = SentenceChunker()
+    got = [*chunker.feed("Okay. Seventeen times twenty three is three hundred and ninety one. "),
+           *chunker.flush()]
+    assert got == ["Okay.", "Seventeen times twenty three is three hundred and ninety one."]
+
+
 def test_chunker_waits_for_whitespace_after_a_period() -> None:
     chunker = SentenceChunker()
     assert list(chunker.feed("It is 3")) == []
