@@ -285,13 +285,15 @@ def _peak_rss() -> float:
     """MB at the peak of a fresh process that loads every default model and answers a command
     and an open question by voice: what the product needs, without this benchmark's own
     baselines (the naive pipeline, offline beam search) in the figure."""
-    code = ("import resource; import numpy as np; from assistant.config import load_config; "
+    # VmHWM, not ru_maxrss: Linux carries the parent's peak over into a child's ru_maxrss.
+    code = ("import re; import numpy as np; from assistant.config import load_config; "
             "from assistant.bench_voice import Models, run_loop, silence, trim; "
             "m = Models.load(load_config().config); "
             "say = lambda t: trim(m.synth.synthesize(t)[0]); "
             "run_loop(m, np.concatenate([silence(0.5), say('what time is it'), silence(3), "
             "say('tell me something about the moon'), silence(3)])); "
-            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)")
+            "status = open('/proc/self/status').read(); "
+            "print(int(re.search(r'VmHWM:\\s+(\\d+)', status).group(1)) / 1024)")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           timeout=600)
     if proc.returncode != 0:
