@@ -17,7 +17,8 @@ from __future__ import annotations
 import math
 import re
 import time
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -83,10 +84,13 @@ def collapse_repeats(text: str, max_repeat: int = 2) -> str:
 class Recognizer:
     """A Whisper model (CTranslate2 folder), loaded once, lazily."""
 
-    def __init__(self, model_dir: Path, threads: int = 0, language: str = "en") -> None:
+    def __init__(self, model_dir: Path, threads: int = 0, language: str = "en",
+                 beam_size: int = 1) -> None:
         self.model_dir = Path(model_dir)
         self.threads = threads
         self.language = language
+        self.beam_size = beam_size
+        """Used by ``transcribe(..., beam=True)``."""
         self._model = None
         self._tokenizer = None
 
@@ -105,8 +109,10 @@ class Recognizer:
         self._tokenizer = Tokenizer(self._model.hf_tokenizer, self._model.model.is_multilingual,
                                     task="transcribe", language=self.language)
 
-    def transcribe(self, audio: np.ndarray, prompt: str = "") -> Transcript:
-        """Decode one utterance. ``prompt`` (text already committed) conditions the decoder."""
+    def transcribe(self, audio: np.ndarray, prompt: str = "", beam: bool = False) -> Transcript:
+        """Decode one utterance. ``prompt`` (text already committed) conditions the decoder.
+        Greedy unless ``beam``: beam search costs 50-150 ms more on a command here, and
+        greedy decoding costs accuracy (10.7% WER vs 6.7% on the benchmark's clips)."""
         self.load()
         start = time.perf_counter()
         duration = len(audio) / RATE
@@ -125,7 +131,8 @@ class Recognizer:
         if prompt:
             prompt_ids = [tok.sot_prev, *tok.encode(" " + prompt.strip())[-100:]]
         result = model.model.generate(
-            encoded, [prompt_ids + list(tok.sot_sequence)], beam_size=1,
+            encoded, [prompt_ids + list(tok.sot_sequence)],
+            beam_size=self.beam_size if beam else 1,
             max_length=int(duration * 8) + 24, return_scores=True, return_no_speech_prob=True,
             suppress_blank=True, suppress_tokens=[-1], max_initial_timestamp_index=50,
         )[0]
@@ -238,12 +245,23 @@ class StreamingTranscriber:
             self.audio = self.audio[int(cut * RATE):]
             self._previous = self._previous[cut_words:]
 
-    def final(self) -> Transcript:
-        """The utterance's text: only the untrimmed tail is decoded again."""
-        hyp = self.recognizer.transcribe(self.audio, prompt=self._done) if len(self.audio) \
-            else Transcript("")
-        hyp.text = " ".join(x for x in (self._done, drop_overlap(self._done, hyp.text)) if x)
-        return hyp
+    def final(self, keep_greedy: Callable[[str], bool] | None = None) -> Transcript:
+        """The utterance's text: only the untrimmed tail is decoded again. If
+        ``keep_greedy`` rejects the greedy text (it is not a command), the tail is decoded
+        once more with beam search: those words go to the LLM, whose answer takes far
+        longer than the beam."""
+        if not len(self.audio):
+            return Transcript("")
+        hyp = self.recognizer.transcribe(self.audio, prompt=self._done)
+        if keep_greedy is not None and self.recognizer.beam_size > 1 and hyp.text and \
+                not keep_greedy(self._after_done(hyp).text):
+            hyp = self.recognizer.transcribe(self.audio, prompt=self._done, beam=True)
+        return self._after_done(hyp)
+
+    def _after_done(self, hyp: Transcript) -> Transcript:
+        """The whole utterance's transcript from a decode of the buffer."""
+        text = " ".join(x for x in (self._done, drop_overlap(self._done, hyp.text)) if x)
+        return replace(hyp, text=text)
 
 
 def drop_overlap(before: str, after: str) -> str:

@@ -80,6 +80,10 @@ class ASRConfig(_Section):
     model: str = Field(
         "whisper-tiny.en", description="Catalogue name or a CTranslate2 Whisper folder."
     )
+    beam_size: int = Field(
+        5, ge=1, le=10, description="Beam width of the final decode of an utterance that is "
+        "not a command (it goes to the LLM); commands and partials decode greedily, for speed."
+    )
 
 
 class TTSConfig(_Section):

@@ -401,7 +401,7 @@ class VoiceLoop:
         if utt.speculative is None and silence >= 0.1 and utt.voiced_frames > 5:
             # The user may have finished: transcribe now, during the silence that will
             # confirm it, and throw the result away if they go on.
-            utt.speculative = utt.stream.final()
+            utt.speculative = utt.stream.final(keep_greedy=self._is_command)
             self._partial(utt, utt.speculative.text)
         text = utt.speculative.text if utt.speculative is not None else utt.stream.text
         if silence >= self._endpoint_after(text) or duration > 30:
@@ -430,9 +430,12 @@ class VoiceLoop:
             return c.endpoint_s
         if _UNFINISHED.search(text.strip()):
             return c.endpoint_patient_s
-        if fastpath.match(self.assistant.registry, self._strip_wake(text) or text):
+        if self._is_command(text):
             return c.endpoint_fast_s
         return c.endpoint_s
+
+    def _is_command(self, text: str) -> bool:
+        return fastpath.match(self.assistant.registry, self._strip_wake(text) or text) is not None
 
     def _voiced_enough(self, utt: _Utterance) -> bool:
         """Voice (not wall time: a knock plus its echo is long but hardly voiced) lasting
@@ -471,7 +474,7 @@ class VoiceLoop:
         if utt.voiced_frames < 5 or not silero_confirms(utt.stream.audio):
             self._dismiss(utt, "no speech")  # a click, a knock, or noise webrtcvad took for speech
             return
-        final = utt.speculative or utt.stream.final()
+        final = utt.speculative or utt.stream.final(keep_greedy=self._is_command)
         transcribed = self.clock.now()
         text = final.text.strip()
         if utt.barge and not utt.barge_confirmed:

@@ -436,3 +436,33 @@ def test_short_utterances_are_never_trimmed() -> None:
     stream.audio = np.zeros(int((TRIM_AFTER_S + 2) * 16000), np.float32)
     stream._trim(hyp, agreed=3)
     assert stream._done == "One. Two three."
+
+
+class _ScriptedRecognizer:
+    """Stands in for Whisper: greedy and beam decodes give different, known text."""
+
+    def __init__(self, beam_size: int) -> None:
+        self.beam_size = beam_size
+        self.calls: list[bool] = []
+
+    def transcribe(self, audio: np.ndarray, prompt: str = "", beam: bool = False):
+        from assistant.asr import Transcript
+
+        self.calls.append(beam)
+        return Transcript("go forward ten meters" if beam else "go for word ten meters")
+
+
+@pytest.mark.parametrize(("beam_size", "is_command", "calls", "text"), [
+    (5, False, [False, True], "go forward ten meters"),  # for the LLM: decoded again, beam
+    (5, True, [False], "go for word ten meters"),  # a command keeps the quick greedy decode
+    (1, False, [False], "go for word ten meters"),  # beam switched off
+])
+def test_final_decode_uses_beam_search_only_for_words_that_are_not_a_command(
+        beam_size: int, is_command: bool, calls: list[bool], text: str) -> None:
+    from assistant.asr import StreamingTranscriber
+
+    recognizer = _ScriptedRecognizer(beam_size)
+    stream = StreamingTranscriber(recognizer)  # type: ignore[arg-type]
+    stream.add(np.zeros(RATE, np.float32))
+    assert stream.final(keep_greedy=lambda _t: is_command).text == text
+    assert recognizer.calls == calls
