@@ -22,6 +22,7 @@ import threading
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from difflib import SequenceMatcher
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -41,10 +42,14 @@ if TYPE_CHECKING:
 
 BACKCHANNELS = {"mm", "mhm", "mmhmm", "mmhm", "hm", "hmm", "uhhuh", "uh", "um", "ah", "oh",
                 "yeah", "yep", "ok", "okay", "right", "sure", "i see", "mm hm", "uh huh"}
+FILLERS = {"um", "uh", "er", "erm", "hm", "hmm", "mm", "ah", "oh"}
+"""Sounds, not words: any number of them is still not a request ("Um, uh, uh,")."""
 _UNFINISHED = re.compile(
     r"\b(?:and|or|but|the|a|an|to|for|of|with|my|your|is|at|in|on|about|from|by|"
     r"um|uh|like|so|then|set|what's|what|how|please)[,.]?$|,$", re.IGNORECASE)
 _END = object()
+STOP_LIKENESS = 0.7
+"""difflib ratio above which a short barge-in counts as "stop" (0.8 for "start talking")."""
 ECHO_TAIL_S = 1.0
 """How long after the speaker falls silent its echo may still be in the microphone."""
 
@@ -57,6 +62,8 @@ def is_backchannel(text: str) -> bool:
     """Empty, or a listener's noise ("mm-hm", "yeah", "I see") rather than a request."""
     words = re.sub(r"[^\w\s]", " ", text.lower()).split()
     if not words:
+        return True
+    if all(w in FILLERS for w in words):
         return True
     phrase = " ".join(words)
     return len(words) <= 2 and (phrase in BACKCHANNELS or "".join(words) in BACKCHANNELS
@@ -437,6 +444,18 @@ class VoiceLoop:
     def _is_command(self, text: str) -> bool:
         return fastpath.match(self.assistant.registry, self._strip_wake(text) or text) is not None
 
+    def _sounds_like_stop(self, text: str) -> bool:
+        """Over the assistant's voice, Whisper tiny often mishears a short stop ("Start
+        talking.", "cancel bat", "Be quite."): up to three words spelt close to one of the
+        stop skill's phrases count as one. A wrong guess only silences the assistant."""
+        stop = self.assistant.registry.skills.get("stop")
+        words = re.sub(r"[^a-z' ]", "", text.lower()).split()
+        if stop is None or not 0 < len(words) <= 3:
+            return False
+        said = " ".join(words)
+        return any(SequenceMatcher(None, said, phrase).ratio() >= STOP_LIKENESS
+                   for phrase in stop.examples)
+
     def _voiced_enough(self, utt: _Utterance) -> bool:
         """Voice (not wall time: a knock plus its echo is long but hardly voiced) lasting
         ``barge_in_min_s``: a cough or a knock never interrupts, whatever Whisper makes of it."""
@@ -476,23 +495,30 @@ class VoiceLoop:
             return
         final = utt.speculative or utt.stream.final(keep_greedy=self._is_command)
         transcribed = self.clock.now()
-        text = final.text.strip()
+        heard = final.text.strip()
+        text = "stop" if utt.barge and not self._is_command(heard) and \
+            self._sounds_like_stop(heard) else heard
         if utt.barge and not utt.barge_confirmed:
             # Over the assistant's voice, an unsure transcript is more likely noise or echo.
             if not self._voiced_enough(utt):
-                self._dismiss(utt, "too short", text)
+                self._dismiss(utt, "too short", heard)
                 return
-            if not self._interrupts(text) or final.avg_logprob < -0.8:
-                self._dismiss(utt, "not a request", text)
+            if text != "stop" and (not self._interrupts(text) or final.avg_logprob < -0.8):
+                self._dismiss(utt, "not a request", heard)
                 return
             self._barge_in(utt)
         if not text:
+            return
+        if utt.barge and is_backchannel(text):
+            # The interruption stands (playback has stopped) but "um, uh" asks for nothing.
+            self.events.emit(transcribed, "transcript", text=heard, ignored="not a request")
             return
         command = self._strip_wake(text)
         if command is None:
             self.events.emit(transcribed, "transcript", text=text, ignored="no wake phrase")
             return
-        self.events.emit(transcribed, "transcript", text=text)
+        self.events.emit(transcribed, "transcript", text=heard,
+                         **({"command": text} if text != heard else {}))
         self._put(self._turns, (command, _TurnTimes(utt.last_voiced, decided, transcribed)))
 
     def _dismiss(self, utt: _Utterance, reason: str, text: str = "") -> None:

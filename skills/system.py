@@ -29,9 +29,12 @@ def system_status() -> str:
     return ", ".join(parts) + "."
 
 
+# The examples double as what the voice loop listens for, spelt loosely, over its own voice.
 @skill(patterns=[r"^(?:stop|stop it|stop talking|stop speaking|be quiet|quiet|shut up|hush|"
                  r"silence|cancel|cancel that|never ?mind|that's enough|enough|forget it|"
-                 r"pause|stop that)$"])
+                 r"pause|stop that)$"],
+       examples=["stop", "stop it", "stop talking", "stop speaking", "be quiet", "shut up",
+                 "hush", "cancel that", "never mind", "that's enough", "stop that"])
 def stop(ctx: SkillContext) -> str:
     """Stop speaking and cancel the current answer."""
     ctx.stop()

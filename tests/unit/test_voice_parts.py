@@ -131,7 +131,8 @@ def test_vad_pre_roll_before_it_fills() -> None:
 
 
 @pytest.mark.parametrize("text", ["mm-hm", "Mm-hmm.", "yeah", "Yeah.", "okay.", "OK", "uh-huh",
-                                  "oh okay", "yeah, right", "", "  ", "...", "Hmm?"])
+                                  "oh okay", "yeah, right", "", "  ", "...", "Hmm?",
+                                  "Um, uh, uh,", "uh um er hmm"])
 def test_is_backchannel_true(text: str) -> None:
     assert is_backchannel(text)
 

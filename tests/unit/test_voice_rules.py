@@ -93,3 +93,14 @@ def test_echo_gate_per_setup(make_loop) -> None:
         assert loop._echo_allows(loud, speaking=True), echo
         assert loop._echo_allows(quiet, speaking=False), echo
     assert not make_loop(interruptible=False)._echo_allows(loud, speaking=True)
+
+
+@pytest.mark.parametrize(("text", "is_stop"), [
+    ("Stop.", True), ("Start talking.", True), ("cancel bat", True), ("Be quite.", True),
+    ("Never mind it", True), ("Top.", True),
+    ("what is that", False), ("tell me more", False), ("Scott.", False), ("go on", False),
+    ("stop the timer and tell me the time", False), ("", False),
+])
+def test_a_short_misheard_stop_over_the_assistant_still_stops_it(make_loop, text: str,
+                                                                  is_stop: bool) -> None:
+    assert make_loop()._sounds_like_stop(text) is is_stop
