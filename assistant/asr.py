@@ -2,8 +2,9 @@
 
 ``faster_whisper.WhisperModel.transcribe`` pads every input to Whisper's 30 s window, so even a
 two-second command pays for a 30 s encoder pass (about 1 s on 2 cores). CTranslate2 accepts a
-shorter mel input, so :class:`Recognizer` pads each utterance to the next 2 s step with at
-least 1.5 s of trailing silence (less than that makes Whisper loop) and decodes greedily:
+shorter mel input, so :class:`Recognizer` pads each utterance to the next whole second with at
+least 1.5 s of trailing silence (less than that makes Whisper loop) and decodes greedily (a beam
+only for the final decode of words that are not a command):
 about 6x less encoder time for short commands. Files longer than 25 s go through the stock
 ``transcribe`` (with its VAD), which is also the offline reference the benchmark compares with.
 
@@ -121,7 +122,7 @@ class Recognizer:
         import ctranslate2
 
         model, tok = self._model, self._tokenizer
-        window = min(_MAX_WINDOW_S, 2 * math.ceil((duration + 1.5) / 2))
+        window = min(_MAX_WINDOW_S, math.ceil(duration + 1.5))
         padded = np.zeros(window * RATE, np.float32)
         padded[: len(audio)] = audio
         mel = model.feature_extractor(padded)[:, : window * 100]

@@ -25,7 +25,7 @@ class VadConfig:
     onset_frames: int = 3
     """Voiced frames within the last ``onset_window`` needed to call speech (60 ms)."""
     onset_window: int = 5
-    pre_roll_s: float = 0.5
+    pre_roll_s: float = 0.3
     """Audio kept from before the onset and prepended to the utterance."""
     min_rms: float = 0.004
     """Frames quieter than this are silence whatever webrtcvad says (about -48 dBFS)."""
