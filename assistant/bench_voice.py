@@ -249,13 +249,17 @@ def _asr(models: Models, clips: list[Clip]) -> dict[str, float]:
 
 
 def _tts(models: Models) -> tuple[list[float], float]:
+    """Time to the first streamed piece of a sentence (what the loop waits for), and the
+    real-time factor of whole-sentence synthesis."""
     sentences = ["Timer set for five minutes.", "It's four seventeen p m.",
                  "Seventeen times twenty three is three hundred and ninety one.",
                  "Today is Monday, November the twenty third."]
     firsts, total_audio, total_ms = [], 0.0, 0.0
     for s in sentences * 2:
+        start = time.perf_counter()
+        next(iter(models.synth.stream(s)))
+        firsts.append((time.perf_counter() - start) * 1000)
         audio, ms = models.synth.synthesize(s)
-        firsts.append(ms)
         total_audio += len(audio) / RATE
         total_ms += ms
     return firsts, total_ms / 1000 / total_audio
@@ -356,7 +360,7 @@ def bench_voice(config: Config, console: Console, runs: int = 6) -> int:
         table.add_row("ASR real-time factor: one final decode / streaming total / offline",
                       f"{asr['rtf_final']:.2f} / {asr['rtf_stream']:.2f} / "
                       f"{asr['rtf_offline']:.2f}", "")
-    table.add_row("TTS time to first audio of a sentence, ms", cell(tts_first, 0), "")
+    table.add_row("TTS time to the first streamed audio of a sentence, ms", cell(tts_first, 0), "")
     table.add_row("TTS real-time factor", f"{tts_rtf:.2f}", "")
     table.add_row("peak RSS, all default models, a command and a question, MB",
                   f"{peak_mb:.0f}", "<= 1024")

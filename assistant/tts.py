@@ -3,15 +3,18 @@ chunker that lets audio start after the first clause of an answer."""
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import soxr
 from num2words import num2words
 
-from assistant.audio import RATE, resample
+from assistant.audio import RATE
 
 # ---------------------------------------------------------------------- normalisation
 
@@ -155,33 +158,153 @@ class SentenceChunker:
 
 # ---------------------------------------------------------------------- synthesis
 
+VOCODER_NODE = "/dec/conv_pre/Conv"
+"""First node of the VITS vocoder in Piper's exported graphs; its input is the latent."""
+FIRST_FRAMES = 20
+"""Latent frames (256 samples each at 22.05 kHz: ~0.23 s of sound) in the first piece."""
+PIECE_FRAMES = 80
+"""Frames in each later piece."""
+CONTEXT_FRAMES = 12
+"""Latent frames of context decoded on each side of a piece and then dropped: more than the
+vocoder's receptive field, so the pieces join into exactly the audio of one whole decode."""
+GAIN = 1.5
+"""Fixed output gain. Piper scales each sentence to full scale, which needs the whole sentence
+before the first sample; its raw output peaks at 0.35-0.8."""
+
+
+@dataclass
+class Piece:
+    """Part of a streamed synthesis."""
+
+    audio: np.ndarray
+    """16 kHz float32 samples."""
+    upto: float
+    """Fraction of the text spoken once this piece has played (by phonemes)."""
+
+
+def split_voice(model: Path, cache: Path | None = None) -> tuple[bytes | str, bytes | str] | None:
+    """Cut a Piper (VITS) graph in two at the vocoder's input: the *front* (text encoder,
+    durations, flow: ~1/3 of the work) gives the latent, the *vocoder* turns any stretch of
+    it into sound. Returns the two models (paths in ``cache`` when given, else bytes), or None
+    for a graph without the usual node names (multi-speaker or foreign exports), which is then
+    synthesised whole."""
+    if cache is not None:
+        st = model.stat()
+        folder = cache / "derived" / f"{model.stem}-{st.st_size}-{st.st_mtime_ns}"
+        front, vocoder = folder / "front.onnx", folder / "vocoder.onnx"
+        if front.is_file() and vocoder.is_file():
+            return str(front), str(vocoder)
+    import onnx
+    import onnx.utils
+
+    graph = onnx.load(str(model))
+    node = next((n for n in graph.graph.node if n.name == VOCODER_NODE), None)
+    inputs = [i.name for i in graph.graph.input]
+    if node is None or "sid" in inputs:
+        return None
+    extractor = onnx.utils.Extractor(graph)
+    parts = (extractor.extract_model(inputs, [node.input[0]]).SerializeToString(),
+             extractor.extract_model([node.input[0]], ["output"]).SerializeToString())
+    if cache is None:
+        return parts
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for path, data in zip((front, vocoder), parts, strict=True):
+            tmp = path.with_suffix(".tmp")
+            tmp.write_bytes(data)
+            tmp.replace(path)  # a killed process leaves no half-written model
+    except OSError:
+        return parts  # a read-only or full cache: keep them in memory
+    return str(front), str(vocoder)
+
 
 class Synthesizer:
-    """A Piper voice, loaded once, lazily; output resampled to the loop's 16 kHz."""
+    """A Piper voice, loaded once, lazily; output resampled to the loop's 16 kHz.
+    :meth:`stream` gives the first ~0.2 s of sound after a third of the work for the sentence
+    (the voice is split in two, see :func:`split_voice`); :meth:`synthesize` gives it whole."""
 
-    def __init__(self, voice_path: Path, threads: int = 0) -> None:
+    def __init__(self, voice_path: Path, cache: Path | None = None) -> None:
         self.voice_path = Path(voice_path)
-        self.threads = threads
+        self.cache = cache
         self._voice = None
+        self._vocoder = None
+        self._latent = ""
 
     def load(self) -> None:
         if self._voice is not None:
             return
-        from piper import PiperVoice
+        import onnxruntime
+        from piper import PiperConfig, PiperVoice
 
-        if not self.voice_path.is_file() or not Path(str(self.voice_path) + ".json").is_file():
+        config = Path(str(self.voice_path) + ".json")
+        if not self.voice_path.is_file() or not config.is_file():
             from assistant.models import ModelError
 
             raise ModelError(f"Piper voice {self.voice_path} (and its .onnx.json) not found")
-        self._voice = PiperVoice.load(str(self.voice_path))
+        split = split_voice(self.voice_path, self.cache)
+        if split is None:
+            self._voice = PiperVoice.load(str(self.voice_path))
+            return
+        front, self._vocoder = (onnxruntime.InferenceSession(
+            part, providers=["CPUExecutionProvider"]) for part in split)
+        self._latent = self._vocoder.get_inputs()[0].name
+        self._voice = PiperVoice(session=front, config=PiperConfig.from_dict(
+            json.loads(config.read_text(encoding="utf-8"))))
+
+    @property
+    def rate(self) -> int:
+        self.load()
+        return self._voice.config.sample_rate
 
     def synthesize(self, text: str) -> tuple[np.ndarray, float]:
         """16 kHz float32 audio of ``text`` (normalised first) and the time it took, in ms."""
-        self.load()
         start = time.perf_counter()
-        spoken = speakable(text)
-        parts = [c.audio_float_array for c in self._voice.synthesize(spoken)] if spoken else []
-        if not parts:
-            return np.zeros(0, np.float32), 0.0
-        audio = resample(np.concatenate(parts), self._voice.config.sample_rate, RATE)
+        audio = np.concatenate([np.zeros(0, np.float32),
+                                *(p.audio for p in self.stream(text, whole=True))])
         return audio, (time.perf_counter() - start) * 1000
+
+    def stream(self, text: str, whole: bool = False) -> Iterator[Piece]:
+        """16 kHz audio of ``text`` (normalised first), piece by piece: the first is short, so
+        that it is ready soon; the others are decoded while it plays. ``whole``: one piece per
+        sentence (least work in all)."""
+        self.load()
+        spoken = speakable(text)
+        sentences = [p for p in self._voice.phonemize(spoken) if p] if spoken else []
+        total = sum(len(p) for p in sentences)
+        resampler = soxr.ResampleStream(self.rate, RATE, 1, dtype="float32")
+        done = 0
+        first = not whole
+        for phonemes in sentences:
+            for audio, fraction in self._sentence(phonemes, first):
+                first = False
+                out = resampler.resample_chunk(np.clip(audio * GAIN, -1, 1), last=False)
+                yield Piece(out, (done + fraction * len(phonemes)) / total)
+            done += len(phonemes)
+        if sentences:
+            yield Piece(resampler.resample_chunk(np.zeros(0, np.float32), last=True), 1.0)
+
+    def _sentence(self, phonemes: list[str], short_first: bool) -> Iterator[tuple[np.ndarray,
+                                                                                  float]]:
+        """Audio at the voice's rate of one sentence, in pieces, with the fraction of the
+        sentence done after each."""
+        voice = self._voice
+        ids = voice.phonemes_to_ids(phonemes)
+        if self._vocoder is None:
+            yield voice.phoneme_ids_to_audio(ids), 1.0
+            return
+        c = voice.config
+        args = {"input": np.array([ids], np.int64), "input_lengths": np.array([len(ids)], np.int64),
+                "scales": np.array([c.noise_scale, c.length_scale, c.noise_w_scale], np.float32)}
+        latent = voice.session.run(None, args)[0]
+        frames = latent.shape[2]
+        start, size = 0, FIRST_FRAMES if short_first else frames
+        while start < frames:
+            end = start + size
+            if frames - end < size // 2:  # no sliver at the end
+                end = frames
+            lo, hi = max(0, start - CONTEXT_FRAMES), min(frames, end + CONTEXT_FRAMES)
+            audio = self._vocoder.run(None, {self._latent: np.ascontiguousarray(
+                latent[:, :, lo:hi])})[0].reshape(-1)
+            hop = len(audio) // (hi - lo)
+            yield audio[(start - lo) * hop:(end - lo) * hop], end / frames
+            start, size = end, PIECE_FRAMES

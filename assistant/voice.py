@@ -597,9 +597,17 @@ class VoiceLoop:
         if times is not None and times.first_chunk is None:
             times.first_chunk = now
         self.events.emit(now, "tts_chunk", text=text)
-        audio, _ = self.synth.synthesize(str(text))
-        if turn == self._current_turn and len(audio):
-            self.player.enqueue(_Chunk(turn, str(text), audio))
+        words = str(text).split()
+        said = 0
+        # Piece by piece: the first ~0.2 s plays while the rest of the clause is decoded,
+        # and a barge-in stops the decoding too.
+        for piece in self.synth.stream(str(text)):
+            if turn != self._current_turn:
+                return
+            upto = round(len(words) * piece.upto)
+            if len(piece.audio):
+                self.player.enqueue(_Chunk(turn, " ".join(words[said:upto]), piece.audio))
+                said = upto
 
     def _audio_started(self, turn: int, t: float) -> None:
         times = self._times.get(turn)

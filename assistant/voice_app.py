@@ -37,7 +37,7 @@ def build_recognizer(config: Config) -> Recognizer:
 
 
 def build_synthesizer(config: Config) -> Synthesizer:
-    return Synthesizer(resolve(config.tts.voice, "tts", config.paths.cache))
+    return Synthesizer(resolve(config.tts.voice, "tts", config.paths.cache), config.paths.cache)
 
 
 def build_loop(config: Config, events: EventLog, wait_warm: bool = False) -> VoiceLoop:
