@@ -75,6 +75,8 @@ class Embedder:
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads or 0  # 0 = onnxruntime's choice (all cores)
         options.log_severity_level = 3
+        # Spinning idle threads would slow Whisper and Piper, which share these cores.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self._session = ort.InferenceSession(str(onnx_file), options,
                                              providers=["CPUExecutionProvider"])
         self._inputs = {i.name for i in self._session.get_inputs()}
