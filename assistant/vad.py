@@ -25,6 +25,9 @@ class VadConfig:
     onset_frames: int = 3
     """Voiced frames within the last ``onset_window`` needed to call speech (60 ms)."""
     onset_window: int = 5
+    barge_onset_frames: int = 2
+    """Voiced frames that count as an onset while the assistant talks (40 ms): that onset
+    only pauses playback, which resumes if the sound turns out not to be a request."""
     pre_roll_s: float = 0.3
     """Audio kept from before the onset and prepended to the utterance."""
     min_rms: float = 0.004
@@ -45,13 +48,19 @@ class VoiceDetector:
             return False
         return self._vad.is_speech(to_pcm16(frame), RATE)
 
-    def push(self, frame: np.ndarray, allowed: bool = True) -> tuple[bool, bool]:
+    def onset_frames(self, over_playback: bool) -> int:
+        c = self.config
+        return c.barge_onset_frames if over_playback else c.onset_frames
+
+    def push(self, frame: np.ndarray, allowed: bool = True,
+             over_playback: bool = False) -> tuple[bool, bool]:
         """(this frame voiced, speech onset now). Keeps the pre-roll up to date.
-        ``allowed=False`` vetoes the frame (the echo gate judged it the assistant's voice)."""
+        ``allowed=False`` vetoes the frame (the echo gate judged it the assistant's voice);
+        ``over_playback``: the assistant is talking (a quicker onset, see VadConfig)."""
         voiced = allowed and self.is_voiced(frame)
         self._recent.append(voiced)
         self.pre_roll.append(frame)
-        onset = voiced and sum(self._recent) >= self.config.onset_frames
+        onset = voiced and sum(self._recent) >= self.onset_frames(over_playback)
         return voiced, onset
 
     def reset(self) -> None:

@@ -374,8 +374,9 @@ class VoiceLoop:
 
     def _on_frame(self, t: float, frame: np.ndarray, speaking: bool) -> None:
         t_end = t + FRAME_S
+        barge = speaking and self.config.interruptible
         voiced, onset = self.vad.push(frame, self._echo_allows(frame, speaking)
-                                      and self.talk_enabled)
+                                      and self.talk_enabled, over_playback=barge)
         utt = self._utt
         if utt is None:
             if onset:
@@ -420,12 +421,12 @@ class VoiceLoop:
             self.events.emit(self.clock.now(), "partial", text=text)
 
     def _begin(self, t_end: float, speaking: bool) -> None:
-        onset_at = t_end - self.vad.config.onset_frames * FRAME_S
+        barge = speaking and self.config.interruptible
+        frames = self.vad.onset_frames(barge)
+        onset_at = t_end - frames * FRAME_S
         stream = StreamingTranscriber(self.recognizer)
         stream.add(np.concatenate(list(self.vad.pre_roll)))
-        barge = speaking and self.config.interruptible
-        self._utt = _Utterance(onset_at, stream, t_end, barge=barge,
-                               voiced_frames=self.vad.config.onset_frames)
+        self._utt = _Utterance(onset_at, stream, t_end, barge=barge, voiced_frames=frames)
         if barge:
             self.player.pause()  # within a frame or two of the onset
         self.events.emit(onset_at, "speech_start", during_playback=speaking)

@@ -138,6 +138,7 @@ def test_own_echo_does_not_interrupt(models: Models) -> None:
     question = piper(models, "How is the system doing?")
     run = run_loop(models, np.concatenate([silence(0.5), question, silence(9)]), echo=ECHO)
     assert run.of("barge_in") == []
+    assert run.of("audio_out_pause") == []  # not even a stutter
     assert [e["reason"] for e in run.of("audio_out_stop")] == ["done"]
     assert len(run.of("transcript")) == 1
 

@@ -83,6 +83,14 @@ def test_vad_onset_needs_onset_frames_in_a_row() -> None:
     assert _pattern(detector, "VVV") == [(True, False), (True, False), (True, True)]
 
 
+def test_vad_onset_over_playback_needs_only_barge_onset_frames() -> None:
+    detector = VoiceDetector(VadConfig(onset_frames=3, barge_onset_frames=2))
+    voiced = [detector.push(_voiced_frame(i), over_playback=True) for i in range(2)]
+    assert voiced == [(True, False), (True, True)]
+    assert detector.onset_frames(over_playback=True) == 2
+    assert detector.onset_frames(over_playback=False) == 3
+
+
 def test_vad_onset_counts_voiced_frames_within_the_window() -> None:
     detector = VoiceDetector(VadConfig(onset_frames=3, onset_window=5))
     # V . . V V: three voiced frames within five -> onset on the fifth.
