@@ -68,23 +68,27 @@ class Clip:
     text: str
 
 
-def librivox_clips() -> list[Clip]:
-    """Real human speech with reference transcripts (LibriVox, pocketsphinx-testdata)."""
-    folder = SPEECH_DATA / "librivox"
-    if not folder.is_dir():
+def _transcribed(folder: Path, listing: str) -> list[Clip]:
+    """Clips of a folder whose ``listing`` has sphinx lines: '<s> words </s> (name)'."""
+    if not (folder / listing).is_file():
         return []
-    refs = {}
-    for line in (folder / "transcription").read_text().splitlines():
+    clips = []
+    for line in (folder / listing).read_text().splitlines():
         m = re.match(r"<s>(.*)</s>\s*\((.*)\)", line.strip())
-        if m:
-            refs[m.group(2)] = m.group(1).strip()
-    clips = [Clip(load_audio(folder / f"{name}.wav"), text) for name, text in sorted(refs.items())
-             if (folder / f"{name}.wav").exists()]
+        if m and (folder / f"{m.group(2)}.wav").exists():
+            clips.append(Clip(load_audio(folder / f"{m.group(2)}.wav"), m.group(1).strip()))
+    return sorted(clips, key=lambda c: c.text)
+
+
+def real_speech_clips() -> list[Clip]:
+    """Real human speech with reference transcripts from pocketsphinx-testdata: 5 LibriVox
+    sentences, "go forward ten meters" and 5 spoken card names ("four queen of clubs")."""
+    clips = _transcribed(SPEECH_DATA / "librivox", "transcription")
     raw = SPEECH_DATA / "goforward.raw"
     if raw.exists():
         pcm = np.frombuffer(raw.read_bytes(), np.int16).astype(np.float32) / 32768
         clips.append(Clip(pcm, "go forward ten meters"))
-    return clips
+    return clips + _transcribed(SPEECH_DATA / "cards", "cards.transcription")
 
 
 def normalise_words(text: str) -> str:
@@ -332,7 +336,7 @@ def bench_voice(config: Config, console: Console, runs: int = 6) -> int:
         false_runs = max(2, runs // 2)
         false_hits, false_pauses = _false_barge_ins(models, (0.5, 5), false_runs)
     with console.status("speech recognition..."):
-        asr = _asr(models, librivox_clips())
+        asr = _asr(models, real_speech_clips())
     with console.status("speech synthesis..."):
         tts_first, tts_rtf = _tts(models)
     with console.status("idle CPU, cold start, peak memory..."):

@@ -18,8 +18,8 @@ from assistant.audio import RATE, load_audio, save_wav
 from assistant.bench_voice import (
     Models,
     espeak,
-    librivox_clips,
     normalise_words,
+    real_speech_clips,
     run_loop,
     silence,
     trim,
@@ -93,7 +93,7 @@ def test_a_second_voice_espeak(models: Models) -> None:
 def test_real_human_speech_is_recognised(models: Models) -> None:
     import jiwer
 
-    clips = librivox_clips()
+    clips = real_speech_clips()
     assert clips, "pocketsphinx-testdata is missing (scripts/setup.sh installs it)"
     go = next(c for c in clips if c.text == "go forward ten meters")
     assert normalise_words(models.recognizer.transcribe(go.audio).text) == \
