@@ -12,6 +12,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -86,6 +87,33 @@ class Clock:
             return self.frames * FRAME_S + since
 
 
+@dataclass(frozen=True)
+class EchoPath:
+    """How a loudspeaker's sound comes back into the microphone, for simulated input."""
+
+    gain: float = 0.5
+    """Level of the direct sound at the microphone."""
+    delay_frames: int = 5
+    """Playback-to-microphone latency, in 20 ms frames (at least 1)."""
+    reverb_s: float = 0.0
+    """Reverberation time (RT60) of the room's tail after the direct sound; 0 = none."""
+    drive: float = 0.0
+    """Loudspeaker overdrive (tanh): a non-linear echo, which AEC cannot fully cancel."""
+
+    def impulse(self) -> np.ndarray:
+        """The room's impulse response (direct sound, then a decaying noise tail)."""
+        if self.reverb_s <= 0:
+            return np.array([self.gain], np.float32)
+        t = np.arange(int(self.reverb_s * RATE)) / RATE
+        tail = np.random.default_rng(0).normal(0, 0.05, len(t)) * np.exp(-6.9 * t / self.reverb_s)
+        tail[: RATE // 200] = 0  # first reflections arrive after ~5 ms
+        tail[0] = 1.0
+        return (self.gain * tail).astype(np.float32)
+
+    def speaker(self, audio: np.ndarray) -> np.ndarray:
+        return np.tanh(self.drive * audio) / np.tanh(self.drive) if self.drive > 0 else audio
+
+
 class FileDriver:
     """Plays a file into the loop as if it were a microphone and records what the loop says.
 
@@ -93,22 +121,33 @@ class FileDriver:
     it races through frames while ``busy()`` is false (nothing is computing, so nothing could
     happen sooner or later; it only lets the consumer's ``backlog()`` drain) and paces in real
     time while it is true, so the timeline, and the results, are those of a live run.
-    ``echo`` mixes the speaker output back into the microphone (gain, delay in frames), as a
-    loudspeaker would.
+    ``echo`` mixes the speaker output back into the microphone, as a loudspeaker would: an
+    :class:`EchoPath`, or (gain, delay in frames) for a single clean reflection.
     """
 
     def __init__(self, audio: np.ndarray, *, realtime: bool = True,
                  busy: Callable[[], bool] = lambda: False,
                  backlog: Callable[[], int] = lambda: 0, tail_s: float = 2.0,
-                 echo: tuple[float, int] | None = None) -> None:
+                 echo: EchoPath | tuple[float, int] | None = None) -> None:
         pad = (-len(audio)) % FRAME + int(tail_s * RATE) // FRAME * FRAME
         self.audio = np.concatenate([audio.astype(np.float32), np.zeros(pad, np.float32)])
         self.realtime = realtime
         self.busy = busy
         self.backlog = backlog
-        self.echo = echo
+        self.echo = EchoPath(*echo) if isinstance(echo, tuple) else echo
+        self._impulse = self.echo.impulse() if self.echo else np.zeros(0, np.float32)
         self.output = np.zeros_like(self.audio)
         self.stopped = threading.Event()
+
+    def _echo(self, i: int) -> np.ndarray:
+        """What the microphone hears of the speaker during frame ``i``."""
+        end = (i - self.echo.delay_frames + 1) * FRAME  # frames up to i - delay have played
+        if end <= 0 or self.echo.delay_frames < 1:
+            return np.zeros(FRAME, np.float32)
+        start = end - FRAME - len(self._impulse) + 1
+        played = self.output[max(0, start):end]
+        played = np.concatenate([np.zeros(max(0, -start), np.float32), played])
+        return np.convolve(self.echo.speaker(played), self._impulse, "valid").astype(np.float32)
 
     def run(self, tick: Tick, clock: Clock, until_idle: Callable[[], bool] | None = None) -> None:
         """Feed every frame; then keep ticking on silence until ``until_idle()`` (the
@@ -128,10 +167,7 @@ class FileDriver:
                     self.output = np.concatenate([self.output, grow])
             mic = self.audio[i * FRAME:(i + 1) * FRAME].copy()
             if self.echo is not None:
-                gain, delay = self.echo
-                j = i - delay
-                if j >= 0:
-                    mic += gain * self.output[j * FRAME:(j + 1) * FRAME]
+                mic += self._echo(i)
             self.output[i * FRAME:(i + 1) * FRAME] = tick(mic)
             clock.advance()
             i += 1
@@ -167,6 +203,16 @@ class DeviceDriver:
         except Exception as exc:  # PortAudioError or ValueError, by platform
             raise AudioError(f"no usable microphone/speaker ({exc}); try `assistant chat` "
                              "for text, or `assistant voice --input FILE.wav`") from None
+
+    def _echo(self, i: int) -> np.ndarray:
+        """What the microphone hears of the speaker during frame ``i``."""
+        end = (i - self.echo.delay_frames + 1) * FRAME  # frames up to i - delay have played
+        if end <= 0 or self.echo.delay_frames < 1:
+            return np.zeros(FRAME, np.float32)
+        start = end - FRAME - len(self._impulse) + 1
+        played = self.output[max(0, start):end]
+        played = np.concatenate([np.zeros(max(0, -start), np.float32), played])
+        return np.convolve(self.echo.speaker(played), self._impulse, "valid").astype(np.float32)
 
     def run(self, tick: Tick, clock: Clock, until_idle: Callable[[], bool] | None = None) -> None:
         def callback(indata: np.ndarray, outdata: np.ndarray, frames: int, _t: object,

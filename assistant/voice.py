@@ -52,6 +52,12 @@ STOP_LIKENESS = 0.7
 """difflib ratio above which a short barge-in counts as "stop" (0.8 for "start talking")."""
 ECHO_TAIL_S = 1.0
 """How long after the speaker falls silent its echo may still be in the microphone."""
+RESIDUAL_WINDOW_S = 3.0
+RESIDUAL_PERCENTILE = 98
+RESIDUAL_MARGIN = 1.5
+RESIDUAL_MIN, RESIDUAL_MAX = 0.02, 0.5
+"""The echo gate's floor is 1.5 x the 98th percentile of the residual echo over the last 3 s
+of the assistant speaking alone, within 2-50% of its level."""
 
 
 def _rms(x: np.ndarray) -> float:
@@ -248,6 +254,8 @@ class VoiceLoop:
         """The listener is running Whisper (frames wait for it)."""
         self._utt: _Utterance | None = None
         self._ref_rms: deque[float] = deque(maxlen=15)
+        self._residual: deque[float] = deque(maxlen=round(RESIDUAL_WINDOW_S / FRAME_S))
+        """Recent (microphone after AEC / assistant's level) while only the assistant spoke."""
         self._threads: list[threading.Thread] = []
         self.talk_enabled = not config.push_to_talk
         self._aec = self._make_aec() if config.echo == "aec" else None
@@ -369,8 +377,22 @@ class VoiceLoop:
             return not speaking
         if self.config.echo == "off":
             return True
-        residual = 0.02 if self._aec is not None else 0.6
-        return _rms(frame) > residual * max(self._ref_rms, default=0.0) + 0.003
+        ref = max(self._ref_rms, default=0.0)
+        level = _rms(frame)
+        if self._aec is None:
+            return level > 0.6 * ref + 0.003
+        if self._utt is None and ref > 0.01:
+            self._residual.append(level / ref)
+        return level > self._residual_floor() * ref + 0.003
+
+    def _residual_floor(self) -> float:
+        """What AEC leaves of the assistant's voice, as a fraction of its level: 2% for a
+        clean echo path; more in a reverberant room or from a distorting speaker, where the
+        gate follows the recent residual (so the user must speak up) rather than stutter."""
+        if len(self._residual) < 25:
+            return RESIDUAL_MIN
+        recent = float(np.percentile(self._residual, RESIDUAL_PERCENTILE))
+        return min(RESIDUAL_MAX, max(RESIDUAL_MIN, RESIDUAL_MARGIN * recent))
 
     def _on_frame(self, t: float, frame: np.ndarray, speaking: bool) -> None:
         t_end = t + FRAME_S

@@ -14,7 +14,7 @@ import psutil
 import pytest
 import soundfile as sf
 
-from assistant.audio import RATE, load_audio, save_wav
+from assistant.audio import RATE, EchoPath, load_audio, save_wav
 from assistant.bench_voice import (
     Models,
     espeak,
@@ -28,6 +28,7 @@ from assistant.config import Config
 
 pytestmark = pytest.mark.slow
 ECHO = (0.5, 5)  # a loudspeaker heard by the microphone at half level, 100 ms late
+ROOM = EchoPath(0.5, 5, reverb_s=0.3, drive=2.0)  # ...in a reverberant room, overdriven
 HEADPHONES = {"echo": "off"}  # no echo path, as the README advises
 
 
@@ -141,6 +142,19 @@ def test_own_echo_does_not_interrupt(models: Models) -> None:
     assert run.of("audio_out_pause") == []  # not even a stutter
     assert [e["reason"] for e in run.of("audio_out_stop")] == ["done"]
     assert len(run.of("transcript")) == 1
+
+
+def test_in_a_reverberant_room_its_echo_does_not_interrupt_but_the_user_does(
+        models: Models) -> None:
+    # AEC leaves more of a reverberant, distorted echo; the gate follows what it leaves.
+    question = piper(models, "How is the system doing?")
+    run = run_loop(models, np.concatenate([silence(0.5), question, silence(9)]), echo=ROOM)
+    assert run.of("barge_in") == []
+    assert [e["reason"] for e in run.of("audio_out_stop")] == ["done"]
+    audio, _ = _question_then(models, espeak("what time is it"))
+    run = run_loop(models, audio, echo=ROOM)
+    assert len(run.of("barge_in")) == 1
+    assert [e["reason"] for e in run.of("audio_out_stop")] == ["interrupted", "done"]
 
 
 def test_a_short_noise_pauses_then_resumes(models: Models) -> None:

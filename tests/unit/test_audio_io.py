@@ -14,6 +14,7 @@ from assistant.audio import (
     RATE,
     AudioError,
     Clock,
+    EchoPath,
     FileDriver,
     load_audio,
     resample,
@@ -338,3 +339,36 @@ def test_file_driver_stop_ends_the_run_early() -> None:
     assert clock.frames == 5
     assert driver.output[: 5 * FRAME].min() == pytest.approx(0.1)
     assert not driver.output[5 * FRAME:].any()
+
+
+def test_echo_path_in_a_room_has_a_decaying_tail() -> None:
+    path = EchoPath(gain=0.5, delay_frames=2, reverb_s=0.3)
+    impulse = path.impulse()
+    assert impulse[0] == pytest.approx(0.5)
+    assert len(impulse) == int(0.3 * RATE)
+    early, late = impulse[RATE // 100:RATE // 20], impulse[-RATE // 20:]
+    assert np.abs(early).max() > 10 * np.abs(late).max()
+    np.testing.assert_array_equal(impulse, path.impulse())  # the same room every time
+
+
+def test_file_driver_echo_in_a_room_is_the_convolved_output() -> None:
+    path = EchoPath(gain=0.5, delay_frames=2, reverb_s=0.05, drive=2.0)
+    frames = 12
+    speaker = np.random.default_rng(4).normal(0, 0.2, frames * FRAME).astype(np.float32)
+    driver = FileDriver(np.zeros(frames * FRAME, np.float32), realtime=False, tail_s=0.0,
+                        echo=path)
+    count = iter(range(frames))
+    tick = Recorder(lambda mic: speaker[next(count) * FRAME:][:FRAME])
+    driver.run(tick, Clock())
+    heard = np.concatenate(tick.mics)
+    expected = np.convolve(path.speaker(speaker), path.impulse())[: frames * FRAME]
+    expected = np.concatenate([np.zeros(2 * FRAME), expected])[: frames * FRAME]
+    np.testing.assert_allclose(heard, expected, atol=1e-5)
+
+
+def test_echo_path_overdrive_compresses_loud_sounds() -> None:
+    path = EchoPath(drive=2.0)
+    loud, quiet = path.speaker(np.array([1.0]))[0], path.speaker(np.array([0.1]))[0]
+    assert loud == pytest.approx(1.0)
+    assert quiet > 0.1 * 1.5  # quiet sounds are boosted relative to loud ones
+    np.testing.assert_array_equal(EchoPath().speaker(np.array([0.3])), [0.3])

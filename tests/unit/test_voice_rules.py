@@ -104,3 +104,32 @@ def test_echo_gate_per_setup(make_loop) -> None:
 def test_a_short_misheard_stop_over_the_assistant_still_stops_it(make_loop, text: str,
                                                                   is_stop: bool) -> None:
     assert make_loop()._sounds_like_stop(text) is is_stop
+
+
+def test_echo_gate_follows_the_residual_of_our_own_voice(make_loop) -> None:
+    from assistant.audio import FRAME
+    from assistant.voice import RESIDUAL_MAX, RESIDUAL_MIN
+
+    loop = make_loop(echo="aec")
+    loop._ref_rms.extend([0.3] * 15)  # the assistant is talking at 0.3 RMS
+
+    def frame(level: float) -> np.ndarray:
+        return np.full(FRAME, level, np.float32)
+
+    assert loop._residual_floor() == RESIDUAL_MIN  # nothing learnt yet: a clean echo path
+    assert loop._echo_allows(frame(0.05), speaking=True)
+    # A reverberant room: AEC leaves ~10% of our voice, so the gate rises above it...
+    for _ in range(200):
+        loop._echo_allows(frame(0.03), speaking=True)
+    assert loop._residual_floor() == pytest.approx(0.15)  # 1.5 x the residual's 10%
+    assert not loop._echo_allows(frame(0.04), speaking=True)
+    assert loop._echo_allows(frame(0.2), speaking=True)  # ...and the user must speak up
+    # Not while the user is talking (that would deafen it), and at most RESIDUAL_MAX.
+    loop._utt = object()
+    for _ in range(200):
+        loop._echo_allows(frame(1.0), speaking=True)
+    assert loop._residual_floor() < 0.2
+    loop._utt = None
+    for _ in range(200):
+        loop._echo_allows(frame(1.0), speaking=True)
+    assert loop._residual_floor() == RESIDUAL_MAX
