@@ -49,6 +49,9 @@ _UNFINISHED = re.compile(
     r"um|uh|like|so|then|set|what's|what|how|please)[,.]?$|,$", re.IGNORECASE)
 _END = object()
 STOP_LIKENESS = 0.7
+WAKE_LIKENESS = 0.8
+"""difflib ratio of the first words to the wake phrase ("a computer" ~ "hey computer": 0.82)."""
+WAKE_WINDOW_S = 8.0
 """difflib ratio above which a short barge-in counts as "stop" (0.8 for "start talking")."""
 ECHO_TAIL_S = 1.0
 """How long after the speaker falls silent its echo may still be in the microphone."""
@@ -258,6 +261,8 @@ class VoiceLoop:
         """Recent (microphone after AEC / assistant's level) while only the assistant spoke."""
         self._threads: list[threading.Thread] = []
         self.talk_enabled = not config.push_to_talk
+        self._awake_until = -1.0
+        """Until then (timeline seconds) an utterance needs no wake phrase."""
         self._aec = self._make_aec() if config.echo == "aec" else None
         self._echo_until = 0
         """Frame index until which the microphone may hold our own voice."""
@@ -540,6 +545,12 @@ class VoiceLoop:
         if command is None:
             self.events.emit(transcribed, "transcript", text=text, ignored="no wake phrase")
             return
+        if not command.strip(" ,.!?"):
+            self._awake_until = transcribed + WAKE_WINDOW_S
+            self.events.emit(transcribed, "transcript", text=text, ignored="wake phrase only")
+            self.events.emit(transcribed, "wake", until=round(self._awake_until, 2))
+            return
+        self._awake_until = -1.0
         self.events.emit(transcribed, "transcript", text=heard,
                          **({"command": text} if text != heard else {}))
         self._put(self._turns, (command, _TurnTimes(utt.last_voiced, decided, transcribed)))
@@ -550,14 +561,20 @@ class VoiceLoop:
             self.events.emit(self.clock.now(), "barge_in_dismissed", reason=reason, text=text)
 
     def _strip_wake(self, text: str) -> str | None:
+        """The request after the wake phrase, or None without one. Whisper spells a wake
+        phrase loosely ("A computer", "Hey, Computer.", "heycomputer"), so the first words
+        need only be close to it. After the wake phrase alone, the next utterance within
+        ``WAKE_WINDOW_S`` needs none."""
         phrase = self.config.wake_phrase.strip().lower()
-        if not phrase:
+        if not phrase or self.clock.now() < self._awake_until:
             return text
-        norm = re.sub(r"[^\w\s]", "", text.lower())
-        if not norm.startswith(phrase):
-            return None
-        rest = text.split(None, len(phrase.split()))
-        return rest[-1] if len(rest) > len(phrase.split()) else ""
+        words, n = text.split(), len(phrase.split())
+        for k in (n, n + 1, n - 1):
+            head = " ".join(re.sub(r"[^\w\s']", "", " ".join(words[:k]).lower()).split())
+            if k >= 1 and k <= len(words) and \
+                    SequenceMatcher(None, head, phrase).ratio() >= WAKE_LIKENESS:
+                return " ".join(words[k:])
+        return None
 
     # ------------------------------------------------------------------ responder
 

@@ -157,6 +157,24 @@ def test_in_a_reverberant_room_its_echo_does_not_interrupt_but_the_user_does(
     assert [e["reason"] for e in run.of("audio_out_stop")] == ["interrupted", "done"]
 
 
+def test_wake_phrase_by_voice(models: Models) -> None:
+    wake = {"wake_phrase": "hey computer"}
+    # Without it, nothing is done; with it (as Piper says it and tiny.en hears it), the
+    # request is answered; the wake phrase alone makes the next utterance count.
+    run = run_loop(models, np.concatenate([silence(0.5), piper(models, "What time is it?"),
+                                           silence(2)]), voice_overrides=wake)
+    assert [e.get("ignored") for e in run.of("transcript")] == ["no wake phrase"]
+    assert run.of("tool_call") == []
+    run = run_loop(models, np.concatenate([silence(0.5), piper(
+        models, "Hey computer, what time is it?"), silence(3)]), voice_overrides=wake)
+    assert [c["name"] for c in run.of("tool_call")] == ["get_time"]
+    run = run_loop(models, np.concatenate([
+        silence(0.5), piper(models, "Hey computer."), silence(1.5),
+        piper(models, "Set a timer for ten minutes."), silence(3)]), voice_overrides=wake)
+    assert len(run.of("wake")) == 1
+    assert [c["name"] for c in run.of("tool_call")] == ["set_timer"]
+
+
 def test_a_short_noise_pauses_then_resumes(models: Models) -> None:
     burst = np.random.default_rng(3).normal(0, 0.3, int(0.15 * RATE)).astype(np.float32)
     audio, onset = _question_then(models, burst, gap=2.6)

@@ -34,6 +34,24 @@ def test_wake_phrase_gates_and_strips(make_loop) -> None:
     assert make_loop()._strip_wake("what time is it") == "what time is it"
 
 
+@pytest.mark.parametrize(("heard", "rest"), [
+    ("A computer, what time is it?", "what time is it?"),  # tiny.en on Piper's "hey"
+    ("Hi Computer. What time is it?", "What time is it?"),
+    ("Heycomputer what time is it", "what time is it"),
+    ("Hey, computer.", ""),
+    ("What time is it?", None),
+    ("Hey Jupiter, what time is it?", None),
+])
+def test_wake_phrase_is_matched_loosely(make_loop, heard: str, rest: str | None) -> None:
+    assert make_loop(wake_phrase="hey computer")._strip_wake(heard) == rest
+
+
+def test_after_the_wake_phrase_alone_the_next_words_need_none(make_loop) -> None:
+    loop = make_loop(wake_phrase="hey computer")
+    loop._awake_until = loop.clock.now() + 1.0
+    assert loop._strip_wake("what time is it") == "what time is it"
+
+
 def test_endpointing_adapts_to_the_words(make_loop) -> None:
     loop = make_loop()
     cfg = loop.config
