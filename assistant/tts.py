@@ -110,16 +110,21 @@ twenty three | is three hundred and ninety one.")."""
 class SentenceChunker:
     """Cut streamed LLM text into pieces worth synthesising: sentences, and for the first
     piece a clause of a few words, so that the first audio comes early. Never cuts inside
-    '3.5', after 'Dr.', inside '4:30', or after a list number like '2.'."""
+    '3.5', after 'Dr.', inside '4:30', or after a list number like '2.'. Code in ``` fences
+    is not for the ear and is left out."""
 
     def __init__(self, first_min_words: int = 3, max_chars: int = 220) -> None:
         self.buffer = ""
         self.first = True
         self.first_min_words = first_min_words
         self.max_chars = max_chars
+        self._raw = ""
+        """Text not yet sorted into speech or code (it may end in part of a fence)."""
+        self._in_code = False
 
     def feed(self, piece: str) -> Iterator[str]:
-        self.buffer += piece
+        self._raw += piece
+        self._sort()
         while (cut := self._cut()) is not None:
             chunk, self.buffer = self.buffer[:cut].strip(), self.buffer[cut:]
             if chunk:
@@ -127,11 +132,29 @@ class SentenceChunker:
                 yield chunk
 
     def flush(self) -> Iterator[str]:
+        if not self._in_code:
+            self.buffer += self._raw
+        self._raw = ""
         yield from self.feed("")  # an answer that came whole still gets a short first chunk
         chunk, self.buffer = self.buffer.strip(), ""
         if chunk:
             self.first = False
             yield chunk
+
+    def _sort(self) -> None:
+        """Move text from ``_raw`` to ``buffer``, dropping fenced code."""
+        while True:
+            fence = self._raw.find("```")
+            if fence < 0:
+                # A trailing "`" or "``" may be the start of a fence: wait for the rest.
+                keep = len(self._raw) - len(self._raw.rstrip("`"))
+                if not self._in_code:
+                    self.buffer += self._raw[:len(self._raw) - keep]
+                self._raw = self._raw[len(self._raw) - keep:]
+                return
+            if not self._in_code:
+                self.buffer += self._raw[:fence] + " "
+            self._raw, self._in_code = self._raw[fence + 3:], not self._in_code
 
     def _cut(self) -> int | None:
         for m in _SENTENCE_END.finditer(self.buffer):

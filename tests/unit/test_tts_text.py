@@ -331,3 +331,18 @@ def test_guard_keeps_confident_speech() -> None:
     # High no-speech probability alone is not enough when the decoder was confident.
     assert Recognizer._guard(_transcript("What time is it?", 0.7, -0.3)).text == \
         "What time is it?"
+
+
+@pytest.mark.parametrize("feed", FEEDS)
+def test_chunker_leaves_fenced_code_out_of_speech(feed: str) -> None:
+    text = ("Here is how. You can do it like this:\n```python\ndef add(a, b):\n    return a + b\n"
+            "```\nThat adds two numbers. Use `add` often.")
+    spoken = " ".join(_chunks(text, FEEDS[feed](text)))
+    assert "return" not in spoken and "python" not in spoken and "```" not in spoken
+    assert spoken.startswith("Here is how.")
+    assert "That adds two numbers." in spoken
+    assert "`add`" in spoken  # inline code is spoken (speakable drops the backticks)
+
+
+def test_chunker_drops_an_unclosed_code_fence_at_the_end() -> None:
+    assert _chunks("Sure. ```\nprint('hi')\n") == ["Sure."]
