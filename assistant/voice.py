@@ -220,6 +220,8 @@ class _Utterance:
     """Consecutive voiced frames up to now."""
     partial_at: int = 0
     speculative: Transcript | None = None
+    speech: bool = False
+    """Silero's verdict on the audio of ``speculative`` (it was speech), taken with it."""
     barge: bool = False
     """Speech began while the assistant was talking (playback paused)."""
     barge_confirmed: bool = False
@@ -437,6 +439,7 @@ class VoiceLoop:
             # The user may have finished: transcribe now, during the silence that will
             # confirm it, and throw the result away if they go on.
             utt.speculative = utt.stream.final(keep_greedy=self._is_command)
+            utt.speech = silero_confirms(utt.stream.audio)
             self._partial(utt, utt.speculative.text)
         text = utt.speculative.text if utt.speculative is not None else utt.stream.text
         if silence >= self._endpoint_after(text) or duration > 30:
@@ -518,7 +521,9 @@ class VoiceLoop:
         self.vad.reset()
         decided = self.clock.now()
         self.events.emit(utt.last_voiced, "speech_end")
-        if utt.voiced_frames < 5 or not silero_confirms(utt.stream.audio):
+        speech = utt.speech if utt.speculative is not None else \
+            silero_confirms(utt.stream.audio)
+        if utt.voiced_frames < 5 or not speech:
             self._dismiss(utt, "no speech")  # a click, a knock, or noise webrtcvad took for speech
             return
         final = utt.speculative or utt.stream.final(keep_greedy=self._is_command)
