@@ -215,8 +215,11 @@ class Assistant:
 
     # ------------------------------------------------------------------ turns
 
-    def turn(self, text: str, on_text: Callable[[str], None] | None = None) -> TurnResult:
-        """Answer one user utterance. ``on_text`` receives reply text as it streams."""
+    def turn(self, text: str, on_text: Callable[[str], None] | None = None,
+             remember: bool = True) -> TurnResult:
+        """Answer one user utterance. ``on_text`` receives reply text as it streams.
+        ``remember=False`` leaves the history alone (a speculative turn: the caller calls
+        :meth:`remember` if it turns out to be wanted)."""
         start = time.perf_counter()
         self.cancel.clear()
         text = " ".join(text.split())
@@ -231,8 +234,18 @@ class Assistant:
             result.metrics.total_ms = result.metrics.ttft_ms = (time.perf_counter() - start) * 1000
             if on_text and result.text:
                 on_text(result.text)
-        self._remember(text, result)
+        if remember:
+            self.remember(" ".join(text.split()), result)
         return result
+
+    def speculable(self, text: str) -> bool:
+        """Can this utterance be answered before the user has surely finished, and the answer
+        thrown away if they go on? Only when nothing it may do changes anything: a fast-path
+        skill declared ``read_only``, or an LLM answer with no tool to call."""
+        match = fastpath.match(self.registry, " ".join(text.split()))
+        if match is not None:
+            return match.skill.read_only
+        return bool(text.strip()) and not (self.uses_tools and self.registry.relevant(text))
 
     def _call(self, name: str, arguments: dict[str, Any]) -> ToolResult:
         result = self.registry.call(name, arguments, self.context, self.confirm)
@@ -252,7 +265,8 @@ class Assistant:
             return call.result
         return json.dumps(call.result) if call.ok else "Sorry, that didn't work."
 
-    def _remember(self, text: str, result: TurnResult) -> None:
+    def remember(self, text: str, result: TurnResult) -> None:
+        """Add a finished turn to the conversation history."""
         if not text:
             return
         reply = result.text + (" [interrupted]" if result.interrupted else "")

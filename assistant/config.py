@@ -119,6 +119,10 @@ class VoiceConfig(_Section):
         0.15, ge=0, description="Voiced speech over the assistant needed to interrupt it; "
         "shorter sounds pause it briefly and it resumes."
     )
+    speculate: bool = Field(
+        True, description="Start answering during the closing silence when the answer changes "
+        "nothing (the time, a sum, a question for the LLM); dropped if you go on speaking."
+    )
     partial_interval_s: float = Field(
         0.4, gt=0, description="How often the live transcript is refreshed while speaking."
     )

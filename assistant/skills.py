@@ -86,6 +86,9 @@ class Skill:
     risk: Risk = "safe"
     timeout_s: float | None = None
     """None = the config default (skills.timeout_s)."""
+    read_only: bool = False
+    """It only reads (the time, a sum, the disk): the voice loop may run it while the user
+    might still go on, and throw the answer away if they do."""
     patterns: tuple[Pattern, ...] = ()
     examples: tuple[str, ...] = ()
     context_param: str | None = None
@@ -183,6 +186,7 @@ def skill(
     name: str | None = None,
     risk: Risk = "safe",
     timeout_s: float | None = None,
+    read_only: bool = False,
     patterns: Iterable[str | re.Pattern[str] | Pattern] = (),
     examples: Iterable[str] = (),
 ) -> Any:
@@ -210,6 +214,7 @@ def skill(
             args_model=model,
             risk=risk,
             timeout_s=timeout_s,
+            read_only=read_only,
             patterns=tuple(_compile(p) for p in patterns),
             examples=tuple(examples),
             context_param=context_param,

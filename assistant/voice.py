@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from assistant import fastpath
-from assistant.agent import Assistant
+from assistant.agent import Assistant, TurnResult
 from assistant.asr import Recognizer, StreamingTranscriber, Transcript
 from assistant.audio import FRAME, FRAME_S, RATE, Clock
 from assistant.config import VoiceConfig
@@ -98,6 +98,8 @@ class _TurnTimes:
     path: str = "llm"
     """Set to 'fast' when the turn returns; a fast-path turn always returns before its
     first audio, an LLM turn is still streaming then."""
+    speculative: bool = False
+    """Started before the endpoint (``transcribed`` is then earlier than ``decided``)."""
 
 
 class Player:
@@ -116,6 +118,8 @@ class Player:
         self._heard: list[str] = []
         self._finished_turns: set[int] = set()
         self._stopped: set[int] = set()
+        self._held: set[int] = set()
+        """Turns whose audio waits (a speculative answer, until the endpoint confirms it)."""
         self.on_start: Callable[[int, float], None] = lambda turn, t: None
         self.on_done: Callable[[int], None] = lambda turn: None
 
@@ -145,7 +149,8 @@ class Player:
                 if self._current is None or self._pos >= len(self._current.audio):
                     if self._current is not None:
                         self._heard.append(self._current.text)
-                    self._current = self._chunks.popleft() if self._chunks else None
+                    ready = self._chunks and self._chunks[0].turn not in self._held
+                    self._current = self._chunks.popleft() if ready else None
                     self._pos = 0
                     if self._current is None:
                         break
@@ -174,6 +179,23 @@ class Player:
             return turn
         return None
 
+    def hold(self, turn: int) -> None:
+        """Queue ``turn``'s audio without playing it until :meth:`release`."""
+        with self._lock:
+            self._held.add(turn)
+
+    def release(self, turn: int) -> None:
+        with self._lock:
+            self._held.discard(turn)
+
+    def discard(self, turn: int) -> None:
+        """Forget ``turn``'s queued (not yet started) audio, and any that comes later."""
+        with self._lock:
+            self._stopped.add(turn)
+            self._held.discard(turn)
+            self._chunks = deque(c for c in self._chunks if c.turn != turn)
+            self._finished_turns.discard(turn)
+
     def pause(self) -> None:
         with self._lock:
             if self.paused or not self.speaking:
@@ -201,6 +223,7 @@ class Player:
                 played = round(len(words) * self._pos / len(self._current.audio))
                 heard.append(" ".join(words[:played]))
             was_speaking = self.speaking
+            self._held.clear()
             self._chunks.clear()
             self._current, self._pos = None, 0
             self._heard, self.speaking, self.paused = [], False, False
@@ -226,6 +249,20 @@ class _Utterance:
     """Speech began while the assistant was talking (playback paused)."""
     barge_confirmed: bool = False
     partials: list[str] = field(default_factory=list)
+    speculation: _Speculation | None = None
+
+
+@dataclass
+class _Speculation:
+    """An answer started during the closing silence, before the endpoint confirms that the
+    user has finished; its audio is held until then, and it is dropped if they go on."""
+
+    turn: int
+    text: str
+    result: TurnResult | None = None
+    """Set when the turn returns."""
+    confirmed: bool = False
+    dropped: bool = False
 
 
 class VoiceLoop:
@@ -265,6 +302,7 @@ class VoiceLoop:
         self.talk_enabled = not config.push_to_talk
         self._awake_until = -1.0
         """Until then (timeline seconds) an utterance needs no wake phrase."""
+        self._spec_lock = threading.Lock()
         self._aec = self._make_aec() if config.echo == "aec" else None
         self._echo_until = 0
         """Frame index until which the microphone may hold our own voice."""
@@ -417,6 +455,8 @@ class VoiceLoop:
             utt.last_voiced = t_end
             utt.voiced_frames += 1
             utt.speculative = None
+            if utt.speculation is not None:
+                self._drop(utt)  # the user goes on: the early answer was premature
         silence = t_end - utt.last_voiced
         duration = t_end - utt.start
         # Speech over the assistant interrupts it once it lasts and says something.
@@ -441,6 +481,7 @@ class VoiceLoop:
             utt.speculative = utt.stream.final(keep_greedy=self._is_command)
             utt.speech = silero_confirms(utt.stream.audio)
             self._partial(utt, utt.speculative.text)
+            self._speculate(utt)
         text = utt.speculative.text if utt.speculative is not None else utt.stream.text
         if silence >= self._endpoint_after(text) or duration > 30:
             self._end(utt)
@@ -516,6 +557,59 @@ class VoiceLoop:
         elif turn:
             self.assistant.mark_interrupted(heard)
 
+    def _speculate(self, utt: _Utterance) -> None:
+        """Start answering now, during the silence that will confirm the end of the
+        utterance, when the answer changes nothing (``Assistant.speculable``) and nothing
+        else is going on; its audio waits for the endpoint."""
+        text = utt.speculative.text.strip() if utt.speculative else ""
+        command = self._strip_wake(text)
+        if not self.config.speculate or utt.barge or not utt.speech or not command or \
+                self.player.pending or self._responding or self._turns.qsize() or \
+                _UNFINISHED.search(text) or is_backchannel(text) or \
+                not self.assistant.speculable(command):
+            return
+        self._turn_id += 1
+        turn = self._current_turn = self._turn_id
+        self.player.hold(turn)
+        utt.speculation = _Speculation(turn, command)
+        now = self.clock.now()
+        self.events.emit(now, "speculation", text=command)
+        self._put(self._turns, (command, _TurnTimes(utt.last_voiced, now, now,
+                                                    speculative=True), utt.speculation))
+
+    def _drop(self, utt: _Utterance) -> None:
+        spec, utt.speculation = utt.speculation, None
+        with self._spec_lock:
+            spec.dropped = True
+        if self._current_turn == spec.turn:
+            self._current_turn = 0
+            if self._responding == spec.turn:
+                self.assistant.cancel.set()
+        self.player.discard(spec.turn)
+        self._times.pop(spec.turn, None)
+        self.events.emit(self.clock.now(), "speculation_dropped", text=spec.text)
+
+    def _confirm(self, utt: _Utterance, decided: float) -> bool:
+        """The utterance ended as speculated: let its answer play. False if it was
+        superseded (an announcement took the speaker meanwhile)."""
+        spec = utt.speculation
+        times = self._times.get(spec.turn)
+        if self._current_turn != spec.turn or times is None:
+            self._drop(utt)
+            return False
+        times.decided = decided
+        utt.speculation = None
+        with self._spec_lock:
+            spec.confirmed = True
+            result = spec.result
+        if result is not None:
+            self.assistant.remember(spec.text, result)
+        self.events.emit(decided, "transcript", text=utt.speculative.text.strip(),
+                         **({"command": spec.text} if spec.text != utt.speculative.text.strip()
+                            else {}))
+        self.player.release(spec.turn)
+        return True
+
     def _end(self, utt: _Utterance) -> None:
         self._utt = None
         self.vad.reset()
@@ -525,6 +619,8 @@ class VoiceLoop:
             silero_confirms(utt.stream.audio)
         if utt.voiced_frames < 5 or not speech:
             self._dismiss(utt, "no speech")  # a click, a knock, or noise webrtcvad took for speech
+            return
+        if utt.speculation is not None and self._confirm(utt, decided):
             return
         final = utt.speculative or utt.stream.final(keep_greedy=self._is_command)
         transcribed = self.clock.now()
@@ -586,9 +682,14 @@ class VoiceLoop:
     def _respond(self) -> None:
         self._consume(self._turns, self._run_turn)
 
-    def _run_turn(self, text: str, times: _TurnTimes) -> None:
-        self._turn_id += 1
-        turn = self._current_turn = self._turn_id
+    def _run_turn(self, text: str, times: _TurnTimes, spec: _Speculation | None = None) -> None:
+        if spec is None:
+            self._turn_id += 1
+            turn = self._current_turn = self._turn_id
+        elif spec.dropped:
+            return
+        else:
+            turn = spec.turn
         self._times[turn] = times
         chunker = SentenceChunker()
 
@@ -601,9 +702,17 @@ class VoiceLoop:
 
         self._responding = turn
         try:
-            result = self.assistant.turn(text, on_text=on_text)
+            result = self.assistant.turn(text, on_text=on_text, remember=spec is None)
         finally:
             self._responding = 0
+        if spec is not None:
+            with self._spec_lock:
+                spec.result = result
+                confirmed = spec.confirmed
+            if confirmed:
+                self.assistant.remember(text, result)
+            elif spec.dropped:
+                return
         times.path = result.metrics.path
         if result.metrics.path == "llm" and times.first_text is not None:
             self.events.emit(times.first_text, "llm_first_token")
@@ -672,9 +781,10 @@ class VoiceLoop:
         def ms(a: float | None, b: float | None) -> float | None:
             return None if a is None or b is None else round((a - b) * 1000, 1)
 
-        self.events.emit(self.clock.now(), "turn_end", path=times.path, latency_ms={
+        self.events.emit(self.clock.now(), "turn_end", path=times.path,
+                         speculative=times.speculative, latency_ms={
             "endpointing": ms(times.decided, times.speech_end),
-            "asr_final": ms(times.transcribed, times.decided),
+            "asr_final": ms(max(times.transcribed, times.decided), times.decided),
             "llm_ttft": ms(times.first_text, times.transcribed),
             "first_chunk": ms(times.first_chunk, times.transcribed),
             "tts_first_audio": ms(times.first_audio, times.first_chunk),

@@ -133,7 +133,8 @@ def _service(ctx: SkillContext) -> TimerService:
     return ctx.service("timers", lambda: TimerService(ctx.announce))
 
 
-@skill(patterns=[r"\bwhat(?:'s| is) the (?:current )?time\b", r"\bwhat time is it\b",
+@skill(read_only=True,
+       patterns=[r"\bwhat(?:'s| is) the (?:current )?time\b", r"\bwhat time is it\b",
                  r"\bwhat time it is\b", r"\b(?:tell me|know|have|got) the time\b",
                  r"\bhow late is it\b",
                  r"^(?:the )?(?:current )?time$", r"\bcurrent time\b"])
@@ -143,7 +144,8 @@ def get_time() -> str:
     return f"It's {now:%-I:%M %p}."
 
 
-@skill(patterns=[r"\bwhat(?:'s| is) (?:the |today's )?date\b", r"\btoday's date\b",
+@skill(read_only=True,
+       patterns=[r"\bwhat(?:'s| is) (?:the |today's )?date\b", r"\btoday's date\b",
                  r"\b(?:what|which) (?:day|date) (?:of the (?:week|month) )?"
                  r"(?:is it|is today|it is)\b",
                  r"\b(?:tell me|know|have|got) (?:the |today's )?date\b",
@@ -154,7 +156,8 @@ def get_date() -> str:
     return f"Today is {dt.date.today():%A, %B %-d, %Y}."
 
 
-@skill(patterns=[r"\b(?:what|which|any|list|show|check|how many)\b.*\btimers?\b",
+@skill(read_only=True,
+       patterns=[r"\b(?:what|which|any|list|show|check|how many)\b.*\btimers?\b",
                  r"\bhow (?:much|long) (?:time )?(?:is )?left\b",
                  r"^(?:my )?timers$"])
 def list_timers(ctx: SkillContext) -> str:

@@ -73,7 +73,8 @@ def _calc_args(m: re.Match[str]) -> dict | None:
 
 
 # Spoken operators, so that the tool gate offers calculate for "six multiplied by seven".
-@skill(patterns=[Pattern(re.compile(r"\d", re.IGNORECASE), _calc_args)],
+@skill(read_only=True,
+       patterns=[Pattern(re.compile(r"\d", re.IGNORECASE), _calc_args)],
        examples=["plus minus multiplied divided over squared cubed power modulo sum product"])
 def calculate(expression: str) -> str:
     """Work out an arithmetic expression with + - * / ^ and parentheses.
@@ -171,7 +172,8 @@ _TIME_WORDS = {w for q, _, aliases in _UNITS.values() if q == "time" for a in al
 
 # Unit names, so that the tool gate offers convert_units for "how many feet in a mile";
 # time words are left out: "what day is it" or "a timer for an hour" is not a conversion.
-@skill(patterns=[Pattern(re.compile(form, re.IGNORECASE), _convert_args)
+@skill(read_only=True,
+       patterns=[Pattern(re.compile(form, re.IGNORECASE), _convert_args)
                  for form in _CONVERT_FORMS],
        examples=[" ".join(w for _, _, aliases in _UNITS.values() for a in aliases
                           for w in a.split() if w not in _TIME_WORDS)])

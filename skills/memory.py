@@ -53,7 +53,8 @@ def remember(ctx: SkillContext, fact: str) -> str:
     return f"Okay, I'll remember that {second_person(fact)}."
 
 
-@skill(patterns=[r"^(?:what did i (?:tell you|say|mention) about|what do you remember about|"
+@skill(read_only=True,
+       patterns=[r"^(?:what did i (?:tell you|say|mention) about|what do you remember about|"
                  r"do you remember|recall|remind me (?:about|of)) (?P<query>.+)$",
                  r"^where (?:is|are|did i (?:park|put|leave)) (?P<query>my .+)$"])
 def recall(ctx: SkillContext, query: str) -> str:

@@ -157,6 +157,36 @@ def test_in_a_reverberant_room_its_echo_does_not_interrupt_but_the_user_does(
     assert [e["reason"] for e in run.of("audio_out_stop")] == ["interrupted", "done"]
 
 
+def test_a_read_only_command_is_answered_during_the_closing_silence(models: Models) -> None:
+    run = run_loop(models, np.concatenate([silence(0.5), piper(models, "What time is it?"),
+                                           silence(3)]))
+    assert [e["text"] for e in run.of("speculation")] == ["What time is it?"]
+    assert run.of("speculation_dropped") == []
+    (end,) = run.of("turn_end")
+    assert end["speculative"] is True
+    # Its audio waited for the endpoint: it starts after the transcript is final.
+    assert run.of("audio_out_start")[0]["t"] >= run.of("transcript")[0]["t"]
+    assert [m["role"] for m in run.assistant.history] == ["user", "assistant"]
+
+
+@pytest.mark.parametrize(("first", "pause", "rest", "check", "answer"), [
+    ("What's seventeen times twenty three", 0.2, "plus one?", "plus", "392"),  # a command
+    ("Tell me about the moon", 0.35, "and the sun.", "sun", ""),  # an LLM answer, cancelled
+])
+def test_a_speculation_is_dropped_when_the_user_goes_on(models: Models, first: str,
+                                                        pause: float, rest: str,
+                                                        check: str, answer: str) -> None:
+    run = run_loop(models, np.concatenate([silence(0.5), piper(models, first), silence(pause),
+                                           piper(models, rest), silence(4)]))
+    assert len(run.of("speculation_dropped")) >= 1
+    (transcript,) = run.of("transcript")
+    assert check in transcript["text"].lower()
+    assert len(run.of("audio_out_start")) == 1  # only the answer to the whole request
+    assert [m["role"] for m in run.assistant.history] == ["user", "assistant"]
+    assert check in run.assistant.history[0]["content"].lower()
+    assert answer in run.assistant.history[1]["content"]
+
+
 def test_wake_phrase_by_voice(models: Models) -> None:
     wake = {"wake_phrase": "hey computer"}
     # Without it, nothing is done; with it (as Piper says it and tiny.en hears it), the

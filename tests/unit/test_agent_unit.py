@@ -130,3 +130,24 @@ def test_history_is_trimmed(assistant):
     for _ in range(4):
         assistant.turn("what is 2 plus 2")
     assert len(assistant.history) == 2 * assistant.config.llm.max_history_turns
+
+
+@pytest.mark.parametrize(("text", "speculable"), [
+    ("what time is it", True),  # a read-only skill
+    ("what's seventeen times twenty three", True),
+    ("set a timer for five minutes", False),  # changes something
+    ("remember that my bike is in the shed", False),
+    ("tell me a story about dragons", True),  # the LLM, with no tool to call
+    ("what time does the bakery open", False),  # the LLM may call get_time... or worse
+    ("", False),
+])
+def test_speculable_only_when_the_answer_changes_nothing(assistant, text, speculable):
+    assert assistant.speculable(text) is speculable
+
+
+def test_a_turn_without_remember_leaves_the_history_alone(assistant):
+    result = assistant.turn("what's seventeen times twenty three", remember=False)
+    assert "391" in result.text
+    assert assistant.history == []
+    assistant.remember("what's seventeen times twenty three", result)
+    assert [m["role"] for m in assistant.history] == ["user", "assistant"]

@@ -475,3 +475,26 @@ def test_final_decode_uses_beam_search_only_for_words_that_are_not_a_command(
     stream.add(np.zeros(RATE, np.float32))
     assert stream.final(keep_greedy=lambda _t: is_command).text == text
     assert recognizer.calls == calls
+
+
+def test_player_holds_a_turn_until_released(h: Harness) -> None:
+    h.player.hold(1)
+    h.player.enqueue(FIRST)
+    assert not h.pull(3).any()  # queued, not played
+    assert h.player.pending and h.events.events == []
+    h.player.release(1)
+    out = h.pull(2)
+    np.testing.assert_array_equal(out, FIRST.audio)
+    assert h.types() == ["audio_out_start"]
+
+
+def test_player_discard_drops_only_that_turn_silently(h: Harness) -> None:
+    other = _Chunk(2, "later", _audio(FRAME, 0.3))
+    h.player.hold(1)
+    h.player.enqueue(FIRST)
+    h.player.enqueue(other)
+    h.player.discard(1)
+    h.player.enqueue(SECOND)  # a late piece of the discarded turn is refused too
+    np.testing.assert_array_equal(h.pull(1), other.audio)
+    assert not h.pull(3).any()
+    assert h.types() == ["audio_out_start"]
