@@ -204,16 +204,6 @@ class DeviceDriver:
             raise AudioError(f"no usable microphone/speaker ({exc}); try `assistant chat` "
                              "for text, or `assistant voice --input FILE.wav`") from None
 
-    def _echo(self, i: int) -> np.ndarray:
-        """What the microphone hears of the speaker during frame ``i``."""
-        end = (i - self.echo.delay_frames + 1) * FRAME  # frames up to i - delay have played
-        if end <= 0 or self.echo.delay_frames < 1:
-            return np.zeros(FRAME, np.float32)
-        start = end - FRAME - len(self._impulse) + 1
-        played = self.output[max(0, start):end]
-        played = np.concatenate([np.zeros(max(0, -start), np.float32), played])
-        return np.convolve(self.echo.speaker(played), self._impulse, "valid").astype(np.float32)
-
     def run(self, tick: Tick, clock: Clock, until_idle: Callable[[], bool] | None = None) -> None:
         def callback(indata: np.ndarray, outdata: np.ndarray, frames: int, _t: object,
                      _status: object) -> None:
