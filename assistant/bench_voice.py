@@ -223,6 +223,25 @@ def _barge_in(models: Models, echo: EchoPath | None, runs: int) -> tuple[list[fl
     return latencies, interrupted, runs
 
 
+STOP_WORDS = ["Stop.", "Be quiet.", "Cancel that.", "Stop talking."]
+
+
+def _stop_words(models: Models, echo: EchoPath, placements: int = 4) -> tuple[int, int]:
+    """Each stop phrase (espeak-ng) over a long answer at several points: how many times the
+    assistant stopped talking, out of how many."""
+    question = trim(models.synth.synthesize("how is the system doing")[0])
+    stopped = total = 0
+    for phrase in STOP_WORDS:
+        words = espeak(phrase)
+        for i in range(placements):
+            audio = np.concatenate([silence(0.5), question, silence(2.2 + 0.4 * i), words,
+                                    silence(3)])
+            run = run_loop(models, audio, echo=echo)
+            stopped += "interrupted" in [e["reason"] for e in run.of("audio_out_stop")]
+            total += 1
+    return stopped, total
+
+
 def _false_barge_ins(models: Models, echo: EchoPath, runs: int) -> tuple[int, int]:
     """The assistant's own answer echoed into the microphone must never interrupt it, nor
     pause it. Returns the barge-ins and the pauses over all runs."""
@@ -345,6 +364,7 @@ def bench_voice(config: Config, console: Console, runs: int = 6) -> int:
         rooms = {room: (_barge_in(models, path, placements),
                         _false_barge_ins(models, path, false_runs))
                  for room, path in ECHO_PATHS.items()}
+        stops, stop_runs = _stop_words(models, next(iter(ECHO_PATHS.values())))
     with console.status("speech recognition..."):
         asr = _asr(models, real_speech_clips())
     with console.status("speech synthesis..."):
@@ -372,6 +392,8 @@ def bench_voice(config: Config, console: Console, runs: int = 6) -> int:
                       "p95 <= 150")
         table.add_row(f"  false barge-ins from its own echo ({false_runs} answers) / "
                       "playback pauses", f"{false_hits} / {pauses}", "0")
+    table.add_row(f"stop words over the assistant ({', '.join(STOP_WORDS)}; loudspeaker): "
+                  "stopped", f"{stops}/{stop_runs}", "all")
     if asr["clips"]:
         beam = models.recognizer.beam_size
         rel = (asr["wer_stream"] - asr["wer_offline"]) / max(asr["wer_offline"], 1e-9)

@@ -8,8 +8,10 @@ Four threads, joined by queues, all stamping events on one timeline (:mod:`assis
   (WebRTC AEC) and queues the cleaned frame for the listener;
 * the **listener** runs VAD with an echo gate, streams Whisper while the user speaks, decides
   the end of the utterance (sooner when the words already form a command, later after an
-  unfinished phrase), and transcribes speculatively during the closing silence; speech over
-  the assistant pauses playback at once and becomes a barge-in if it lasts or has words;
+  unfinished phrase), and transcribes speculatively during the closing silence, where it
+  may also start an answer that changes nothing (its audio held until the endpoint, dropped
+  if the user goes on); speech over the assistant pauses playback at once and becomes a
+  barge-in if it lasts or has words;
 * the **responder** runs the turn (fast path or LLM) and cuts streamed text into clauses;
 * the **voice** thread synthesises each clause with Piper while earlier ones play.
 """
@@ -33,6 +35,7 @@ from assistant.asr import Recognizer, StreamingTranscriber, Transcript
 from assistant.audio import FRAME, FRAME_S, RATE, Clock
 from assistant.config import VoiceConfig
 from assistant.events import EventLog
+from assistant.player import Chunk, Player
 from assistant.skills import ToolResult
 from assistant.tts import SentenceChunker, Synthesizer
 from assistant.vad import VoiceDetector, silero_confirms, to_pcm16
@@ -80,13 +83,6 @@ def is_backchannel(text: str) -> bool:
 
 
 @dataclass
-class _Chunk:
-    turn: int
-    text: str
-    audio: np.ndarray
-
-
-@dataclass
 class _TurnTimes:
     """Timeline stamps of one turn, for its latency breakdown."""
     speech_end: float
@@ -100,137 +96,6 @@ class _TurnTimes:
     first audio, an LLM turn is still streaming then."""
     speculative: bool = False
     """Started before the endpoint (``transcribed`` is then earlier than ``decided``)."""
-
-
-class Player:
-    """The speaker's queue, consumed one frame per tick; knows what was actually heard."""
-
-    def __init__(self, events: EventLog, clock: Clock) -> None:
-        self.events = events
-        self.clock = clock
-        self._chunks: deque[_Chunk] = deque()
-        self._current: _Chunk | None = None
-        self._pos = 0
-        self._lock = threading.Lock()
-        self.paused = False
-        self.speaking = False
-        """True from the first sample of an answer until it ends or is stopped."""
-        self._heard: list[str] = []
-        self._finished_turns: set[int] = set()
-        self._stopped: set[int] = set()
-        self._held: set[int] = set()
-        """Turns whose audio waits (a speculative answer, until the endpoint confirms it)."""
-        self.on_start: Callable[[int, float], None] = lambda turn, t: None
-        self.on_done: Callable[[int], None] = lambda turn: None
-
-    def enqueue(self, chunk: _Chunk) -> None:
-        with self._lock:
-            if chunk.turn not in self._stopped:
-                self._chunks.append(chunk)
-
-    @property
-    def pending(self) -> bool:
-        """Audio is playing or waiting to play."""
-        return self.speaking or bool(self._chunks) or self._current is not None
-
-    def end_turn(self, turn: int) -> None:
-        """No more audio will come for ``turn``; it ends when its queue drains."""
-        with self._lock:
-            if turn not in self._stopped:  # a stopped turn's late end means nothing
-                self._finished_turns.add(turn)
-
-    def frame(self) -> np.ndarray:
-        out = np.zeros(FRAME, np.float32)
-        with self._lock:
-            if self.paused:
-                return out
-            filled = 0
-            while filled < FRAME:
-                if self._current is None or self._pos >= len(self._current.audio):
-                    if self._current is not None:
-                        self._heard.append(self._current.text)
-                    ready = self._chunks and self._chunks[0].turn not in self._held
-                    self._current = self._chunks.popleft() if ready else None
-                    self._pos = 0
-                    if self._current is None:
-                        break
-                    if not self.speaking:
-                        self.speaking = True
-                        t = self.clock.now() + filled / FRAME * FRAME_S
-                        self.events.emit(t, "audio_out_start", text=self._current.text)
-                        self.on_start(self._current.turn, t)
-                take = min(FRAME - filled, len(self._current.audio) - self._pos)
-                out[filled:filled + take] = self._current.audio[self._pos:self._pos + take]
-                filled += take
-                self._pos += take
-            done_turn = self._drained_turn()
-        if done_turn is not None:
-            self.events.emit(self.clock.now(), "audio_out_stop", reason="done")
-            self.on_done(done_turn)
-        return out
-
-    def _drained_turn(self) -> int | None:
-        if self._current is not None or self._chunks or not self.speaking:
-            return None
-        for turn in sorted(self._finished_turns):
-            self._finished_turns.discard(turn)
-            self.speaking = False
-            self._heard = []
-            return turn
-        return None
-
-    def hold(self, turn: int) -> None:
-        """Queue ``turn``'s audio without playing it until :meth:`release`."""
-        with self._lock:
-            self._held.add(turn)
-
-    def release(self, turn: int) -> None:
-        with self._lock:
-            self._held.discard(turn)
-
-    def discard(self, turn: int) -> None:
-        """Forget ``turn``'s queued (not yet started) audio, and any that comes later."""
-        with self._lock:
-            self._stopped.add(turn)
-            self._held.discard(turn)
-            self._chunks = deque(c for c in self._chunks if c.turn != turn)
-            self._finished_turns.discard(turn)
-
-    def pause(self) -> None:
-        with self._lock:
-            if self.paused or not self.speaking:
-                return
-            self.paused = True
-        self.events.emit(self.clock.now(), "audio_out_pause")
-
-    def resume(self) -> None:
-        with self._lock:
-            if not self.paused:
-                return
-            self.paused = False
-        self.events.emit(self.clock.now(), "audio_out_resume")
-
-    def stop(self, turn: int | None = None) -> str:
-        """Drop everything queued (and any later audio of ``turn``); returns the text the
-        listener actually heard."""
-        with self._lock:
-            self._stopped.update(c.turn for c in (self._current, *self._chunks) if c)
-            if turn is not None:
-                self._stopped.add(turn)
-            heard = list(self._heard)
-            if self._current is not None and len(self._current.audio):
-                words = self._current.text.split()
-                played = round(len(words) * self._pos / len(self._current.audio))
-                heard.append(" ".join(words[:played]))
-            was_speaking = self.speaking
-            self._held.clear()
-            self._chunks.clear()
-            self._current, self._pos = None, 0
-            self._heard, self.speaking, self.paused = [], False, False
-            self._finished_turns.clear()
-        if was_speaking:
-            self.events.emit(self.clock.now(), "audio_out_stop", reason="interrupted")
-        return " ".join(h for h in heard if h)
 
 
 @dataclass
@@ -760,7 +625,7 @@ class VoiceLoop:
                 return
             upto = round(len(words) * piece.upto)
             if len(piece.audio):
-                self.player.enqueue(_Chunk(turn, " ".join(words[said:upto]), piece.audio))
+                self.player.enqueue(Chunk(turn, " ".join(words[said:upto]), piece.audio))
                 said = upto
 
     def _audio_started(self, turn: int, t: float) -> None:

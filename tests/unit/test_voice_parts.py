@@ -11,8 +11,9 @@ import pytest
 
 from assistant.audio import FRAME, FRAME_S, RATE, Clock
 from assistant.events import Event, EventLog
+from assistant.player import Chunk, Player
 from assistant.vad import VadConfig, VoiceDetector, to_pcm16
-from assistant.voice import Player, _Chunk, is_backchannel
+from assistant.voice import is_backchannel
 
 # ---------------------------------------------------------------------- VAD
 
@@ -194,8 +195,8 @@ def _audio(samples: int, start: float) -> np.ndarray:
     return (start + np.arange(samples) * 1e-5).astype(np.float32)
 
 
-FIRST = _Chunk(1, "one two three four", _audio(2 * FRAME, 0.1))
-SECOND = _Chunk(1, "five six", _audio(4 * FRAME, -0.1))
+FIRST = Chunk(1, "one two three four", _audio(2 * FRAME, 0.1))
+SECOND = Chunk(1, "five six", _audio(4 * FRAME, -0.1))
 
 
 @pytest.fixture
@@ -224,9 +225,9 @@ def test_player_plays_chunks_back_to_back(h: Harness) -> None:
 
 
 def test_player_fills_frames_across_unaligned_chunks(h: Harness) -> None:
-    a = _Chunk(1, "a", _audio(500, 0.2))
-    b = _Chunk(1, "b", _audio(700, -0.2))
-    c = _Chunk(1, "c", _audio(100, 0.4))
+    a = Chunk(1, "a", _audio(500, 0.2))
+    b = Chunk(1, "b", _audio(700, -0.2))
+    c = Chunk(1, "c", _audio(100, 0.4))
     for chunk in (a, b, c):
         h.player.enqueue(chunk)
     out = h.pull(5)
@@ -275,7 +276,7 @@ def test_player_stop_mid_chunk_returns_what_was_heard(h: Harness) -> None:
 
 
 def test_player_stop_during_first_chunk_counts_words_proportionally(h: Harness) -> None:
-    h.player.enqueue(_Chunk(1, "a b c d e f g h", _audio(8 * FRAME, 0.1)))
+    h.player.enqueue(Chunk(1, "a b c d e f g h", _audio(8 * FRAME, 0.1)))
     h.pull(6)
     assert h.player.stop() == "a b c d e f"
 
@@ -334,7 +335,7 @@ def test_player_next_turn_starts_again(h: Harness) -> None:
     h.player.enqueue(FIRST)
     h.player.end_turn(1)
     h.pull(4)
-    h.player.enqueue(_Chunk(2, "again", _audio(FRAME, 0.3)))
+    h.player.enqueue(Chunk(2, "again", _audio(FRAME, 0.3)))
     h.player.end_turn(2)
     h.pull(3)
     assert h.types() == ["audio_out_start", "audio_out_stop", "audio_out_start",
@@ -359,11 +360,11 @@ def test_player_late_end_turn_of_an_interrupted_turn_is_ignored(h: Harness) -> N
     h.pull(1)
     h.player.stop()  # barge-in
     h.player.end_turn(1)  # the cancelled turn's end marker arrives afterwards
-    h.player.enqueue(_Chunk(2, "first clause,", _audio(FRAME, 0.3)))
+    h.player.enqueue(Chunk(2, "first clause,", _audio(FRAME, 0.3)))
     h.pull(3)  # the next clause is still being synthesised
     assert h.stops() == ["interrupted"]
     assert h.done == []
-    h.player.enqueue(_Chunk(2, "second clause.", _audio(FRAME, 0.3)))
+    h.player.enqueue(Chunk(2, "second clause.", _audio(FRAME, 0.3)))
     h.player.end_turn(2)
     h.pull(3)
     assert h.stops() == ["interrupted", "done"]
@@ -489,7 +490,7 @@ def test_player_holds_a_turn_until_released(h: Harness) -> None:
 
 
 def test_player_discard_drops_only_that_turn_silently(h: Harness) -> None:
-    other = _Chunk(2, "later", _audio(FRAME, 0.3))
+    other = Chunk(2, "later", _audio(FRAME, 0.3))
     h.player.hold(1)
     h.player.enqueue(FIRST)
     h.player.enqueue(other)

@@ -77,7 +77,8 @@ def test_push_to_talk_starts_muted(make_loop) -> None:
 
 def test_echo_canceller_runs_only_while_our_voice_may_be_heard(make_loop) -> None:
     from assistant.audio import FRAME
-    from assistant.voice import ECHO_TAIL_S, _Chunk
+    from assistant.player import Chunk
+    from assistant.voice import ECHO_TAIL_S
 
     loop = make_loop(echo="aec")
     calls = []
@@ -91,7 +92,7 @@ def test_echo_canceller_runs_only_while_our_voice_may_be_heard(make_loop) -> Non
 
     ticks(10)
     assert calls == []  # listening to silence: nothing to cancel
-    loop.player.enqueue(_Chunk(1, "hi", np.full(FRAME * 5, 0.1, np.float32)))
+    loop.player.enqueue(Chunk(1, "hi", np.full(FRAME * 5, 0.1, np.float32)))
     ticks(5)
     assert len(calls) == 5
     tail = round(ECHO_TAIL_S / 0.02)
