@@ -140,7 +140,9 @@ class Recognizer:
         result = model.model.generate(
             encoded, [prompt_ids + list(tok.sot_sequence)],
             beam_size=self.beam_size if beam else 1,
-            max_length=int(duration * 8) + 24, return_scores=True, return_no_speech_prob=True,
+            # The limit counts the prompt too: one longer than the limit crashes CTranslate2.
+            max_length=min(448, len(prompt_ids) + len(tok.sot_sequence) + int(duration * 8) + 24),
+            return_scores=True, return_no_speech_prob=True,
             suppress_blank=True, suppress_tokens=[-1], max_initial_timestamp_index=50,
         )[0]
         ids = result.sequences_ids[0]
@@ -200,8 +202,12 @@ TRIM_AFTER_S = 8.0
 class StreamingTranscriber:
     """One utterance, recognised while it is spoken."""
 
-    def __init__(self, recognizer: Recognizer) -> None:
+    def __init__(self, recognizer: Recognizer, context: str = "") -> None:
         self.recognizer = recognizer
+        self.context = context
+        """Words the speaker is likely to say, given to Whisper as earlier text (the stop
+        phrases, over the assistant's voice: "Stop." is heard 12 times in 16 with it, 6
+        without)."""
         self.audio = np.zeros(0, np.float32)
         self.committed = ""
         """Text of trimmed-off audio plus words agreed by two consecutive hypotheses."""
@@ -218,7 +224,7 @@ class StreamingTranscriber:
 
     def partial(self) -> str:
         """Decode the buffer, commit what two hypotheses agree on, trim finished segments."""
-        hyp = self.recognizer.transcribe(self.audio, prompt=self._done)
+        hyp = self.recognizer.transcribe(self.audio, prompt=self._prompt)
         words = hyp.text.split()
         agreed = 0
         while (agreed < min(len(words), len(self._previous))
@@ -259,11 +265,15 @@ class StreamingTranscriber:
         longer than the beam."""
         if not len(self.audio):
             return Transcript("")
-        hyp = self.recognizer.transcribe(self.audio, prompt=self._done)
+        hyp = self.recognizer.transcribe(self.audio, prompt=self._prompt)
         if keep_greedy is not None and self.recognizer.beam_size > 1 and hyp.text and \
                 not keep_greedy(self._after_done(hyp).text):
-            hyp = self.recognizer.transcribe(self.audio, prompt=self._done, beam=True)
+            hyp = self.recognizer.transcribe(self.audio, prompt=self._prompt, beam=True)
         return self._after_done(hyp)
+
+    @property
+    def _prompt(self) -> str:
+        return " ".join(x for x in (self.context, self._done) if x)
 
     def _after_done(self, hyp: Transcript) -> Transcript:
         """The whole utterance's transcript from a decode of the buffer."""

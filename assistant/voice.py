@@ -360,7 +360,7 @@ class VoiceLoop:
         barge = speaking and self.config.interruptible
         frames = self.vad.onset_frames(barge)
         onset_at = t_end - frames * FRAME_S
-        stream = StreamingTranscriber(self.recognizer)
+        stream = StreamingTranscriber(self.recognizer, self._stop_prompt() if barge else "")
         stream.add(np.concatenate(list(self.vad.pre_roll)))
         self._utt = _Utterance(onset_at, stream, t_end, barge=barge, voiced_frames=frames)
         if barge:
@@ -381,12 +381,19 @@ class VoiceLoop:
     def _is_command(self, text: str) -> bool:
         return fastpath.match(self.assistant.registry, self._strip_wake(text) or text) is not None
 
+    def _stop_prompt(self) -> str:
+        """The stop skill's phrases as Whisper context: over the assistant's voice, damaged
+        by echo cancellation, a short "stop" is otherwise often heard as "top" or "uh"."""
+        stop = self.assistant.registry.skills.get("stop")
+        return " ".join(p.capitalize() + "." for p in stop.examples) if stop else ""
+
     def _sounds_like_stop(self, text: str) -> bool:
         """Over the assistant's voice, Whisper tiny often mishears a short stop ("Start
         talking.", "cancel bat", "Be quite."): up to three words spelt close to one of the
         stop skill's phrases count as one. A wrong guess only silences the assistant."""
         stop = self.assistant.registry.skills.get("stop")
         words = re.sub(r"[^a-z' ]", "", text.lower()).split()
+        words = [w for i, w in enumerate(words) if i == 0 or w != words[i - 1]]  # "Stop. Stop."
         if stop is None or not 0 < len(words) <= 3:
             return False
         said = " ".join(words)

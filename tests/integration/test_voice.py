@@ -91,6 +91,13 @@ def test_a_second_voice_espeak(models: Models) -> None:
     assert "ten minutes" in said(models, run.output)
 
 
+def test_a_prompt_longer_than_the_words_is_fine(models: Models) -> None:
+    # CTranslate2 counts the prompt in its length limit; exceeding it crashed the process.
+    word = piper(models, "Stop.")
+    prompt = " ".join(["Stop talking. Be quiet. Cancel that. Never mind."] * 12)
+    assert "stop" in models.recognizer.transcribe(word, prompt=prompt).text.lower()
+
+
 def test_real_human_speech_is_recognised(models: Models) -> None:
     import jiwer
 

@@ -114,9 +114,14 @@ def test_echo_gate_per_setup(make_loop) -> None:
     assert not make_loop(interruptible=False)._echo_allows(loud, speaking=True)
 
 
+def test_speech_over_the_assistant_is_decoded_expecting_the_stop_phrases(make_loop) -> None:
+    prompt = make_loop()._stop_prompt()
+    assert prompt.startswith("Stop.") and "Be quiet." in prompt and "Cancel that." in prompt
+
+
 @pytest.mark.parametrize(("text", "is_stop"), [
     ("Stop.", True), ("Start talking.", True), ("cancel bat", True), ("Be quite.", True),
-    ("Never mind it", True), ("Top.", True),
+    ("Never mind it", True), ("Top.", True), ("Stop. Stop.", True), ("Stop talking.", True),
     ("what is that", False), ("tell me more", False), ("Scott.", False), ("go on", False),
     ("stop the timer and tell me the time", False), ("", False),
 ])
