@@ -70,6 +70,9 @@ class LiveView:
         self.heard = ""
         self.said = ""
         self.latency = ""
+        self._early: list[str] | None = None
+        """Clauses of a speculative answer, shown only once the endpoint confirms it."""
+        self._fresh = True
 
     def on_event(self, e: Event) -> None:
         kind = e.type
@@ -77,14 +80,27 @@ class LiveView:
             self.state, self.partial = "hearing", ""
         elif kind == "partial":
             self.partial = e.data["text"]
+        elif kind == "speculation":
+            self._early = []
+        elif kind == "speculation_dropped":
+            self._early = None
+        elif kind == "transcript" and e.data.get("ignored"):
+            self.heard, self.partial = f"{e.data['text']} [dim]({e.data['ignored']})[/]", ""
         elif kind == "transcript":
             self.state, self.heard, self.partial = "thinking", e.data["text"], ""
+            self.said, self._fresh = " ".join(self._early or []), self._early is None
+            self._early = None
         elif kind == "tts_chunk":
-            self.said = e.data["text"] if self.state != "speaking" else f"{self.said} " \
-                f"{e.data['text']}"
+            if self._early is not None:
+                self._early.append(e.data["text"])
+            else:
+                self.said = e.data["text"] if self._fresh else f"{self.said} {e.data['text']}"
+                self._fresh = False
+        elif kind == "audio_out_start":
             self.state = "speaking"
         elif kind in ("audio_out_stop", "barge_in"):
             self.state = "listening" if kind == "audio_out_stop" else "interrupted"
+            self._fresh = True
         elif kind == "turn_end":
             v2v = e.data["latency_ms"].get("voice_to_voice")
             self.latency = f"{v2v:.0f} ms voice-to-voice" if v2v is not None else ""

@@ -14,6 +14,7 @@ from assistant.events import Event, EventLog
 from assistant.player import Chunk, Player
 from assistant.vad import VadConfig, VoiceDetector, to_pcm16
 from assistant.voice import is_backchannel
+from assistant.voice_app import LiveView
 
 # ---------------------------------------------------------------------- VAD
 
@@ -499,3 +500,36 @@ def test_player_discard_drops_only_that_turn_silently(h: Harness) -> None:
     np.testing.assert_array_equal(h.pull(1), other.audio)
     assert not h.pull(3).any()
     assert h.types() == ["audio_out_start"]
+
+
+# ---------------------------------------------------------------------- live view
+
+
+def _view(*events: tuple[str, dict]) -> LiveView:
+    view = LiveView()
+    for kind, data in events:
+        view.on_event(Event(0.0, kind, data))
+    return view
+
+
+def test_live_view_shows_a_speculative_answer_only_once_confirmed() -> None:
+    early = [("speech_start", {}), ("speculation", {"text": "What time is it?"}),
+             ("tts_chunk", {"text": "It's 9:05."})]
+    view = _view(*early)
+    assert view.said == "" and view.state == "hearing"
+    view = _view(*early, ("transcript", {"text": "What time is it?"}),
+                 ("audio_out_start", {"text": "It's"}))
+    assert (view.heard, view.said, view.state) == ("What time is it?", "It's 9:05.", "speaking")
+
+
+def test_live_view_forgets_a_dropped_speculation() -> None:
+    view = _view(("speculation", {"text": "Tell me about"}), ("tts_chunk", {"text": "Sure."}),
+                 ("speculation_dropped", {"text": "Tell me about"}),
+                 ("transcript", {"text": "Tell me about the sun."}),
+                 ("tts_chunk", {"text": "The sun"}), ("tts_chunk", {"text": "is a star."}))
+    assert view.said == "The sun is a star."
+
+
+def test_live_view_marks_ignored_words() -> None:
+    view = _view(("transcript", {"text": "What time is it?", "ignored": "no wake phrase"}))
+    assert "no wake phrase" in view.heard and view.state == "listening"
