@@ -65,11 +65,14 @@ if [ $REBUILD -eq 1 ] || [ ! -f "$stamp" ]; then
     rm -f "$VENV"/.llama-*; touch "$stamp"
 fi
 
-# 4. This project and its dependencies, reinstalled only when pyproject.toml changes.
-deps_id=$(sha256sum pyproject.toml | cut -c1-12)
+# 4. This project and its dependencies, reinstalled only when pyproject.toml (or this script) changes.
+deps_id=$(cat pyproject.toml scripts/setup.sh | sha256sum | cut -c1-12)
 if [ ! -f "$VENV/.deps-$deps_id" ]; then
     say "installing the assistant and its dependencies"
     "${PIP[@]}" install -e ".[dev]"
+    # The Berkeley Function Calling Leaderboard's data, for `assistant bench skills`; its
+    # pinned dependencies are heavy and not needed to read the files.
+    "${PIP[@]}" install --no-deps "bfcl-eval==2026.3.23"
     rm -f "$VENV"/.deps-*; touch "$VENV/.deps-$deps_id"
 fi
 
