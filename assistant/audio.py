@@ -210,6 +210,11 @@ class DeviceDriver:
             outdata[:, 0] = tick(indata[:, 0].copy())
             clock.advance()
 
+        # PortAudio's default ("high") latency: "low" starves some back ends at once (ALSA
+        # through PulseAudio stopped after one block when tried here).
         with self.sd.Stream(samplerate=RATE, blocksize=FRAME, channels=1, dtype="float32",
-                            device=self.device, callback=callback, latency="low"):
-            self.stopped.wait()
+                            device=self.device, callback=callback) as stream:
+            while not self.stopped.wait(0.5):
+                if not stream.active:  # the back end gave up: say so rather than hang
+                    raise AudioError("the sound card stopped delivering audio (unplugged, or "
+                                     "taken by another program?); check `assistant doctor`")

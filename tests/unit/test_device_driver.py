@@ -20,11 +20,15 @@ class FakeStream:
     instances: ClassVar[list[FakeStream]] = []
     driver: ClassVar[DeviceDriver]
 
-    def __init__(self, *, samplerate, blocksize, channels, dtype, device, callback, latency):
+    dies = False
+    """Stop after the first block, as a failing PortAudio back end does."""
+
+    def __init__(self, *, samplerate, blocksize, channels, dtype, device, callback):
         self.kwargs = {"samplerate": samplerate, "blocksize": blocksize, "channels": channels,
                        "dtype": dtype, "device": device}
         self.callback = callback
         self.played: list[np.ndarray] = []
+        self.active = True
         FakeStream.instances.append(self)
 
     def __enter__(self) -> FakeStream:
@@ -34,6 +38,9 @@ class FakeStream:
                 outdata = np.zeros((FRAME, 1), np.float32)
                 self.callback(indata, outdata, FRAME, None, None)
                 self.played.append(outdata.copy())
+                if FakeStream.dies:
+                    self.active = False
+                    return
             FakeStream.driver.stopped.set()
 
         self.thread = threading.Thread(target=pump)
@@ -81,3 +88,12 @@ def test_missing_device_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setitem(sys.modules, "sounddevice", fake_sounddevice(fail=True))
     with pytest.raises(AudioError, match=r"no usable microphone/speaker.*assistant chat"):
         DeviceDriver("usb", None)
+
+
+def test_a_stream_that_dies_is_a_clear_error_not_a_hang(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "sounddevice", fake_sounddevice())
+    monkeypatch.setattr(FakeStream, "dies", True)
+    driver = DeviceDriver()
+    FakeStream.driver = driver
+    with pytest.raises(AudioError, match="stopped delivering audio"):
+        driver.run(lambda mic: np.zeros(FRAME, np.float32), Clock())
