@@ -9,6 +9,7 @@ buffer as the speaker, so tests and benchmarks see exactly the live timeline.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Callable
@@ -185,7 +186,9 @@ class FileDriver:
 
 
 class DeviceDriver:
-    """A full-duplex sound card through sounddevice/PortAudio, 16 kHz mono, 20 ms blocks."""
+    """A full-duplex sound card through sounddevice/PortAudio, 20 ms blocks. At 16 kHz mono
+    when the device (or PortAudio's conversion layer) takes it; otherwise at the device's own
+    rate, resampled to and from the loop's 16 kHz with soxr."""
 
     def __init__(self, input_device: str | int | None = None,
                  output_device: str | int | None = None) -> None:
@@ -197,24 +200,63 @@ class DeviceDriver:
         self.sd = sd
         self.device = (input_device, output_device)
         self.stopped = threading.Event()
-        try:
-            sd.check_input_settings(device=input_device, channels=1, samplerate=RATE)
-            sd.check_output_settings(device=output_device, channels=1, samplerate=RATE)
-        except Exception as exc:  # PortAudioError or ValueError, by platform
-            raise AudioError(f"no usable microphone/speaker ({exc}); try `assistant chat` "
-                             "for text, or `assistant voice --input FILE.wav`") from None
+        self.rate = self._pick_rate()
+
+    def _pick_rate(self) -> int:
+        sd, (mic, speaker) = self.sd, self.device
+        rates = [RATE]
+        with contextlib.suppress(Exception):  # no default rate: 16 kHz is all to try
+            rates.append(int(sd.query_devices(mic, "input")["default_samplerate"]))
+        problem: Exception | None = None
+        for rate in rates:
+            try:
+                sd.check_input_settings(device=mic, channels=1, samplerate=rate)
+                sd.check_output_settings(device=speaker, channels=1, samplerate=rate)
+                return rate
+            except Exception as exc:  # PortAudioError or ValueError, by platform
+                problem = problem or exc
+        raise AudioError(f"no usable microphone/speaker ({problem}); try `assistant chat` "
+                         "for text, or `assistant voice --input FILE.wav`")
 
     def run(self, tick: Tick, clock: Clock, until_idle: Callable[[], bool] | None = None) -> None:
+        bridge = _RateBridge(self.rate, tick, clock)
+
         def callback(indata: np.ndarray, outdata: np.ndarray, frames: int, _t: object,
                      _status: object) -> None:
-            outdata[:, 0] = tick(indata[:, 0].copy())
-            clock.advance()
+            outdata[:, 0] = bridge(indata[:, 0].copy())
 
         # PortAudio's default ("high") latency: "low" starves some back ends at once (ALSA
         # through PulseAudio stopped after one block when tried here).
-        with self.sd.Stream(samplerate=RATE, blocksize=FRAME, channels=1, dtype="float32",
-                            device=self.device, callback=callback) as stream:
+        with self.sd.Stream(samplerate=self.rate, blocksize=round(self.rate * FRAME_S),
+                            channels=1, dtype="float32", device=self.device,
+                            callback=callback) as stream:
             while not self.stopped.wait(0.5):
                 if not stream.active:  # the back end gave up: say so rather than hang
                     raise AudioError("the sound card stopped delivering audio (unplugged, or "
                                      "taken by another program?); check `assistant doctor`")
+
+
+class _RateBridge:
+    """Device-rate blocks in and out; the loop's 16 kHz frames through ``tick`` between."""
+
+    def __init__(self, rate: int, tick: Tick, clock: Clock) -> None:
+        self.rate, self.tick, self.clock = rate, tick, clock
+        if rate != RATE:
+            self._down = soxr.ResampleStream(rate, RATE, 1, dtype="float32")
+            self._up = soxr.ResampleStream(RATE, rate, 1, dtype="float32")
+        self._mic = np.zeros(0, np.float32)
+        self._speaker = np.zeros(0, np.float32)
+
+    def __call__(self, block: np.ndarray) -> np.ndarray:
+        if self.rate == RATE:
+            out = self.tick(block)
+            self.clock.advance()
+            return out
+        self._mic = np.concatenate([self._mic, self._down.resample_chunk(block)])
+        while len(self._mic) >= FRAME:
+            frame, self._mic = self._mic[:FRAME], self._mic[FRAME:]
+            played = self.tick(frame)
+            self.clock.advance()
+            self._speaker = np.concatenate([self._speaker, self._up.resample_chunk(played)])
+        out, self._speaker = self._speaker[:len(block)], self._speaker[len(block):]
+        return np.pad(out, (0, len(block) - len(out)))  # the resamplers' first few ms

@@ -97,3 +97,63 @@ def test_a_stream_that_dies_is_a_clear_error_not_a_hang(monkeypatch: pytest.Monk
     FakeStream.driver = driver
     with pytest.raises(AudioError, match="stopped delivering audio"):
         driver.run(lambda mic: np.zeros(FRAME, np.float32), Clock())
+
+
+def _dominant_hz(x: np.ndarray, rate: int) -> float:
+    spectrum = np.abs(np.fft.rfft(x * np.hanning(len(x))))
+    return float(np.argmax(spectrum) * rate / len(x))
+
+
+def test_a_48_khz_only_device_is_resampled_both_ways(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A device that refuses 16 kHz is opened at its own rate; the loop still gets 16 kHz
+    frames of what the microphone heard, and the speaker gets what the loop said."""
+    rate, blocks = 48000, 50
+    sd = fake_sounddevice()
+
+    def check(device=None, channels=None, samplerate=None):
+        if samplerate != rate:
+            raise ValueError("Invalid sample rate")
+
+    sd.check_input_settings = sd.check_output_settings = check
+    sd.query_devices = lambda device, kind: {"default_samplerate": float(rate)}
+    played: list[np.ndarray] = []
+
+    class Stream48:
+        def __init__(self, *, samplerate, blocksize, channels, dtype, device, callback):
+            assert (samplerate, blocksize) == (rate, 960)
+            self.callback, self.active = callback, True
+
+        def __enter__(self):
+            t = np.arange(blocks * 960) / rate
+            mic = (0.5 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)
+            for i in range(blocks):
+                out = np.zeros((960, 1), np.float32)
+                self.callback(mic[i * 960:(i + 1) * 960, None], out, 960, None, None)
+                played.append(out[:, 0].copy())
+            driver.stopped.set()
+            return self
+
+        def __exit__(self, *exc):
+            pass
+
+    sd.Stream = Stream48
+    monkeypatch.setitem(sys.modules, "sounddevice", sd)
+    driver = DeviceDriver()
+    assert driver.rate == rate
+    heard: list[np.ndarray] = []
+    t16 = np.arange(FRAME) / RATE
+
+    def tick(frame: np.ndarray) -> np.ndarray:
+        assert frame.shape == (FRAME,)
+        heard.append(frame)
+        return (0.5 * np.sin(2 * np.pi * 1000 * (t16 + len(heard) * FRAME / RATE))).astype(
+            np.float32)
+
+    clock = Clock()
+    driver.run(tick, clock)
+    assert blocks - 2 <= clock.frames <= blocks  # the resampler holds back a few ms
+    mic16 = np.concatenate(heard)[FRAME * 5:]
+    assert _dominant_hz(mic16, RATE) == pytest.approx(440, abs=5)
+    speaker = np.concatenate(played)[960 * 5:]
+    assert _dominant_hz(speaker, rate) == pytest.approx(1000, abs=10)
+    assert 0.3 < np.abs(speaker).max() < 0.6
