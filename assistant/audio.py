@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -219,19 +220,28 @@ class DeviceDriver:
                          "for text, or `assistant voice --input FILE.wav`")
 
     def run(self, tick: Tick, clock: Clock, until_idle: Callable[[], bool] | None = None) -> None:
+        """The microphone's clock drives the loop; what the loop says waits in a short queue
+        for the speaker. Two streams rather than one duplex stream: PortAudio's duplex ALSA
+        stream through PulseAudio/PipeWire stopped within a second when tried here, while an
+        input and an output stream each ran."""
         bridge = _RateBridge(self.rate, tick, clock)
+        block = round(self.rate * FRAME_S)
+        speaker: deque[np.ndarray] = deque(maxlen=25)  # 0.5 s; older audio is dropped
 
-        def callback(indata: np.ndarray, outdata: np.ndarray, frames: int, _t: object,
-                     _status: object) -> None:
-            outdata[:, 0] = bridge(indata[:, 0].copy())
+        def on_mic(indata: np.ndarray, frames: int, _t: object, _status: object) -> None:
+            speaker.append(bridge(indata[:, 0].copy()))
 
-        # PortAudio's default ("high") latency: "low" starves some back ends at once (ALSA
-        # through PulseAudio stopped after one block when tried here).
-        with self.sd.Stream(samplerate=self.rate, blocksize=round(self.rate * FRAME_S),
-                            channels=1, dtype="float32", device=self.device,
-                            callback=callback) as stream:
+        def on_speaker(outdata: np.ndarray, frames: int, _t: object, _status: object) -> None:
+            try:
+                outdata[:, 0] = speaker.popleft()
+            except IndexError:  # nothing computed yet: silence
+                outdata.fill(0)
+
+        common = {"samplerate": self.rate, "blocksize": block, "channels": 1, "dtype": "float32"}
+        with self.sd.OutputStream(device=self.device[1], callback=on_speaker, **common) as out, \
+                self.sd.InputStream(device=self.device[0], callback=on_mic, **common) as mic:
             while not self.stopped.wait(0.5):
-                if not stream.active:  # the back end gave up: say so rather than hang
+                if not (mic.active and out.active):  # the back end gave up: say so
                     raise AudioError("the sound card stopped delivering audio (unplugged, or "
                                      "taken by another program?); check `assistant doctor`")
 

@@ -1,11 +1,13 @@
-"""The sound-card path with a fake PortAudio: DeviceDriver must hand the loop microphone
-blocks and play what the loop returns, in 20 ms blocks at 16 kHz, full duplex."""
+"""The sound-card path with a fake PortAudio: DeviceDriver must hand the loop 16 kHz microphone
+frames and play what the loop returns, whatever rate the device runs at, with the microphone
+and the speaker as two streams."""
 
 from __future__ import annotations
 
 import sys
 import threading
 import types
+from collections.abc import Callable
 from typing import ClassVar
 
 import numpy as np
@@ -14,14 +16,10 @@ import pytest
 from assistant.audio import FRAME, RATE, AudioError, Clock, DeviceDriver
 
 
-class FakeStream:
-    """Calls the callback like PortAudio would, from its own thread, then stops the driver."""
+class FakeOutput:
+    """A speaker: records what its callback fills, one block per microphone block."""
 
-    instances: ClassVar[list[FakeStream]] = []
-    driver: ClassVar[DeviceDriver]
-
-    dies = False
-    """Stop after the first block, as a failing PortAudio back end does."""
+    last: ClassVar[FakeOutput]
 
     def __init__(self, *, samplerate, blocksize, channels, dtype, device, callback):
         self.kwargs = {"samplerate": samplerate, "blocksize": blocksize, "channels": channels,
@@ -29,19 +27,49 @@ class FakeStream:
         self.callback = callback
         self.played: list[np.ndarray] = []
         self.active = True
-        FakeStream.instances.append(self)
+        FakeOutput.last = self
 
-    def __enter__(self) -> FakeStream:
+    def pull(self) -> None:
+        outdata = np.zeros((self.kwargs["blocksize"], 1), np.float32)
+        self.callback(outdata, len(outdata), None, None)
+        self.played.append(outdata[:, 0].copy())
+
+    def __enter__(self) -> FakeOutput:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+
+class FakeInput:
+    """A microphone: calls its callback like PortAudio would, from its own thread, with
+    ``signal(i, blocksize)`` for block i, has the speaker pull a block after each, then stops
+    the driver (or dies after the first block, as a failing back end does)."""
+
+    last: ClassVar[FakeInput]
+    driver: ClassVar[DeviceDriver]
+    blocks = 10
+    dies = False
+    signal: Callable[[int, int], np.ndarray] = staticmethod(
+        lambda i, n: np.full(n, i / 100, np.float32))
+
+    def __init__(self, *, samplerate, blocksize, channels, dtype, device, callback):
+        self.kwargs = {"samplerate": samplerate, "blocksize": blocksize, "channels": channels,
+                       "dtype": dtype, "device": device}
+        self.callback = callback
+        self.active = True
+        FakeInput.last = self
+
+    def __enter__(self) -> FakeInput:
         def pump() -> None:
-            for i in range(10):
-                indata = np.full((FRAME, 1), i / 100, np.float32)
-                outdata = np.zeros((FRAME, 1), np.float32)
-                self.callback(indata, outdata, FRAME, None, None)
-                self.played.append(outdata.copy())
-                if FakeStream.dies:
+            n = self.kwargs["blocksize"]
+            for i in range(self.blocks):
+                self.callback(self.signal(i, n)[:, None], n, None, None)
+                FakeOutput.last.pull()
+                if self.dies:
                     self.active = False
                     return
-            FakeStream.driver.stopped.set()
+            FakeInput.driver.stopped.set()
 
         self.thread = threading.Thread(target=pump)
         self.thread.start()
@@ -51,23 +79,33 @@ class FakeStream:
         self.thread.join()
 
 
-def fake_sounddevice(fail: bool = False) -> types.ModuleType:
+def fake_sounddevice(fail: bool = False, only_rate: int | None = None) -> types.ModuleType:
     sd = types.ModuleType("sounddevice")
 
     def check(device=None, channels=None, samplerate=None):
         if fail:
             raise ValueError("No input device matching 'usb'")
+        if only_rate and samplerate != only_rate:
+            raise ValueError("Invalid sample rate")
 
     sd.check_input_settings = check
     sd.check_output_settings = check
-    sd.Stream = FakeStream
+    if only_rate:
+        sd.query_devices = lambda device, kind: {"default_samplerate": float(only_rate)}
+    sd.InputStream = FakeInput
+    sd.OutputStream = FakeOutput
     return sd
 
 
-def test_device_driver_runs_the_loop_full_duplex(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(sys.modules, "sounddevice", fake_sounddevice())
-    driver = DeviceDriver("usb mic", 3)
-    FakeStream.driver = driver
+def _driver(monkeypatch: pytest.MonkeyPatch, sd: types.ModuleType, *device) -> DeviceDriver:
+    monkeypatch.setitem(sys.modules, "sounddevice", sd)
+    driver = DeviceDriver(*device)
+    FakeInput.driver = driver
+    return driver
+
+
+def test_device_driver_runs_the_loop_on_two_streams(monkeypatch: pytest.MonkeyPatch) -> None:
+    driver = _driver(monkeypatch, fake_sounddevice(), "usb mic", 3)
     heard: list[float] = []
 
     def tick(mic: np.ndarray) -> np.ndarray:
@@ -76,11 +114,11 @@ def test_device_driver_runs_the_loop_full_duplex(monkeypatch: pytest.MonkeyPatch
 
     clock = Clock()
     driver.run(tick, clock)
-    stream = FakeStream.instances[-1]
-    assert stream.kwargs == {"samplerate": RATE, "blocksize": FRAME, "channels": 1,
-                             "dtype": "float32", "device": ("usb mic", 3)}
+    common = {"samplerate": RATE, "blocksize": FRAME, "channels": 1, "dtype": "float32"}
+    assert FakeInput.last.kwargs == {**common, "device": "usb mic"}
+    assert FakeOutput.last.kwargs == {**common, "device": 3}
     assert heard == pytest.approx([i / 100 for i in range(10)])
-    assert all(np.allclose(block, 0.25) for block in stream.played)
+    assert all(np.allclose(block, 0.25) for block in FakeOutput.last.played)
     assert clock.frames == 10
 
 
@@ -91,10 +129,8 @@ def test_missing_device_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> Non
 
 
 def test_a_stream_that_dies_is_a_clear_error_not_a_hang(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(sys.modules, "sounddevice", fake_sounddevice())
-    monkeypatch.setattr(FakeStream, "dies", True)
-    driver = DeviceDriver()
-    FakeStream.driver = driver
+    driver = _driver(monkeypatch, fake_sounddevice())
+    monkeypatch.setattr(FakeInput, "dies", True)
     with pytest.raises(AudioError, match="stopped delivering audio"):
         driver.run(lambda mic: np.zeros(FRAME, np.float32), Clock())
 
@@ -108,38 +144,12 @@ def test_a_48_khz_only_device_is_resampled_both_ways(monkeypatch: pytest.MonkeyP
     """A device that refuses 16 kHz is opened at its own rate; the loop still gets 16 kHz
     frames of what the microphone heard, and the speaker gets what the loop said."""
     rate, blocks = 48000, 50
-    sd = fake_sounddevice()
-
-    def check(device=None, channels=None, samplerate=None):
-        if samplerate != rate:
-            raise ValueError("Invalid sample rate")
-
-    sd.check_input_settings = sd.check_output_settings = check
-    sd.query_devices = lambda device, kind: {"default_samplerate": float(rate)}
-    played: list[np.ndarray] = []
-
-    class Stream48:
-        def __init__(self, *, samplerate, blocksize, channels, dtype, device, callback):
-            assert (samplerate, blocksize) == (rate, 960)
-            self.callback, self.active = callback, True
-
-        def __enter__(self):
-            t = np.arange(blocks * 960) / rate
-            mic = (0.5 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)
-            for i in range(blocks):
-                out = np.zeros((960, 1), np.float32)
-                self.callback(mic[i * 960:(i + 1) * 960, None], out, 960, None, None)
-                played.append(out[:, 0].copy())
-            driver.stopped.set()
-            return self
-
-        def __exit__(self, *exc):
-            pass
-
-    sd.Stream = Stream48
-    monkeypatch.setitem(sys.modules, "sounddevice", sd)
-    driver = DeviceDriver()
+    driver = _driver(monkeypatch, fake_sounddevice(only_rate=rate))
     assert driver.rate == rate
+    t48 = np.arange(blocks * 960) / rate
+    mic = (0.5 * np.sin(2 * np.pi * 440 * t48)).astype(np.float32)
+    monkeypatch.setattr(FakeInput, "blocks", blocks)
+    monkeypatch.setattr(FakeInput, "signal", staticmethod(lambda i, n: mic[i * n:(i + 1) * n]))
     heard: list[np.ndarray] = []
     t16 = np.arange(FRAME) / RATE
 
@@ -151,9 +161,9 @@ def test_a_48_khz_only_device_is_resampled_both_ways(monkeypatch: pytest.MonkeyP
 
     clock = Clock()
     driver.run(tick, clock)
+    assert FakeInput.last.kwargs["blocksize"] == 960
     assert blocks - 2 <= clock.frames <= blocks  # the resampler holds back a few ms
-    mic16 = np.concatenate(heard)[FRAME * 5:]
-    assert _dominant_hz(mic16, RATE) == pytest.approx(440, abs=5)
-    speaker = np.concatenate(played)[960 * 5:]
+    assert _dominant_hz(np.concatenate(heard)[FRAME * 5:], RATE) == pytest.approx(440, abs=5)
+    speaker = np.concatenate(FakeOutput.last.played)[960 * 5:]
     assert _dominant_hz(speaker, rate) == pytest.approx(1000, abs=10)
     assert 0.3 < np.abs(speaker).max() < 0.6
