@@ -187,9 +187,9 @@ class FileDriver:
 
 
 class DeviceDriver:
-    """A full-duplex sound card through sounddevice/PortAudio, 20 ms blocks. At 16 kHz mono
-    when the device (or PortAudio's conversion layer) takes it; otherwise at the device's own
-    rate, resampled to and from the loop's 16 kHz with soxr."""
+    """A microphone and a speaker through sounddevice/PortAudio, 20 ms blocks. At 16 kHz mono
+    when the devices (or PortAudio's conversion layer) take it; otherwise at the microphone's
+    own rate, resampled to and from the loop's 16 kHz with soxr."""
 
     def __init__(self, input_device: str | int | None = None,
                  output_device: str | int | None = None) -> None:
