@@ -235,7 +235,7 @@ class Assistant:
             if on_text and result.text:
                 on_text(result.text)
         if remember:
-            self.remember(" ".join(text.split()), result)
+            self.remember(text, result)
         return result
 
     def speculable(self, text: str) -> bool:

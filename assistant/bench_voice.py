@@ -201,18 +201,24 @@ ECHO_PATHS = {
 """Loudspeaker setups (``voice.echo = "aec"``) of the barge-in and false barge-in rows."""
 
 
-def _barge_in(models: Models, echo: EchoPath | None, runs: int) -> tuple[list[float],
-                                                                                    int, int]:
+def _talk_over(question: np.ndarray, gap: float, speech: np.ndarray) -> tuple[np.ndarray,
+                                                                              float]:
+    """The question, then ``speech`` ``gap`` seconds after it (over the long answer), as one
+    input; and the time the speech starts."""
+    audio = np.concatenate([silence(0.5), question, silence(gap), speech, silence(3)])
+    return audio, 0.5 + len(question) / RATE + gap
+
+
+def _barge_in(models: Models, question: np.ndarray, echo: EchoPath | None,
+              runs: int) -> tuple[list[float], int, int]:
     # Without echo it is the headphones setup, where the README says to turn AEC off.
     """Ask for a long answer, talk over it: true speech onset → playback silent. Returns the
     latencies, the runs where the assistant was interrupted, and the runs total."""
-    question = trim(models.synth.synthesize("how is the system doing")[0])
     interruption = espeak("what time is it")
     latencies, interrupted = [], 0
     for i in range(runs):
-        gap = 2.2 + 1.6 * i / runs  # lands at different points of the answer
-        audio = np.concatenate([silence(0.5), question, silence(gap), interruption, silence(3)])
-        onset = 0.5 + len(question) / RATE + gap
+        # lands at different points of the answer
+        audio, onset = _talk_over(question, 2.2 + 1.6 * i / runs, interruption)
         run = run_loop(models, audio, echo=echo,
                        voice_overrides=None if echo else {"echo": "off"})
         # Playback goes silent at the pause; the barge-in confirms it a little later.
@@ -226,26 +232,24 @@ def _barge_in(models: Models, echo: EchoPath | None, runs: int) -> tuple[list[fl
 STOP_WORDS = ["Stop.", "Be quiet.", "Cancel that.", "Stop talking."]
 
 
-def _stop_words(models: Models, echo: EchoPath, placements: int = 4) -> tuple[int, int]:
+def _stop_words(models: Models, question: np.ndarray, echo: EchoPath,
+                placements: int = 4) -> tuple[int, int]:
     """Each stop phrase (espeak-ng) over a long answer at several points: how many times the
     assistant stopped talking, out of how many."""
-    question = trim(models.synth.synthesize("how is the system doing")[0])
     stopped = total = 0
     for phrase in STOP_WORDS:
         words = espeak(phrase)
         for i in range(placements):
-            audio = np.concatenate([silence(0.5), question, silence(2.2 + 0.4 * i), words,
-                                    silence(3)])
-            run = run_loop(models, audio, echo=echo)
+            run = run_loop(models, _talk_over(question, 2.2 + 0.4 * i, words)[0], echo=echo)
             stopped += "interrupted" in [e["reason"] for e in run.of("audio_out_stop")]
             total += 1
     return stopped, total
 
 
-def _false_barge_ins(models: Models, echo: EchoPath, runs: int) -> tuple[int, int]:
+def _false_barge_ins(models: Models, question: np.ndarray, echo: EchoPath,
+                     runs: int) -> tuple[int, int]:
     """The assistant's own answer echoed into the microphone must never interrupt it, nor
     pause it. Returns the barge-ins and the pauses over all runs."""
-    question = trim(models.synth.synthesize("how is the system doing")[0])
     barge_ins = pauses = 0
     for _ in range(runs):
         run = run_loop(models, np.concatenate([silence(0.5), question, silence(9)]), echo=echo)
@@ -358,13 +362,14 @@ def bench_voice(config: Config, console: Console, runs: int = 6) -> int:
         with console.status(f"voice-to-voice, {kind}..."):
             latency[kind] = _voice_to_voice(models, utterances), _naive(models, utterances)
     with console.status("barge-in..."):
+        question = say("how is the system doing")  # a long answer to talk over
         placements = max(runs, 10)  # enough for a p95 to mean something
-        barge, hits, total = _barge_in(models, None, placements)
+        barge, hits, total = _barge_in(models, question, None, placements)
         false_runs = max(3, runs // 2)
-        rooms = {room: (_barge_in(models, path, placements),
-                        _false_barge_ins(models, path, false_runs))
+        rooms = {room: (_barge_in(models, question, path, placements),
+                        _false_barge_ins(models, question, path, false_runs))
                  for room, path in ECHO_PATHS.items()}
-        stops, stop_runs = _stop_words(models, next(iter(ECHO_PATHS.values())))
+        stops, stop_runs = _stop_words(models, question, next(iter(ECHO_PATHS.values())))
     with console.status("speech recognition..."):
         asr = _asr(models, real_speech_clips())
     with console.status("speech synthesis..."):

@@ -52,10 +52,11 @@ _UNFINISHED = re.compile(
     r"um|uh|like|so|then|set|what's|what|how|please)[,.]?$|,$", re.IGNORECASE)
 _END = object()
 STOP_LIKENESS = 0.7
+"""difflib ratio above which a short barge-in counts as "stop" (0.8 for "start talking")."""
 WAKE_LIKENESS = 0.8
 """difflib ratio of the first words to the wake phrase ("a computer" ~ "hey computer": 0.82)."""
 WAKE_WINDOW_S = 8.0
-"""difflib ratio above which a short barge-in counts as "stop" (0.8 for "start talking")."""
+"""After the wake phrase alone, how long the next utterance needs none."""
 ECHO_TAIL_S = 1.0
 """How long after the speaker falls silent its echo may still be in the microphone."""
 RESIDUAL_WINDOW_S = 3.0
@@ -433,7 +434,7 @@ class VoiceLoop:
         """Start answering now, during the silence that will confirm the end of the
         utterance, when the answer changes nothing (``Assistant.speculable``) and nothing
         else is going on; its audio waits for the endpoint."""
-        text = utt.speculative.text.strip() if utt.speculative else ""
+        text = utt.speculative.text.strip()
         command = self._strip_wake(text)
         if not self.config.speculate or utt.barge or not utt.speech or not command or \
                 self.player.pending or self._responding or self._turns.qsize() or \
@@ -476,9 +477,7 @@ class VoiceLoop:
             result = spec.result
         if result is not None:
             self.assistant.remember(spec.text, result)
-        self.events.emit(decided, "transcript", text=utt.speculative.text.strip(),
-                         **({"command": spec.text} if spec.text != utt.speculative.text.strip()
-                            else {}))
+        self._transcript(decided, utt.speculative.text.strip(), spec.text)
         self.player.release(spec.turn)
         return True
 
@@ -524,9 +523,13 @@ class VoiceLoop:
             self.events.emit(transcribed, "wake", until=round(self._awake_until, 2))
             return
         self._awake_until = -1.0
-        self.events.emit(transcribed, "transcript", text=heard,
-                         **({"command": text} if text != heard else {}))
+        self._transcript(transcribed, heard, text)
         self._put(self._turns, (command, _TurnTimes(utt.last_voiced, decided, transcribed)))
+
+    def _transcript(self, t: float, heard: str, command: str) -> None:
+        """The final words, and what they were taken as when that differs ("stop")."""
+        self.events.emit(t, "transcript", text=heard,
+                         **({"command": command} if command != heard else {}))
 
     def _dismiss(self, utt: _Utterance, reason: str, text: str = "") -> None:
         if utt.barge and not utt.barge_confirmed:
