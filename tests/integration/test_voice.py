@@ -161,7 +161,11 @@ def test_in_a_reverberant_room_its_echo_does_not_interrupt_but_the_user_does(
     audio, _ = _question_then(models, espeak("what time is it"))
     run = run_loop(models, audio, echo=ROOM)
     assert len(run.of("barge_in")) == 1
-    assert [e["reason"] for e in run.of("audio_out_stop")] == ["interrupted", "done"]
+    # The room damages the words more than a clean echo path does: what follows the
+    # interruption may be an answer (which then plays to its end) or nothing (heard as
+    # "stop", or an empty reply); seen once in a full-suite run.
+    stops = [e["reason"] for e in run.of("audio_out_stop")]
+    assert stops in (["interrupted", "done"], ["interrupted"])
 
 
 def test_a_read_only_command_is_answered_during_the_closing_silence(models: Models) -> None:
