@@ -34,8 +34,9 @@ from assistant.bench import cell
 from assistant.config import Config
 from assistant.events import EventLog
 from assistant.tts import Synthesizer
+from assistant.turn import Endpointer, TurnDetector
 from assistant.voice import VoiceLoop
-from assistant.voice_app import build_recognizer, build_synthesizer
+from assistant.voice_app import build_detector, build_recognizer, build_synthesizer
 
 SPEECH_DATA = Path("/usr/share/pocketsphinx/test/data")
 
@@ -110,13 +111,17 @@ class Models:
     recognizer: Recognizer
     synth: Synthesizer
     assistant: Assistant
+    detector: TurnDetector | None
 
     @classmethod
     def load(cls, config: Config) -> Models:
         assistant = Assistant(config)
-        models = cls(config, build_recognizer(config), build_synthesizer(config), assistant)
+        models = cls(config, build_recognizer(config), build_synthesizer(config), assistant,
+                     build_detector(config))
         models.recognizer.load()
         models.synth.load()
+        if models.detector is not None:
+            models.detector.load()
         assistant.warm_up()
         return models
 
@@ -145,7 +150,8 @@ def run_loop(models: Models, audio: np.ndarray, *, echo: EchoPath | tuple[float,
     voice_cfg = models.config.voice.model_copy(update=voice_overrides or {})
     events = EventLog()
     assistant = models.fresh_assistant()
-    loop = VoiceLoop(assistant, models.recognizer, models.synth, voice_cfg, events)
+    detector = models.detector if voice_cfg.turn_model else None
+    loop = VoiceLoop(assistant, models.recognizer, models.synth, voice_cfg, events, detector)
     loop.start()
     driver = FileDriver(audio, realtime=realtime, busy=loop.busy, backlog=loop.backlog,
                         echo=echo)
@@ -256,6 +262,59 @@ def _false_barge_ins(models: Models, question: np.ndarray, echo: EchoPath,
         barge_ins += len(run.of("barge_in"))
         pauses += len(run.of("audio_out_pause"))
     return barge_ins, pauses
+
+
+TURN_REQUESTS = ["what is the speed of light", "tell me a story about a dragon",
+                 "how do bees make honey", "why is the ocean salty", "what makes a good friend",
+                 "explain how a car engine works", "who painted the mona lisa",
+                 "what should i read next", "how do i learn to play the guitar",
+                 "why do we dream", "i think i'm catching a cold",
+                 "what is the biggest animal on earth"]
+"""Open requests for the end-of-turn judge (none of them in its calibration set)."""
+
+
+@dataclass
+class TurnJudged:
+    """How the endpointer (rules, then the turn model) ended whole and cut-short requests."""
+    whole_early: int
+    """Whole requests ended after ``endpoint_finished_s``, not ``endpoint_s``."""
+    whole_late: int
+    """Whole requests made to wait ``endpoint_patient_s``."""
+    cut_early: int
+    """Cut-short requests ended early: the user, pausing there, would be cut off."""
+    cut_patient: int
+    """Cut-short requests given ``endpoint_patient_s``."""
+    whole: int
+    cut: int
+    judge_ms: list[float]
+
+
+def _end_of_turn(models: Models, say: Callable[[str], np.ndarray]) -> TurnJudged:
+    """Each request whole and cut after half and all but one of its words, in two voices,
+    transcribed as in the loop's closing silence, then judged."""
+    registry = models.assistant.registry
+    endpointer = Endpointer(models.config.voice,
+                            lambda t: fastpath.match(registry, t) is not None, models.detector)
+    c = models.config.voice
+    counts = {"whole": [], "cut": []}
+    judge_ms = []
+    for request in TURN_REQUESTS:
+        words = request.split()
+        for n in sorted({len(words), (len(words) + 1) // 2, len(words) - 1}):
+            for audio in (say(" ".join(words[:n])), espeak(" ".join(words[:n]))):
+                stream = StreamingTranscriber(models.recognizer)
+                stream.add(np.concatenate([silence(0.3), audio, silence(0.1)]))
+                text = stream.final(keep_greedy=endpointer.is_command).text
+                start = time.perf_counter()
+                wait = endpointer.silence_after(text, judge=True)
+                judge_ms.append((time.perf_counter() - start) * 1000)
+                counts["whole" if n == len(words) else "cut"].append(wait)
+    whole, cut = counts["whole"], counts["cut"]
+    return TurnJudged(sum(w <= c.endpoint_finished_s for w in whole),
+                      sum(w >= c.endpoint_patient_s for w in whole),
+                      sum(w <= c.endpoint_finished_s for w in cut),
+                      sum(w >= c.endpoint_patient_s for w in cut), len(whole), len(cut),
+                      judge_ms)
 
 
 def _asr(models: Models, clips: list[Clip]) -> dict[str, float]:
@@ -370,6 +429,8 @@ def bench_voice(config: Config, console: Console, runs: int = 6) -> int:
                         _false_barge_ins(models, question, path, false_runs))
                  for room, path in ECHO_PATHS.items()}
         stops, stop_runs = _stop_words(models, question, next(iter(ECHO_PATHS.values())))
+    with console.status("end of turn..."):
+        turns = _end_of_turn(models, say)
     with console.status("speech recognition..."):
         asr = _asr(models, real_speech_clips())
     with console.status("speech synthesis..."):
@@ -399,6 +460,13 @@ def bench_voice(config: Config, console: Console, runs: int = 6) -> int:
                       "playback pauses", f"{false_hits} / {pauses}", "0")
     table.add_row(f"stop words over the assistant ({', '.join(STOP_WORDS)}; loudspeaker): "
                   "stopped", f"{stops}/{stop_runs}", "all")
+    finished, patient = config.voice.endpoint_finished_s, config.voice.endpoint_patient_s
+    table.add_row(f"end of turn, {turns.whole} whole requests: ended after {finished} s / "
+                  f"made to wait {patient} s", f"{turns.whole_early} / {turns.whole_late}",
+                  "most / 0")
+    table.add_row(f"  {turns.cut} cut short: ended after {finished} s (cut off) / "
+                  f"waited {patient} s", f"{turns.cut_early} / {turns.cut_patient}", "0 / most")
+    table.add_row("  judging the words (turn model), ms", cell(turns.judge_ms, 0), "")
     if asr["clips"]:
         beam = models.recognizer.beam_size
         rel = (asr["wer_stream"] - asr["wer_offline"]) / max(asr["wer_offline"], 1e-9)

@@ -112,8 +112,16 @@ class VoiceConfig(_Section):
     endpoint_fast_s: float = Field(
         0.25, gt=0, description="Silence that ends an utterance that is already a command."
     )
+    endpoint_finished_s: float = Field(
+        0.35, gt=0, description="Silence that ends a sentence the turn model judges finished."
+    )
     endpoint_patient_s: float = Field(
         1.0, gt=0, description="Silence allowed after an unfinished phrase ('set a timer for')."
+    )
+    turn_model: str = Field(
+        "smollm2-135m-instruct", description="Small chat model (catalogue name or .gguf path) "
+        "that judges whether the words so far finish a sentence, to end it after "
+        "endpoint_finished_s or wait endpoint_patient_s; empty = rules only."
     )
     barge_in_min_s: float = Field(
         0.15, ge=0, description="Voiced speech over the assistant needed to interrupt it; "

@@ -7,11 +7,11 @@ Four threads, joined by queues, all stamping events on one timeline (:mod:`assis
   speaker frame from the :class:`Player`, cancels the speaker's echo from the microphone
   (WebRTC AEC) and queues the cleaned frame for the listener;
 * the **listener** runs VAD with an echo gate, streams Whisper while the user speaks, decides
-  the end of the utterance (sooner when the words already form a command, later after an
-  unfinished phrase), and transcribes speculatively during the closing silence, where it
-  may also start an answer that changes nothing (its audio held until the endpoint, dropped
-  if the user goes on); speech over the assistant pauses playback at once and becomes a
-  barge-in if it lasts or has words;
+  the end of the utterance from its words (:mod:`assistant.turn`: sooner after a command or
+  a finished sentence, later after an unfinished phrase), and transcribes speculatively
+  during the closing silence, where it may also start an answer that changes nothing (its
+  audio held until the endpoint, dropped if the user goes on); speech over the assistant
+  pauses playback at once and becomes a barge-in if it lasts or has words;
 * the **responder** runs the turn (fast path or LLM) and cuts streamed text into clauses;
 * the **voice** thread synthesises each clause with Piper while earlier ones play.
 """
@@ -38,6 +38,7 @@ from assistant.events import EventLog
 from assistant.player import Chunk, Player
 from assistant.skills import ToolResult
 from assistant.tts import SentenceChunker, Synthesizer
+from assistant.turn import UNFINISHED, Endpointer, TurnDetector
 from assistant.vad import VoiceDetector, silero_confirms, to_pcm16
 
 if TYPE_CHECKING:
@@ -47,9 +48,6 @@ BACKCHANNELS = {"mm", "mhm", "mmhmm", "mmhm", "hm", "hmm", "uhhuh", "uh", "um", 
                 "yeah", "yep", "ok", "okay", "right", "sure", "i see", "mm hm", "uh huh"}
 FILLERS = {"um", "uh", "er", "erm", "hm", "hmm", "mm", "ah", "oh"}
 """Sounds, not words: any number of them is still not a request ("Um, uh, uh,")."""
-_UNFINISHED = re.compile(
-    r"\b(?:and|or|but|the|a|an|to|for|of|with|my|your|is|at|in|on|about|from|by|"
-    r"um|uh|like|so|then|set|what's|what|how|please)[,.]?$|,$", re.IGNORECASE)
 _END = object()
 STOP_LIKENESS = 0.7
 """difflib ratio above which a short barge-in counts as "stop" (0.8 for "start talking")."""
@@ -132,10 +130,12 @@ class _Speculation:
 
 
 class VoiceLoop:
-    """Ties the components together; drive it with an audio driver's ``run(tick, clock)``."""
+    """Ties the components together; drive it with an audio driver's ``run(tick, clock)``.
+    Without a ``detector``, only rules judge the end of an utterance (:mod:`assistant.turn`)."""
 
     def __init__(self, assistant: Assistant, recognizer: Recognizer, synthesizer: Synthesizer,
-                 config: VoiceConfig, events: EventLog | None = None) -> None:
+                 config: VoiceConfig, events: EventLog | None = None,
+                 detector: TurnDetector | None = None) -> None:
         self.assistant = assistant
         self.recognizer = recognizer
         self.synth = synthesizer
@@ -146,6 +146,7 @@ class VoiceLoop:
         self.player.on_start = self._audio_started
         self.player.on_done = self._audio_done
         self.vad = VoiceDetector()
+        self.endpointer = Endpointer(config, self._is_command, detector)
         self._frames: queue.Queue = queue.Queue()
         self._turns: queue.Queue = queue.Queue()
         self._chunks: queue.Queue = queue.Queue()
@@ -335,8 +336,8 @@ class VoiceLoop:
         # about to run), only when the listener has caught up with the microphone (on a slow
         # CPU, Whisper must not fall behind), and not once the words make a command.
         mid_speech = utt.recent_voiced >= 3 and self._frames.qsize() <= 2  # and caught up
-        complete = bool(utt.partials) and self._endpoint_after(utt.partials[-1]) == \
-            self.config.endpoint_fast_s
+        complete = bool(utt.partials) and self.endpointer.silence_after(utt.partials[-1]) \
+            == self.config.endpoint_fast_s
         if mid_speech and not complete and \
                 samples - utt.partial_at >= self.config.partial_interval_s * 16000:
             utt.partial_at = samples
@@ -348,8 +349,9 @@ class VoiceLoop:
             utt.speech = silero_confirms(utt.stream.audio)
             self._partial(utt, utt.speculative.text)
             self._speculate(utt)
-        text = utt.speculative.text if utt.speculative is not None else utt.stream.text
-        if silence >= self._endpoint_after(text) or duration > 30:
+        judged = utt.speculative is not None
+        text = utt.speculative.text if judged else utt.stream.text
+        if silence >= self.endpointer.silence_after(text, judge=judged) or duration > 30:
             self._end(utt)
 
     def _partial(self, utt: _Utterance, text: str) -> None:
@@ -367,17 +369,6 @@ class VoiceLoop:
         if barge:
             self.player.pause()  # within a frame or two of the onset
         self.events.emit(onset_at, "speech_start", during_playback=speaking)
-
-    def _endpoint_after(self, text: str) -> float:
-        """Silence that ends the utterance, judged by what has been said so far."""
-        c = self.config
-        if not text:
-            return c.endpoint_s
-        if _UNFINISHED.search(text.strip()):
-            return c.endpoint_patient_s
-        if self._is_command(text):
-            return c.endpoint_fast_s
-        return c.endpoint_s
 
     def _is_command(self, text: str) -> bool:
         return fastpath.match(self.assistant.registry, self._strip_wake(text) or text) is not None
@@ -438,7 +429,7 @@ class VoiceLoop:
         command = self._strip_wake(text)
         if not self.config.speculate or utt.barge or not utt.speech or not command or \
                 self.player.pending or self._responding or self._turns.qsize() or \
-                _UNFINISHED.search(text) or is_backchannel(text) or \
+                UNFINISHED.search(text) or is_backchannel(text) or \
                 not self.assistant.speculable(command):
             return
         self._turn_id += 1

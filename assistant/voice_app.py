@@ -24,8 +24,10 @@ from assistant.asr import Recognizer
 from assistant.audio import DeviceDriver, FileDriver, load_audio, save_wav
 from assistant.config import Config
 from assistant.events import Event, EventLog
+from assistant.llm import LLMEngine
 from assistant.models import resolve
 from assistant.tts import Synthesizer
+from assistant.turn import TurnDetector
 from assistant.voice import VoiceLoop
 
 
@@ -40,17 +42,29 @@ def build_synthesizer(config: Config) -> Synthesizer:
     return Synthesizer(resolve(config.tts.voice, "tts", config.paths.cache), config.paths.cache)
 
 
+def build_detector(config: Config) -> TurnDetector | None:
+    """The end-of-turn judge on its own llama.cpp context, or None (``voice.turn_model``
+    empty: the rules alone)."""
+    if not config.voice.turn_model:
+        return None
+    path = resolve(config.voice.turn_model, "llm", config.paths.cache)
+    return TurnDetector(LLMEngine(path, n_ctx=256, n_threads=config.llm.n_threads))
+
+
 def build_loop(config: Config, events: EventLog, wait_warm: bool = False) -> VoiceLoop:
     """All models loaded (concurrently) and the loop's threads started. The LLM's prompt
     prefill runs in the background unless ``wait_warm`` (file input: a repeatable timeline)."""
     assistant = Assistant(config)
     recognizer, synth = build_recognizer(config), build_synthesizer(config)
-    with ThreadPoolExecutor(3) as pool:
+    detector = build_detector(config)
+    with ThreadPoolExecutor(4) as pool:
         jobs = [pool.submit(recognizer.load), pool.submit(synth.load),
                 pool.submit(lambda: assistant.engine.llama)]
+        if detector is not None:
+            jobs.append(pool.submit(detector.load))
         for job in jobs:
             job.result()
-    loop = VoiceLoop(assistant, recognizer, synth, config.voice, events)
+    loop = VoiceLoop(assistant, recognizer, synth, config.voice, events, detector)
     loop.start()
     # Prefill the LLM's stable prompt while the user has not said anything yet.
     warm = threading.Thread(target=assistant.warm_up, daemon=True)

@@ -54,11 +54,40 @@ def test_after_the_wake_phrase_alone_the_next_words_need_none(make_loop) -> None
 
 def test_endpointing_adapts_to_the_words(make_loop) -> None:
     loop = make_loop()
-    cfg = loop.config
-    assert loop._endpoint_after("Set a timer for five minutes.") == cfg.endpoint_fast_s
-    assert loop._endpoint_after("Set a timer for") == cfg.endpoint_patient_s
-    assert loop._endpoint_after("I was thinking that") == cfg.endpoint_s
-    assert loop._endpoint_after("") == cfg.endpoint_s
+    cfg, after = loop.config, loop.endpointer.silence_after
+    assert after("Set a timer for five minutes.") == cfg.endpoint_fast_s
+    assert after("Set a timer for") == cfg.endpoint_patient_s
+    assert after("I was thinking that", judge=True) == cfg.endpoint_s  # no turn model
+    assert after("") == cfg.endpoint_s
+
+
+class _Judge:
+    """Stands in for the turn model (tested on the real one in tests/integration)."""
+
+    def __init__(self, verdict: str) -> None:
+        self.verdict_given, self.asked = verdict, []
+
+    def verdict(self, text: str) -> str:
+        self.asked.append(text)
+        return self.verdict_given
+
+
+@pytest.mark.parametrize(("verdict", "field"), [("finished", "endpoint_finished_s"),
+                                                 ("unfinished", "endpoint_patient_s"),
+                                                 ("unsure", "endpoint_s")])
+def test_the_turn_model_is_asked_only_when_the_rules_cannot_tell(make_loop, verdict: str,
+                                                                 field: str) -> None:
+    loop = make_loop()
+    judge = loop.endpointer.detector = _Judge(verdict)
+    assert loop.endpointer.silence_after("Why is the sky blue?", judge=True) == \
+        getattr(loop.config, field)
+    assert loop.endpointer.silence_after("Why is the sky blue?") == loop.config.endpoint_s
+    # A command or an unfinished phrase needs no model.
+    assert loop.endpointer.silence_after("What time is it?", judge=True) == \
+        loop.config.endpoint_fast_s
+    assert loop.endpointer.silence_after("Tell me about the", judge=True) == \
+        loop.config.endpoint_patient_s
+    assert judge.asked == ["Why is the sky blue?"]
 
 
 def test_what_interrupts_the_assistant(make_loop) -> None:
