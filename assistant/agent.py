@@ -265,6 +265,16 @@ class Assistant:
             return call.result
         return json.dumps(call.result) if call.ok else "Sorry, that didn't work."
 
+    @staticmethod
+    def _said_by(calls: list[ToolResult]) -> str:
+        """An answer made of the tools' own words, for when the model gives none."""
+        said = [c.result for c in calls if c.ok and isinstance(c.result, str) and c.result]
+        if said:
+            return " ".join(said)
+        if calls:
+            return "Done." if all(c.ok for c in calls) else "Sorry, that didn't work."
+        return "Sorry, I don't have an answer to that."
+
     def remember(self, text: str, result: TurnResult) -> None:
         """Add a finished turn to the conversation history."""
         if not text:
@@ -305,6 +315,15 @@ class Assistant:
         for piece in self.engine.stream(messages, max_tokens=llm.max_tokens,
                                         temperature=llm.temperature, cancel=self.cancel,
                                         stats=answer):
+            if answer.text.lstrip()[:1] in ("{", "["):
+                # A small model, shown tool calls and results as JSON, sometimes answers in
+                # JSON too: never read that aloud; say what the tools said instead.
+                piece = self._said_by(calls)
+                first_piece_at = first_piece_at or time.perf_counter()
+                reply.append(piece)
+                if on_text:
+                    on_text(piece)
+                break
             if not reply:
                 first_piece_at = time.perf_counter()
             reply.append(piece)

@@ -113,10 +113,13 @@ class Recognizer:
         self._tokenizer = Tokenizer(self._model.hf_tokenizer, self._model.model.is_multilingual,
                                     task="transcribe", language=self.language)
 
-    def transcribe(self, audio: np.ndarray, prompt: str = "", beam: bool = False) -> Transcript:
+    def transcribe(self, audio: np.ndarray, prompt: str = "", beam: bool = False,
+                   keep_greedy: Callable[[str], bool] | None = None) -> Transcript:
         """Decode one utterance. ``prompt`` (text already committed) conditions the decoder.
         Greedy unless ``beam``: beam search costs 50-150 ms more on a command here, and
-        greedy decoding costs accuracy (10.7% WER vs 6.7% on the benchmark's clips)."""
+        greedy decoding costs accuracy (10.7% WER vs 6.7% on the benchmark's clips). With
+        ``keep_greedy``, the greedy text is kept if it accepts it, else the same encoding
+        is decoded again with the beam (the encoder runs once)."""
         self.load()
         start = time.perf_counter()
         duration = len(audio) / RATE
@@ -125,10 +128,13 @@ class Recognizer:
         import ctranslate2
 
         model, tok = self._model, self._tokenizer
+        beam = beam and self.beam_size > 1
+        both = keep_greedy is not None and self.beam_size > 1 and not beam
         # More silence after the words brings Whisper closer to the 30 s windows it was
         # trained on (the beam decode on real speech: 8.3% WER with 1.5 s, 6.2% with 5 s, as
         # whole 30 s windows), for a few ms of encoder time more; commands stay quick.
-        window = min(_MAX_WINDOW_S, math.ceil(duration + (BEAM_PAD_S if beam else 1.5)))
+        window = min(_MAX_WINDOW_S,
+                     math.ceil(duration + (BEAM_PAD_S if beam or both else 1.5)))
         padded = np.zeros(window * RATE, np.float32)
         padded[: len(audio)] = audio
         mel = model.feature_extractor(padded)[:, : window * 100]
@@ -137,7 +143,15 @@ class Recognizer:
         prompt_ids: list[int] = []
         if prompt:
             prompt_ids = [tok.sot_prev, *tok.encode(" " + prompt.strip())[-100:]]
-        result = model.model.generate(
+        transcript = self._decode(encoded, prompt_ids, duration, beam)
+        if both and transcript.text and not keep_greedy(transcript.text):
+            transcript = self._decode(encoded, prompt_ids, duration, True)
+        return self._guard(replace(transcript, ms=(time.perf_counter() - start) * 1000))
+
+    def _decode(self, encoded: object, prompt_ids: list[int], duration: float,
+                beam: bool) -> Transcript:
+        tok = self._tokenizer
+        result = self._model.model.generate(
             encoded, [prompt_ids + list(tok.sot_sequence)],
             beam_size=self.beam_size if beam else 1,
             # The limit counts the prompt too: one longer than the limit crashes CTranslate2.
@@ -149,10 +163,8 @@ class Recognizer:
         segments = self._segments(ids)
         text = collapse_repeats(" ".join(s.text for s in segments).strip())
         text = re.sub(r"\s*(?:\.\.\.|…)+", "", text).strip()  # Whisper's trailing-off dots
-        n = max(1, len(ids))
-        transcript = Transcript(text, segments, result.no_speech_prob,
-                                result.scores[0] / n, (time.perf_counter() - start) * 1000)
-        return self._guard(transcript)
+        return Transcript(text, segments, result.no_speech_prob,
+                          result.scores[0] / max(1, len(ids)))
 
     def _segments(self, ids: list[int]) -> list[Segment]:
         """Split a timestamped token sequence into segments."""
@@ -258,18 +270,21 @@ class StreamingTranscriber:
             self.audio = self.audio[int(cut * RATE):]
             self._previous = self._previous[cut_words:]
 
-    def final(self, keep_greedy: Callable[[str], bool] | None = None) -> Transcript:
+    def final(self, keep_greedy: Callable[[str], bool] | None = None,
+              greedy_first: bool = True) -> Transcript:
         """The utterance's text: only the untrimmed tail is decoded again. If
         ``keep_greedy`` rejects the greedy text (it is not a command), the tail is decoded
         once more with beam search: those words go to the LLM, whose answer takes far
-        longer than the beam."""
+        longer than the beam. ``greedy_first=False`` (the words so far are no command)
+        goes straight to the beam."""
         if not len(self.audio):
             return Transcript("")
-        hyp = self.recognizer.transcribe(self.audio, prompt=self._prompt)
-        if keep_greedy is not None and self.recognizer.beam_size > 1 and hyp.text and \
-                not keep_greedy(self._after_done(hyp).text):
-            hyp = self.recognizer.transcribe(self.audio, prompt=self._prompt, beam=True)
-        return self._after_done(hyp)
+        if keep_greedy is not None and not greedy_first:
+            return self._after_done(self.recognizer.transcribe(self.audio, self._prompt, True))
+        keep = None if keep_greedy is None else \
+            (lambda text: keep_greedy(self._after_done_text(text)))
+        return self._after_done(self.recognizer.transcribe(self.audio, self._prompt,
+                                                           keep_greedy=keep))
 
     @property
     def _prompt(self) -> str:
@@ -277,8 +292,10 @@ class StreamingTranscriber:
 
     def _after_done(self, hyp: Transcript) -> Transcript:
         """The whole utterance's transcript from a decode of the buffer."""
-        text = " ".join(x for x in (self._done, drop_overlap(self._done, hyp.text)) if x)
-        return replace(hyp, text=text)
+        return replace(hyp, text=self._after_done_text(hyp.text))
+
+    def _after_done_text(self, text: str) -> str:
+        return " ".join(x for x in (self._done, drop_overlap(self._done, text)) if x)
 
 
 def drop_overlap(before: str, after: str) -> str:

@@ -151,3 +151,36 @@ def test_a_turn_without_remember_leaves_the_history_alone(assistant):
     assert assistant.history == []
     assistant.remember("what's seventeen times twenty three", result)
     assert [m["role"] for m in assistant.history] == ["user", "assistant"]
+
+
+class _ScriptedEngine:
+    """Stands in for the LLM in a test of the agent's handling of its output: each call to
+    ``stream`` yields the next scripted reply, in pieces, filling in the stats like the
+    real engine."""
+
+    def __init__(self, *replies: list[str]) -> None:
+        self.replies = list(replies)
+
+    def stream(self, messages, *, stats=None, **_kwargs):
+        for piece in self.replies.pop(0):
+            if stats is not None:
+                stats.text += piece
+                stats.tokens += 1
+            yield piece
+
+
+@pytest.mark.parametrize(("answer", "spoken"), [
+    (["{ \"calls\"", ": [{\"name\": \"calculate\"}]}"], "391"),  # the tools' words instead
+    (["[", "\"391\"]"], "391"),
+    (["It is ", "391."], "It is 391."),  # a normal answer is untouched
+])
+def test_an_answer_in_json_is_never_spoken(config, answer: list[str], spoken: str) -> None:
+    config.memory.enabled = False
+    decision = ['{"calls": [{"name": "calculate", "arguments": {"expression": "17*23"}}]}']
+    engine = _ScriptedEngine(decision, [], answer)  # the second decision: no more calls
+    a = Assistant(config, engine=engine, announce=lambda _m: None)
+    heard: list[str] = []
+    result = a.turn("could you work out seventeen by twenty three for me", on_text=heard.append)
+    assert [c.name for c in result.tool_calls] == ["calculate"]
+    assert spoken in result.text and "{" not in result.text and "[" not in result.text
+    assert "".join(heard).strip() == result.text
