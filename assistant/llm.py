@@ -26,6 +26,12 @@ Message = dict[str, str]
 """A chat message: {"role": "system" | "user" | "assistant", "content": text}."""
 
 
+_LOADING = threading.Lock()
+"""llama-cpp-python silences the whole process while it loads a model (stdout and stderr
+dup2'd to /dev/null, then put back): two loads at once can put back the silenced ones, and
+the process never prints again. Loads take turns."""
+
+
 class LLMError(AssistantError):
     """The model file cannot be loaded or used."""
 
@@ -98,11 +104,12 @@ class LLMEngine:
 
         threads = self.n_threads or psutil.cpu_count(logical=False) or os.cpu_count() or 2
         try:
-            llama = llama_cpp.Llama(
-                model_path=str(self.model_path), n_ctx=self.n_ctx, n_threads=threads,
-                n_threads_batch=threads, n_gpu_layers=self.n_gpu_layers, seed=self.seed,
-                verbose=False,
-            )
+            with _LOADING:
+                llama = llama_cpp.Llama(
+                    model_path=str(self.model_path), n_ctx=self.n_ctx, n_threads=threads,
+                    n_threads_batch=threads, n_gpu_layers=self.n_gpu_layers, seed=self.seed,
+                    verbose=False,
+                )
         except (ValueError, RuntimeError) as exc:
             raise LLMError(f"cannot load {self.model_path}: {exc}") from None
         template = llama.metadata.get("tokenizer.chat_template")

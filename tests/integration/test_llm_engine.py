@@ -108,3 +108,23 @@ def test_old_turns_are_dropped_before_the_system_prompt(engine: LLMEngine) -> No
     assert fitted[-1] == messages[-1]
     assert len(fitted) < len(messages)
     assert engine.count(fitted) + 64 <= engine.n_ctx
+
+
+def test_loading_two_models_at_once_leaves_the_output_alone() -> None:
+    # llama-cpp-python points stdout/stderr at /dev/null while it loads; two loads at once
+    # used to leave them there (the voice loop loads the chat model and the turn model).
+    import os
+    import sys
+
+    cfg = load_config(env={}).config
+    path = resolve(cfg.llm.model, "llm", cfg.paths.cache)
+    before = [os.fstat(fd)[:2] for fd in (1, 2)], sys.stdout, sys.stderr
+    for _ in range(3):
+        engines = [LLMEngine(path, n_ctx=256) for _ in range(2)]
+        threads = [threading.Thread(target=lambda e=e: e.llama) for e in engines]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert all(e._llama is not None for e in engines)
+        assert ([os.fstat(fd)[:2] for fd in (1, 2)], sys.stdout, sys.stderr) == before
