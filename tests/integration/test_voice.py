@@ -231,8 +231,9 @@ def test_a_pause_after_an_unfinished_phrase_is_waited_out(models: Models) -> Non
     run = run_loop(models, np.concatenate([
         silence(0.5), piper(models, "What's the difference between"), silence(0.7),
         piper(models, "a frog and a toad?"), silence(3)]))
-    (transcript,) = run.of("transcript")
-    assert "frog" in transcript["text"].lower()
+    (transcript,) = run.of("transcript")  # one utterance: both halves
+    words = transcript["text"].lower().split()
+    assert "difference" in " ".join(words) and len(words) >= 6  # tiny.en spells the rest freely
     assert len(run.of("audio_out_start")) == 1
 
 
