@@ -193,6 +193,15 @@ class Assistant:
             self._retrieve("")  # opens the store, or records why it cannot be opened
         self.engine.complete([self.system_message()], max_tokens=1)
 
+    def prefill(self, words: str) -> None:
+        """Evaluate the answer's prompt up to the user's words so far (a live transcript):
+        if the answer comes, it prefills only what follows. Words that change on the way
+        cost nothing more: llama.cpp keeps the longest common prefix."""
+        mark = "\u0000"
+        prompt, _ = self.engine.render([self.system_message(), *self.history,
+                                        {"role": "user", "content": words.strip() + mark}])
+        self.engine.evaluate(prompt.split(mark, 1)[0])
+
     def _retrieve(self, text: str) -> Retrieved | None:
         """Passages for ``text`` (None when the turn should not search or cannot)."""
         from assistant.memory.retrieval import retrieve, wants_retrieval

@@ -207,25 +207,34 @@ class LLMEngine:
                 chunks.close()
                 stats.total_ms = (time.perf_counter() - start) * 1000
 
+    def evaluate(self, text: str) -> None:
+        """Run the raw prompt ``text`` (special tokens parsed) through the model without
+        generating. The KV cache of the longest prefix already evaluated is reused, and a
+        later prompt that starts the same way prefills only the rest."""
+        with self._lock:
+            self._evaluate(text)
+
     def next_token_logprobs(self, text: str) -> np.ndarray:
-        """Log-probabilities of the token that would follow ``text`` (a raw prompt, special
-        tokens parsed), over the whole vocabulary. The KV cache of the longest prefix
-        already evaluated is reused, so asking again with a longer text costs only the new
-        tokens."""
+        """Log-probabilities of the token that would follow ``text`` (as in
+        :meth:`evaluate`), over the whole vocabulary."""
         import llama_cpp
 
         with self._lock:
-            llama = self.llama
-            tokens = self.tokenize(text)[-(self.n_ctx - 1):]
-            # At least one token is evaluated: its logits are the ones asked for.
-            reuse = min(llama.longest_token_prefix(llama._input_ids.tolist(), tokens),
-                        len(tokens) - 1)
-            llama.n_tokens = reuse
-            llama.eval(tokens[reuse:])
+            llama = self._evaluate(text)
             logits = np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(llama.ctx, -1),
                                            shape=(llama.n_vocab(),)).astype(np.float64)
         logits -= logits.max()
         return logits - np.log(np.exp(logits).sum())
+
+    def _evaluate(self, text: str) -> Any:
+        llama = self.llama
+        tokens = self.tokenize(text)[-(self.n_ctx - 1):]
+        # At least one token is evaluated: its logits are the last ones.
+        reuse = min(llama.longest_token_prefix(llama._input_ids.tolist(), tokens),
+                    len(tokens) - 1)
+        llama.n_tokens = reuse
+        llama.eval(tokens[reuse:])
+        return llama
 
     def complete(self, messages: list[Message], **kwargs: Any) -> tuple[str, Generation]:
         stats = Generation()

@@ -1,6 +1,6 @@
 """The realtime voice loop: microphone → VAD → streaming Whisper → turn → Piper → speaker.
 
-Four threads, joined by queues, all stamping events on one timeline (:mod:`assistant.events`):
+Five threads, joined by queues, all stamping events on one timeline (:mod:`assistant.events`):
 
 * the **driver** (:mod:`assistant.audio`) calls :meth:`VoiceLoop.tick` every 20 ms with a
   microphone frame and plays what it returns; ``tick`` only moves audio: it takes the next
@@ -13,7 +13,9 @@ Four threads, joined by queues, all stamping events on one timeline (:mod:`assis
   audio held until the endpoint, dropped if the user goes on); speech over the assistant
   pauses playback at once and becomes a barge-in if it lasts or has words;
 * the **responder** runs the turn (fast path or LLM) and cuts streamed text into clauses;
-* the **voice** thread synthesises each clause with Piper while earlier ones play.
+* the **voice** thread synthesises each clause with Piper while earlier ones play;
+* the **prefiller** evaluates the LLM's prompt up to the words heard so far while the user
+  speaks, so that an answer prefills only the rest.
 """
 
 from __future__ import annotations
@@ -150,6 +152,7 @@ class VoiceLoop:
         self._frames: queue.Queue = queue.Queue()
         self._turns: queue.Queue = queue.Queue()
         self._chunks: queue.Queue = queue.Queue()
+        self._prefills: queue.Queue = queue.Queue()
         self._work = 0
         """Items queued or being processed by the listener, responder and voice threads."""
         self._work_lock = threading.Lock()
@@ -245,7 +248,7 @@ class VoiceLoop:
 
     def start(self) -> None:
         silero_confirms(np.zeros(RATE // 2, np.float32))  # load Silero now, not mid-turn
-        for target in (self._listen, self._respond, self._speak):
+        for target in (self._listen, self._respond, self._speak, self._prefill_loop):
             thread = threading.Thread(target=target, name=target.__name__, daemon=True)
             thread.start()
             self._threads.append(thread)
@@ -254,7 +257,7 @@ class VoiceLoop:
         """Stop the threads (cancelling any answer in progress) and write the event log.
         Joining matters: a process that exits while llama.cpp decodes can crash."""
         self.assistant.cancel.set()
-        for q in (self._frames, self._turns, self._chunks):
+        for q in (self._frames, self._turns, self._chunks, self._prefills):
             q.put(None)
         for thread in self._threads:
             thread.join(timeout=10)
@@ -342,6 +345,7 @@ class VoiceLoop:
                 samples - utt.partial_at >= self.config.partial_interval_s * 16000:
             utt.partial_at = samples
             self._partial(utt, utt.stream.partial())
+            self._prefill(utt)
         if utt.speculative is None and silence >= 0.1 and utt.voiced_frames > 5:
             # The user may have finished: transcribe now, during the silence that will
             # confirm it, and throw the result away if they go on.
@@ -361,6 +365,20 @@ class VoiceLoop:
         if text and (not utt.partials or text != utt.partials[-1]):
             utt.partials.append(text)
             self.events.emit(self.clock.now(), "partial", text=text)
+
+    def _prefill(self, utt: _Utterance) -> None:
+        """While the user speaks, evaluate the LLM's prompt up to their words so far, so
+        that an answer prefills only the rest (for words the LLM would answer without a
+        tool; never while it is answering or over the assistant's voice)."""
+        words = self._strip_wake(utt.partials[-1]) if utt.partials else None
+        if not self.config.speculate or utt.barge or not words or self._responding or \
+                self._prefills.qsize() or self._turns.qsize() or self._is_command(words) or \
+                not self.assistant.speculable(words):
+            return
+        self._put(self._prefills, (words,))
+
+    def _prefill_loop(self) -> None:
+        self._consume(self._prefills, self.assistant.prefill)
 
     def _begin(self, t_end: float, speaking: bool) -> None:
         barge = speaking and self.config.interruptible

@@ -226,6 +226,27 @@ def test_a_finished_question_ends_sooner_than_an_open_sentence(models: Models) -
     assert end["latency_ms"]["endpointing"] < 1000 * models.config.voice.endpoint_s
 
 
+def test_the_llm_prompt_is_prefilled_while_the_user_speaks(models: Models,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    from assistant.agent import Assistant
+
+    prefilled: list[str] = []
+    prefill = Assistant.prefill
+
+    def recorded(self: Assistant, words: str) -> None:  # the real prefill, recorded
+        prefilled.append(words)
+        prefill(self, words)
+
+    monkeypatch.setattr(Assistant, "prefill", recorded)
+    run = run_loop(models, np.concatenate([
+        silence(0.5), piper(models, "Tell me something interesting about the ocean."),
+        silence(3)]))
+    assert prefilled, "no prefill while the user spoke"
+    assert any(normalise_words(w).startswith("tell me") for w in prefilled)  # words so far
+    (end,) = run.of("turn_end")
+    assert end["path"] == "llm"
+
+
 def test_a_pause_after_an_unfinished_phrase_is_waited_out(models: Models) -> None:
     # "between" is in no rule: the turn model judges the phrase unfinished.
     run = run_loop(models, np.concatenate([
