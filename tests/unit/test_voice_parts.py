@@ -4,6 +4,7 @@ event log."""
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import numpy as np
@@ -534,3 +535,31 @@ def test_live_view_forgets_a_dropped_speculation() -> None:
 def test_live_view_marks_ignored_words() -> None:
     view = _view(("transcript", {"text": "What time is it?", "ignored": "no wake phrase"}))
     assert "no wake phrase" in view.heard and view.state == "listening"
+
+
+class _Screen:
+    """Stands in for rich's Live in a test of when the view redraws."""
+
+    def __init__(self) -> None:
+        self.drawn = 0
+
+    def update(self, _renderable: object, refresh: bool = False) -> None:
+        self.drawn += refresh
+
+
+def test_live_view_redraws_only_after_events() -> None:
+    import threading
+
+    view, screen = LiveView(), _Screen()
+    redraw = threading.Thread(target=view.redraw, args=(screen, 0.01), daemon=True)
+    redraw.start()
+    time.sleep(0.1)
+    assert screen.drawn == 0  # nothing happened: nothing redrawn
+    view.on_event(Event(0.0, "speech_start", {}))
+    deadline = time.monotonic() + 2
+    while screen.drawn == 0 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert screen.drawn == 1
+    view.stop.set()
+    redraw.join()
+    assert screen.drawn == 2  # and once more on the way out
