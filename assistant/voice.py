@@ -349,10 +349,11 @@ class VoiceLoop:
         if utt.speculative is None and silence >= 0.1 and utt.voiced_frames > 5:
             # The user may have finished: transcribe now, during the silence that will
             # confirm it, and throw the result away if they go on.
-            # Words that were no command a moment ago will go to the LLM: beam at once.
+            # Words that were no command a moment ago will go to the LLM: beam at once
+            # (but speech over the assistant is mostly "stop", matched on the greedy text).
             utt.speculative = utt.stream.final(
-                keep_greedy=self._is_command,
-                greedy_first=not utt.partials or self._is_command(utt.partials[-1]))
+                keep_greedy=self._is_command, greedy_first=utt.barge or not utt.partials
+                or self._is_command(utt.partials[-1]))
             utt.speech = silero_confirms(utt.stream.audio)
             self._partial(utt, utt.speculative.text)
             self._speculate(utt)
