@@ -198,9 +198,12 @@ class Assistant:
         if the answer comes, it prefills only what follows. Words that change on the way
         cost nothing more: llama.cpp keeps the longest common prefix."""
         mark = "\u0000"
-        prompt, _ = self.engine.render([self.system_message(), *self.history,
-                                        {"role": "user", "content": words.strip() + mark}])
-        self.engine.evaluate(prompt.split(mark, 1)[0])
+        try:
+            prompt, _ = self.engine.render([self.system_message(), *self.history,
+                                            {"role": "user", "content": words.strip() + mark}])
+            self.engine.evaluate(prompt.split(mark, 1)[0])
+        except AssistantError:
+            return  # no usable model: the turn itself will say so, once
 
     def _retrieve(self, text: str) -> Retrieved | None:
         """Passages for ``text`` (None when the turn should not search or cannot)."""

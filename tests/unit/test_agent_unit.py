@@ -184,3 +184,11 @@ def test_an_answer_in_json_is_never_spoken(config, answer: list[str], spoken: st
     assert [c.name for c in result.tool_calls] == ["calculate"]
     assert spoken in result.text and "{" not in result.text and "[" not in result.text
     assert "".join(heard).strip() == result.text
+
+
+def test_prefill_without_a_model_is_silent(assistant) -> None:
+    # The voice loop prefills on every live transcript; a missing model is reported by the
+    # turn, not once per partial.
+    assistant.prefill("tell me about the")
+    with pytest.raises(ModelError):
+        assistant.turn("tell me about the moon and the stars tonight")
