@@ -34,7 +34,7 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
-from assistant.bench import DATA, _bfcl_dir, cell
+from assistant.bench import DATA, _bfcl_dir, cell, step
 from assistant.config import Config
 from assistant.memory.chunking import Chunk, sentences
 from assistant.memory.embedder import Embedder, EmbeddingCache
@@ -198,15 +198,15 @@ def bench_memory(config: Config, console: Console, sizes: list[int],
     rows: list[tuple[str, str, str]] = []
     try:
         with _temp_store(embedder) as store:
-            with console.status("ingesting the corpus (real embeddings)..."):
-                start = time.perf_counter()
-                report = ingest(store, [CORPUS], chunk_words=mem.chunk_words,
-                                overlap_words=mem.chunk_overlap_words)
-                ingest_s = time.perf_counter() - start
-                start = time.perf_counter()
-                ingest(store, [CORPUS], chunk_words=mem.chunk_words,
-                       overlap_words=mem.chunk_overlap_words)
-                again_s = time.perf_counter() - start
+            step(console, "ingesting the corpus (real embeddings)...")
+            start = time.perf_counter()
+            report = ingest(store, [CORPUS], chunk_words=mem.chunk_words,
+                            overlap_words=mem.chunk_overlap_words)
+            ingest_s = time.perf_counter() - start
+            start = time.perf_counter()
+            ingest(store, [CORPUS], chunk_words=mem.chunk_words,
+                   overlap_words=mem.chunk_overlap_words)
+            again_s = time.perf_counter() - start
             with console.status("retrieval quality..."):
                 scores = quality(store, questions)
             quoted_right, unquoted = quote_accuracy(store, questions, config)
@@ -232,8 +232,8 @@ def bench_memory(config: Config, console: Console, sizes: list[int],
             with console.status(f"embedding {len(pool)} corpus sentences for synthetic data"):
                 pool_vectors = embedder.embed(pool)
             if turns:
-                with console.status(f"{turns} questions through the assistant"):
-                    cost = _turn_cost(config, store, questions[:turns])
+                step(console, f"{turns} questions through the assistant")
+                cost = _turn_cost(config, store, questions[:turns])
                 off = statistics.median(cost["off"][0])
                 rows.append((f"turn, memory off, ms (n={turns})", cell(cost["off"][0], 0), ""))
                 for mode, label in (("quote", "the note's sentence"), ("llm", "the LLM")):
@@ -250,7 +250,8 @@ def bench_memory(config: Config, console: Console, sizes: list[int],
         queries = [q["question"] for q in questions[:60]]
         rng = random.Random(0)
         for n in sizes:
-            with _temp_store(embedder) as store, console.status(f"{n} synthetic chunks..."):
+            step(console, f"{n} synthetic chunks...")
+            with _temp_store(embedder) as store:
                 rate = _synthetic(store, n, pool, pool_vectors, rng)
                 start = time.perf_counter()
                 store.search("warm up", k=5)  # builds the BM25 index once

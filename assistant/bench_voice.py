@@ -30,7 +30,7 @@ from assistant import fastpath
 from assistant.agent import Assistant
 from assistant.asr import Recognizer, StreamingTranscriber
 from assistant.audio import RATE, EchoPath, FileDriver, load_audio
-from assistant.bench import cell
+from assistant.bench import cell, step
 from assistant.config import Config
 from assistant.events import EventLog
 from assistant.tts import Synthesizer
@@ -414,16 +414,13 @@ def _peak_rss() -> float:
 def bench_voice(config: Config, console: Console, runs: int = 6) -> int:
     with console.status("loading models..."):
         models = Models.load(config)
-    # Progress as plain lines: a spinner's refresh thread takes the GIL from the loop's
-    # threads (~70 ms more voice-to-voice for LLM questions, measured).
-    step: Callable[[str], None] = lambda what: console.print(what, style="dim")  # noqa: E731
     say: Callable[[str], np.ndarray] = lambda text: trim(models.synth.synthesize(text)[0])  # noqa: E731
     latency = {}
     for kind, texts in (("commands", COMMANDS[:runs]), ("questions for the LLM", QUESTIONS)):
         utterances = [say(t) for t in texts] + [espeak(t) for t in texts]
-        step(f"voice-to-voice, {kind}...")
+        step(console, f"voice-to-voice, {kind}...")
         latency[kind] = _voice_to_voice(models, utterances), _naive(models, utterances)
-    step("barge-in...")
+    step(console, "barge-in...")
     question = say("how is the system doing")  # a long answer to talk over
     placements = max(runs, 20)  # enough for a p95 to mean something (with 10 it is the max)
     barge, hits, total = _barge_in(models, question, None, placements)
@@ -432,13 +429,13 @@ def bench_voice(config: Config, console: Console, runs: int = 6) -> int:
                     _false_barge_ins(models, question, path, false_runs))
              for room, path in ECHO_PATHS.items()}
     stops, stop_runs = _stop_words(models, question, next(iter(ECHO_PATHS.values())))
-    step("end of turn...")
+    step(console, "end of turn...")
     turns = _end_of_turn(models, say)
-    step("speech recognition...")
+    step(console, "speech recognition...")
     asr = _asr(models, real_speech_clips())
-    step("speech synthesis...")
+    step(console, "speech synthesis...")
     tts_first, tts_rtf = _tts(models)
-    step("idle CPU, cold start, peak memory...")
+    step(console, "idle CPU, cold start, peak memory...")
     idle = _idle_cpu(models)
     cold = _cold_start()
     peak_mb = _peak_rss()
