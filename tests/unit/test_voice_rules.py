@@ -186,3 +186,18 @@ def test_echo_gate_follows_the_residual_of_our_own_voice(make_loop) -> None:
     for _ in range(200):
         loop._echo_allows(frame(1.0), speaking=True)
     assert loop._residual_floor() == RESIDUAL_MAX
+
+
+def test_the_turn_model_setting(tmp_path: Path) -> None:
+    from assistant.models import ModelError
+    from assistant.voice_app import build_detector
+
+    (tmp_path / "config.toml").write_text("")
+
+    def config(value: str):
+        return load_config(path=tmp_path / "config.toml", env={},
+                           overrides={"voice.turn_model": value}).config
+
+    assert build_detector(config("")) is None  # rules only
+    with pytest.raises(ModelError, match="neither a catalogue name"):
+        build_detector(config("no-such-model"))
