@@ -197,11 +197,10 @@ class Assistant:
         """Evaluate the answer's prompt up to the user's words so far (a live transcript):
         if the answer comes, it prefills only what follows. Words that change on the way
         cost nothing more: llama.cpp keeps the longest common prefix."""
-        mark = "\u0000"
         try:
-            prompt, _ = self.engine.render([self.system_message(), *self.history,
-                                            {"role": "user", "content": words.strip() + mark}])
-            self.engine.evaluate(prompt.split(mark, 1)[0])
+            prompt, _ = self.engine.render_open([self.system_message(), *self.history,
+                                                 {"role": "user", "content": words.strip()}])
+            self.engine.evaluate(prompt)
         except AssistantError:
             return  # no usable model: the turn itself will say so, once
 

@@ -133,6 +133,17 @@ class LLMEngine:
         formatted = self._formatter(messages=messages)
         return formatted.prompt, [s for s in formatted.stop if s]
 
+    def render_open(self, messages: list[Message]) -> tuple[str, str]:
+        """The prompt split where the last message's content ends: (everything up to there,
+        what the template writes after it). The first part is a prompt still open for more
+        of the last message's words (a live transcript); the second starts with the
+        template's end-of-message token."""
+        mark = "\u0000"
+        *rest, last = messages
+        prompt, _ = self.render([*rest, {**last, "content": last["content"] + mark}])
+        before, after = prompt.split(mark, 1)
+        return before, after
+
     def tokenize(self, text: str) -> list[int]:
         return self.llama.tokenize(text.encode("utf-8"), add_bos=False, special=True)
 

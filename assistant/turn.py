@@ -40,7 +40,6 @@ of the truncations ("what language do they speak", itself a question); < -7 held
 the truncations and none of the whole requests."""
 
 SYSTEM = "You are a voice assistant. The user speaks; you read a live transcript of their words."
-_MARK = "\u0000"
 _ENDINGS = (".", "?", "!", " .", " ?", " !")
 """After unpunctuated words, a sentence end is the model's way of saying "finished" too."""
 
@@ -64,9 +63,8 @@ class TurnDetector:
         self._cache: dict[str, float] = {}
 
     def load(self) -> None:
-        prompt, _ = self.engine.render([{"role": "system", "content": SYSTEM},
-                                        {"role": "user", "content": _MARK}])
-        self._prefix, after = prompt.split(_MARK, 1)
+        self._prefix, after = self.engine.render_open([{"role": "system", "content": SYSTEM},
+                                                       {"role": "user", "content": ""}])
         end_of_message = self.engine.tokenize(after)[0]
         singles = [self.engine.tokenize(s) for s in _ENDINGS]
         self._endings = sorted({end_of_message} | {t[0] for t in singles if len(t) == 1})
@@ -99,6 +97,11 @@ class Endpointer:
         self.config = config
         self.is_command = is_command
         self.detector = detector
+
+    def is_complete_command(self, text: str) -> bool:
+        """The words already make a command and do not trail off ("set a timer for")."""
+        text = text.strip()
+        return bool(text) and not UNFINISHED.search(text) and self.is_command(text)
 
     def silence_after(self, text: str, judge: bool = False) -> float:
         """The rules first; the detector only when ``judge`` (it costs an LLM call: asked

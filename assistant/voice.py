@@ -339,8 +339,7 @@ class VoiceLoop:
         # about to run), only when the listener has caught up with the microphone (on a slow
         # CPU, Whisper must not fall behind), and not once the words make a command.
         mid_speech = utt.recent_voiced >= 3 and self._frames.qsize() <= 2  # and caught up
-        complete = bool(utt.partials) and self.endpointer.silence_after(utt.partials[-1]) \
-            == self.config.endpoint_fast_s
+        complete = bool(utt.partials) and self.endpointer.is_complete_command(utt.partials[-1])
         if mid_speech and not complete and \
                 samples - utt.partial_at >= self.config.partial_interval_s * 16000:
             utt.partial_at = samples
@@ -372,11 +371,18 @@ class VoiceLoop:
         that an answer prefills only the rest (for words the LLM would answer without a
         tool; never while it is answering or over the assistant's voice)."""
         words = self._strip_wake(utt.partials[-1]) if utt.partials else None
-        if not self.config.speculate or utt.barge or not words or self._responding or \
-                self._prefills.qsize() or self._turns.qsize() or self._is_command(words) or \
-                not self.assistant.speculable(words):
+        if self._prefills.qsize() or not self._may_answer_early(utt, words) or \
+                self._is_command(words):
             return
         self._put(self._prefills, (words,))
+
+    def _may_answer_early(self, utt: _Utterance, words: str | None) -> bool:
+        """Work on an answer may start before the endpoint: speculation is on, the user is
+        not talking over the assistant, nothing else is being answered, and the answer to
+        ``words`` (wake phrase stripped) changes nothing (``Assistant.speculable``)."""
+        return self.config.speculate and not utt.barge and bool(words) and \
+            not self._responding and not self._turns.qsize() and \
+            self.assistant.speculable(words)
 
     def _prefill_loop(self) -> None:
         self._consume(self._prefills, self.assistant.prefill)
@@ -449,10 +455,8 @@ class VoiceLoop:
         else is going on; its audio waits for the endpoint."""
         text = utt.speculative.text.strip()
         command = self._strip_wake(text)
-        if not self.config.speculate or utt.barge or not utt.speech or not command or \
-                self.player.pending or self._responding or self._turns.qsize() or \
-                UNFINISHED.search(text) or is_backchannel(text) or \
-                not self.assistant.speculable(command):
+        if not utt.speech or self.player.pending or UNFINISHED.search(text) or \
+                is_backchannel(text) or not self._may_answer_early(utt, command):
             return
         self._turn_id += 1
         turn = self._current_turn = self._turn_id
