@@ -166,7 +166,7 @@ class Assistant:
         return self.config.skills.llm_fallback and bool(self.registry.skills)
 
     def system_message(self, memory: str = "") -> Message:
-        tools = [s.signature() for s in self.registry.skills.values()] if self.uses_tools else []
+        tools = [s.signature for s in self.registry.skills.values()] if self.uses_tools else []
         return system_message(self.config.llm.system_prompt, tools, memory)
 
     def memory(self) -> MemoryStore:

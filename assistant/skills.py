@@ -28,6 +28,7 @@ import time
 import types
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal, get_type_hints
 
@@ -94,7 +95,9 @@ class Skill:
     context_param: str | None = None
     source: str = ""
 
-    @property
+    # Derived once: the voice loop asks for these on every partial transcript, and pydantic's
+    # model_json_schema takes a few ms across the registry. Treat them as read-only.
+    @cached_property
     def parameters(self) -> dict[str, Any]:
         schema = self.args_model.model_json_schema()
         schema.pop("title", None)
@@ -102,10 +105,11 @@ class Skill:
             prop.pop("title", None)
         return schema
 
+    @cached_property
     def signature(self) -> str:
         return signature(self.tool_schema())
 
-    @property
+    @cached_property
     def keywords(self) -> set[str]:
         """Content words of the name, description, argument docs and examples."""
         texts = [self.name.replace("_", " "), self.description, *self.examples]

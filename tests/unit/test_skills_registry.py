@@ -133,7 +133,7 @@ def test_tool_schema_and_signature():
     assert tool["name"] == "delete_everything"
     assert tool["description"] == "Delete things (needs a yes first)."
     assert tool["parameters"]["required"] == ["what"]
-    assert water_plants.__skill__.signature() == (
+    assert water_plants.__skill__.signature == (
         "water_plants(seconds: integer, plant: string?, loud: boolean?): "
         + water_plants.__skill__.description)
 
