@@ -57,6 +57,13 @@ WAKE_LIKENESS = 0.8
 """difflib ratio of the first words to the wake phrase ("a computer" ~ "hey computer": 0.82)."""
 WAKE_WINDOW_S = 8.0
 """After the wake phrase alone, how long the next utterance needs none."""
+SPECULATE_AFTER_S = 0.06
+"""Silence after which the utterance is transcribed (and, where that is safe, answered) in
+case it is over; the endpoint confirms it later, or the user goes on and it is dropped.
+Against 0.1 s: LLM answers ~70 ms sooner; read speech (the benchmark's LibriVox clips) has
+one more pause of 60-100 ms per ~7 s, each a wasted decode."""
+FIRST_PIECE_WAIT_S = 0.2
+"""Longest the LLM pauses after the first clause, while its first sound is synthesised."""
 ECHO_TAIL_S = 1.0
 """How long after the speaker falls silent its echo may still be in the microphone."""
 RESIDUAL_WINDOW_S = 3.0
@@ -92,6 +99,8 @@ class _TurnTimes:
     first_text: float | None = None
     first_chunk: float | None = None
     first_audio: float | None = None
+    first_piece: threading.Event = field(default_factory=threading.Event)
+    """Set once the first sound of the answer is queued for playback."""
     path: str = "llm"
     """Set to 'fast' when the turn returns; a fast-path turn always returns before its
     first audio, an LLM turn is still streaming then."""
@@ -345,7 +354,9 @@ class VoiceLoop:
             utt.partial_at = samples
             self._partial(utt, utt.stream.partial())
             self._prefill(utt)
-        if utt.speculative is None and silence >= 0.1 and utt.voiced_frames > 5:
+        speculate = utt.speculative is None and silence >= SPECULATE_AFTER_S and \
+            utt.voiced_frames > 5
+        if speculate:
             # The user may have finished: transcribe now, during the silence that will
             # confirm it, and throw the result away if they go on.
             # Words that were no command a moment ago will go to the LLM: beam at once
@@ -355,10 +366,14 @@ class VoiceLoop:
                 or self._is_command(utt.partials[-1]))
             utt.speech = silero_confirms(utt.stream.audio)
             self._partial(utt, utt.speculative.text)
-            self._speculate(utt)
         judged = utt.speculative is not None
         text = utt.speculative.text if judged else utt.stream.text
-        if silence >= self.endpointer.silence_after(text, judge=judged) or duration > 30:
+        needed = self.endpointer.silence_after(text, judge=judged)
+        if speculate:
+            # After the turn model's judgement, not during it: two llama.cpp contexts on
+            # the same cores slow each other (the answer's first token ~20 ms later).
+            self._speculate(utt)
+        if silence >= needed or duration > 30:
             self._end(utt)
 
     def _partial(self, utt: _Utterance, text: str) -> None:
@@ -591,6 +606,10 @@ class VoiceLoop:
             if self._current_turn == turn:
                 for chunk in chunker.feed(piece):
                     self._put(self._chunks, (turn, chunk))
+                    if times.first_chunk is None:
+                        # Let the synthesiser have the CPU for the first sound; the rest of
+                        # the answer has the whole first clause's playing time to catch up.
+                        times.first_piece.wait(FIRST_PIECE_WAIT_S)
 
         self._responding = turn
         try:
@@ -654,6 +673,8 @@ class VoiceLoop:
             if len(piece.audio):
                 self.player.enqueue(Chunk(turn, " ".join(words[said:upto]), piece.audio))
                 said = upto
+                if times is not None:
+                    times.first_piece.set()
 
     def _audio_started(self, turn: int, t: float) -> None:
         times = self._times.get(turn)
