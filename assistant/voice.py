@@ -606,7 +606,7 @@ class VoiceLoop:
             if self._current_turn == turn:
                 for chunk in chunker.feed(piece):
                     self._put(self._chunks, (turn, chunk))
-                    if times.first_chunk is None:
+                    if not times.first_piece.is_set():
                         # Let the synthesiser have the CPU for the first sound; the rest of
                         # the answer has the whole first clause's playing time to catch up.
                         times.first_piece.wait(FIRST_PIECE_WAIT_S)
@@ -666,15 +666,19 @@ class VoiceLoop:
         said = 0
         # Piece by piece: the first ~0.2 s plays while the rest of the clause is decoded,
         # and a barge-in stops the decoding too.
-        for piece in self.synth.stream(str(text)):
-            if turn != self._current_turn:
-                return
-            upto = round(len(words) * piece.upto)
-            if len(piece.audio):
-                self.player.enqueue(Chunk(turn, " ".join(words[said:upto]), piece.audio))
-                said = upto
-                if times is not None:
-                    times.first_piece.set()
+        try:
+            for piece in self.synth.stream(str(text)):
+                if turn != self._current_turn:
+                    return
+                upto = round(len(words) * piece.upto)
+                if len(piece.audio):
+                    self.player.enqueue(Chunk(turn, " ".join(words[said:upto]), piece.audio))
+                    said = upto
+                    if times is not None:
+                        times.first_piece.set()
+        finally:
+            if times is not None:
+                times.first_piece.set()  # a clause with nothing to say holds nothing up
 
     def _audio_started(self, turn: int, t: float) -> None:
         times = self._times.get(turn)
