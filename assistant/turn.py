@@ -82,6 +82,15 @@ class TurnDetector:
             self._cache = {words: float(np.logaddexp.reduce(logp[self._endings]))}
         return self._cache[words]
 
+    def prefill(self, text: str) -> None:
+        """Evaluate the words so far (a live transcript): judging words that start the same
+        way later evaluates only the rest."""
+        words = _plain(text)
+        if words:
+            if not self._endings:
+                self.load()
+            self.engine.evaluate(self._prefix + words)
+
     def verdict(self, text: str) -> Verdict:
         logp = self.finished_logprob(text)
         if logp >= FINISHED_LOGP:

@@ -23,6 +23,7 @@ from __future__ import annotations
 import queue
 import re
 import threading
+import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -57,13 +58,17 @@ WAKE_LIKENESS = 0.8
 """difflib ratio of the first words to the wake phrase ("a computer" ~ "hey computer": 0.82)."""
 WAKE_WINDOW_S = 8.0
 """After the wake phrase alone, how long the next utterance needs none."""
-SPECULATE_AFTER_S = 0.06
+SPECULATE_AFTER_S = 0.08
 """Silence after which the utterance is transcribed (and, where that is safe, answered) in
 case it is over; the endpoint confirms it later, or the user goes on and it is dropped.
-Against 0.1 s: LLM answers ~70 ms sooner; read speech (the benchmark's LibriVox clips) has
-one more pause of 60-100 ms per ~7 s, each a wasted decode."""
+Paired runs of the benchmark's utterances against 0.1 s: LLM answers ~70 ms sooner, commands
+the same; 0.06 s was no faster and paused inside words ("What | time is it?")."""
 FIRST_PIECE_WAIT_S = 0.2
 """Longest the LLM pauses after the first clause, while its first sound is synthesised."""
+PREFILL_SILENCE_S = 0.04
+"""Silence after which the prefiller leaves the CPU to the final decode."""
+CATCH_UP_WAIT_S = 0.2
+"""Longest the prefiller waits for the listener to catch up with the microphone."""
 ECHO_TAIL_S = 1.0
 """How long after the speaker falls silent its echo may still be in the microphone."""
 RESIDUAL_WINDOW_S = 3.0
@@ -138,6 +143,9 @@ class _Speculation:
     """Set when the turn returns."""
     confirmed: bool = False
     dropped: bool = False
+    held: list[tuple[float, str, dict]] = field(default_factory=list)
+    """Events of the answer (tool calls, retrievals) until it is confirmed: one that is
+    dropped never happened, as far as the event log is concerned."""
 
 
 class VoiceLoop:
@@ -182,6 +190,8 @@ class VoiceLoop:
         self._awake_until = -1.0
         """Until then (timeline seconds) an utterance needs no wake phrase."""
         self._spec_lock = threading.Lock()
+        self._speculating: _Speculation | None = None
+        """The speculation being answered right now, if any."""
         self._aec = self._make_aec() if config.echo == "aec" else None
         self._echo_until = 0
         """Frame index until which the microphone may hold our own voice."""
@@ -384,12 +394,13 @@ class VoiceLoop:
     def _prefill(self, utt: _Utterance) -> None:
         """While the user speaks, evaluate the LLM's prompt up to their words so far, so
         that an answer prefills only the rest (for words the LLM would answer without a
-        tool; never while it is answering or over the assistant's voice)."""
+        tool; never while it is answering or over the assistant's voice); and the turn
+        model's, so that judging the final words evaluates only the last of them."""
         words = self._strip_wake(utt.partials[-1]) if utt.partials else None
         if self._prefills.qsize() or not self._may_answer_early(utt, words) or \
                 self._is_command(words):
             return
-        self._put(self._prefills, (words,))
+        self._put(self._prefills, (utt, utt.partials[-1], words))
 
     def _may_answer_early(self, utt: _Utterance, words: str | None) -> bool:
         """Work on an answer may start before the endpoint: speculation is on, the user is
@@ -400,7 +411,27 @@ class VoiceLoop:
             self.assistant.speculable(words)
 
     def _prefill_loop(self) -> None:
-        self._consume(self._prefills, self.assistant.prefill)
+        self._consume(self._prefills, self._prefill_words)
+
+    def _prefill_words(self, utt: _Utterance, heard: str, words: str) -> None:
+        if not self._still_speaking(utt):
+            return
+        self.assistant.prefill(words)
+        detector = self.endpointer.detector
+        if detector is not None and self._still_speaking(utt):
+            detector.prefill(heard)
+
+    def _still_speaking(self, utt: _Utterance) -> bool:
+        """(Prefiller thread) The user is still speaking ``utt``, as of now: once it has
+        gone quiet, the final decode is about to run, and a prefill beside it would slow it
+        down for nothing (the answer evaluates the words itself right after). Waits for the
+        listener to catch up with the microphone first (it falls behind while Whisper runs:
+        the frames it has not seen decide)."""
+        deadline = time.monotonic() + CATCH_UP_WAIT_S
+        while self._frames.qsize() > 1 and time.monotonic() < deadline:
+            time.sleep(0.005)
+        return self._utt is utt and utt.speculative is None and \
+            self.clock.now() - utt.last_voiced < PREFILL_SILENCE_S
 
     def _begin(self, t_end: float, speaking: bool) -> None:
         barge = speaking and self.config.interruptible
@@ -507,6 +538,9 @@ class VoiceLoop:
         with self._spec_lock:
             spec.confirmed = True
             result = spec.result
+            held, spec.held = spec.held, []
+        for t, kind, data in held:
+            self.events.emit(t, kind, **data)
         if result is not None:
             self.assistant.remember(spec.text, result)
         self._transcript(decided, utt.speculative.text.strip(), spec.text)
@@ -611,11 +645,11 @@ class VoiceLoop:
                         # the answer has the whole first clause's playing time to catch up.
                         times.first_piece.wait(FIRST_PIECE_WAIT_S)
 
-        self._responding = turn
+        self._responding, self._speculating = turn, spec
         try:
             result = self.assistant.turn(text, on_text=on_text, remember=spec is None)
         finally:
-            self._responding = 0
+            self._responding, self._speculating = 0, None
         if spec is not None:
             with self._spec_lock:
                 spec.result = result
@@ -635,13 +669,24 @@ class VoiceLoop:
             self.assistant.mark_interrupted(self._interrupted.pop(turn))
 
     def _tool_called(self, call: ToolResult) -> None:
-        self.events.emit(self.clock.now(), "tool_call", name=call.name,
-                         arguments=call.arguments, result=call.result, ok=call.ok)
+        self._answer_event("tool_call", name=call.name, arguments=call.arguments,
+                           result=call.result, ok=call.ok)
 
     def _retrieved(self, found: Retrieved) -> None:
-        self.events.emit(self.clock.now(), "retrieval", ids=found.ids,
-                         sources=[h.record.attribution for h in found.hits],
-                         ms=round(found.ms, 1))
+        self._answer_event("retrieval", ids=found.ids,
+                           sources=[h.record.attribution for h in found.hits],
+                           ms=round(found.ms, 1))
+
+    def _answer_event(self, kind: str, **data: object) -> None:
+        """An event of the answer being generated; a speculative answer's wait for it to be
+        confirmed (see ``_Speculation.held``)."""
+        t, spec = self.clock.now(), self._speculating
+        with self._spec_lock:
+            if spec is not None and not spec.confirmed:
+                if not spec.dropped:
+                    spec.held.append((t, kind, data))
+                return
+        self.events.emit(t, kind, **data)
 
     # ------------------------------------------------------------------ voice
 

@@ -39,3 +39,10 @@ def test_judgements_do_not_depend_on_what_was_asked_before(detector: TurnDetecto
     # Whisper's punctuation is ignored: only the words count.
     assert detector.finished_logprob("Why is the sky blue.") == pytest.approx(first, abs=1e-3)
     assert detector.finished_logprob("") == float("-inf")
+
+
+def test_prefilling_the_words_so_far_changes_no_judgement(detector: TurnDetector) -> None:
+    whole = detector.finished_logprob("Who wrote Hamlet?")
+    detector.finished_logprob("Tell me a story")  # something else in the KV cache
+    detector.prefill("Who wrote")  # a partial transcript, as the prefiller gives it
+    assert detector.finished_logprob("Who wrote Hamlet?") == pytest.approx(whole, abs=1e-3)

@@ -191,8 +191,11 @@ def test_in_a_reverberant_room_its_echo_does_not_interrupt_but_the_user_does(
 def test_a_read_only_command_is_answered_during_the_closing_silence(models: Models) -> None:
     run = run_loop(models, np.concatenate([silence(0.5), piper(models, "What time is it?"),
                                            silence(3)]))
-    assert [e["text"] for e in run.of("speculation")] == ["What time is it?"]
-    assert run.of("speculation_dropped") == []
+    # A pause inside the words ("What | time") may start one early; the user going on
+    # drops it. The last one is the whole request, and it is the answer given.
+    speculations = [e["text"] for e in run.of("speculation")]
+    assert speculations[-1] == "What time is it?"
+    assert len(run.of("speculation_dropped")) == len(speculations) - 1
     (end,) = run.of("turn_end")
     assert end["speculative"] is True
     # Its audio waited for the endpoint: it starts after the transcript is final.
@@ -213,6 +216,9 @@ def test_a_speculation_is_dropped_when_the_user_goes_on(models: Models, first: s
     (transcript,) = run.of("transcript")
     assert check in transcript["text"].lower()
     assert len(run.of("audio_out_start")) == 1  # only the answer to the whole request
+    # The dropped answer's calculation ran, but it is not in the log: the only call is
+    # the one whose answer was given.
+    assert len(run.of("tool_call")) == (1 if answer else 0)
     assert [m["role"] for m in run.assistant.history] == ["user", "assistant"]
     assert check in run.assistant.history[0]["content"].lower()
     assert answer in run.assistant.history[1]["content"]
