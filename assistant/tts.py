@@ -107,6 +107,14 @@ _PREDICATE = re.compile(r"\s(?=(?:is|are|was|were|will|has|have|had)\s)")
 twenty three | is three hundred and ninety one.")."""
 
 
+PREDICATE_AFTER_WORDS = 4
+"""A first sentence this long from its verb on is cut before the verb; a shorter one stays
+whole ("The timer | is done now." would sound broken for nothing)."""
+PREDICATE_STREAMING_WORDS = 2
+"""...but while the sentence is still being written, two words from the verb on are enough:
+each word more to wait for is another LLM token (~12 ms here) before the first audio."""
+
+
 class SentenceChunker:
     """Cut streamed LLM text into pieces worth synthesising: sentences, and for the first
     piece a clause of a few words, so that the first audio comes early. Never cuts inside
@@ -168,8 +176,11 @@ class SentenceChunker:
                 if len(self.buffer[: m.start()].split()) >= self.first_min_words:
                     return m.end()
             for m in _PREDICATE.finditer(self.buffer):  # words as spoken: "391" is three
+                rest = self.buffer[m.end():]
+                needed = PREDICATE_AFTER_WORDS if re.search(r"[.!?]", rest) else \
+                    PREDICATE_STREAMING_WORDS
                 if len(speakable(self.buffer[: m.start()]).split()) >= 2 and \
-                        len(speakable(self.buffer[m.end():]).split()) >= 4:
+                        len(speakable(rest).split()) >= needed:
                     return m.end()
         if len(self.buffer) > self.max_chars:
             clauses = list(_CLAUSE_END.finditer(self.buffer))

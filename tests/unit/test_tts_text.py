@@ -212,6 +212,12 @@ def test_chunker_pauses_a_long_first_sentence_before_its_verb() -> None:
                  "It is three hundred and ninety one."):
         chunker = SentenceChunker()
         assert [*chunker.feed(text), *chunker.flush()] == [text], text
+    # Streamed, a sentence is cut once two words from the verb on have come: waiting for
+    # more costs a token each, and the rest may never show that it was short.
+    chunker = SentenceChunker()
+    got = [c for piece in ("The", " timer", " is", " done", " now", ".") for c in
+           chunker.feed(piece)]
+    assert [*got, *chunker.flush()] == ["The timer", "is done now."]
     chunker = SentenceChunker()
     got = [*chunker.feed("Okay. Seventeen times twenty three is three hundred and ninety one. "),
            *chunker.flush()]
