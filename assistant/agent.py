@@ -198,11 +198,15 @@ class Assistant:
         if the answer comes, it prefills only what follows. Words that change on the way
         cost nothing more: llama.cpp keeps the longest common prefix."""
         try:
-            prompt, _ = self.engine.render_open([self.system_message(), *self.history,
-                                                 {"role": "user", "content": words.strip()}])
+            prompt, _ = self.engine.render_open(self._messages(words.strip()))
             self.engine.evaluate(prompt)
         except AssistantError:
             return  # no usable model: the turn itself will say so, once
+
+    def _messages(self, text: str) -> list[Message]:
+        """An answer's prompt: the system message, the history, then ``text`` from the user.
+        The prefiller renders the same list, so that its KV cache is the answer's prefix."""
+        return [self.system_message(), *self.history, {"role": "user", "content": text}]
 
     def _retrieve(self, text: str) -> Retrieved | None:
         """Passages for ``text`` (None when the turn should not search or cannot)."""
@@ -299,7 +303,7 @@ class Assistant:
     def _llm_turn(self, text: str, on_text: Callable[[str], None] | None,
                   start: float) -> TurnResult:
         llm = self.config.llm
-        messages = [self.system_message(), *self.history, {"role": "user", "content": text}]
+        messages = self._messages(text)
         gens: list[Generation] = []
         calls: list[ToolResult] = []
         candidates = self.registry.relevant(text) if self.uses_tools else []
