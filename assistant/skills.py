@@ -21,6 +21,7 @@ import importlib.metadata
 import importlib.util
 import inspect
 import json
+import math
 import re
 import sys
 import threading
@@ -78,6 +79,49 @@ class Pattern:
 
 
 @dataclass(frozen=True)
+class Slot:
+    """How one argument is read from the user's own words, and what to ask when it is missing.
+
+    The turn uses it three ways: a command that names the skill but whose ``parse`` finds
+    nothing is answered with ``ask`` ("A timer for how long?"), and the next utterance is
+    parsed to fill it; a correction ("no, I meant ten minutes") is parsed to amend the last
+    call; and an argument the LLM chose is accepted only if ``parse`` reads the same value
+    from the utterance."""
+
+    parse: Callable[[str], Any]
+    """Normalised text (see :func:`assistant.fastpath.normalise`) → the value, or None."""
+    ask: str
+    """One short question for when the value is missing, e.g. "A timer for how long?"."""
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Exactly what a call will do, said before it runs: the confirmation question, and the
+    arguments it will then run with (``forget`` pins the ids of the records it named)."""
+
+    question: str
+    arguments: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Undoable:
+    """A skill result that can be taken back ("cancel that", "no, I meant ten minutes")."""
+
+    text: str
+    """What to say now."""
+    undo: Callable[[], str]
+    """Takes the action back and returns what to say, e.g. "Cancelled the 5 minute timer."."""
+
+
+def on_start(func: Callable[[SkillContext], None]) -> Callable[[SkillContext], None]:
+    """Mark a function of a skill module to run once when an assistant starts, with its
+    :class:`SkillContext` (reminders announce what fell due while it was off). Export it like
+    a skill (in ``__all__``, or as the entry point)."""
+    func.__on_start__ = True  # type: ignore[attr-defined]
+    return func
+
+
+@dataclass(frozen=True)
 class Skill:
     name: str
     description: str
@@ -94,6 +138,12 @@ class Skill:
     examples: tuple[str, ...] = ()
     context_param: str | None = None
     source: str = ""
+    slots: dict[str, Slot] = field(default_factory=dict)
+    """Arguments the turn can read from the user's words (see :class:`Slot`)."""
+    plan: Callable[..., Plan | str] | None = None
+    """Called with the validated arguments (and the context, if the skill takes one) before a
+    confirmed call: the :class:`Plan` to put to the user, or a sentence when there is nothing
+    to do. Without it the question is built from the arguments."""
 
     # Derived once: the voice loop asks for these on every partial transcript, and pydantic's
     # model_json_schema takes a few ms across the registry. Treat them as read-only.
@@ -193,6 +243,8 @@ def skill(
     read_only: bool = False,
     patterns: Iterable[str | re.Pattern[str] | Pattern] = (),
     examples: Iterable[str] = (),
+    slots: dict[str, Slot] | None = None,
+    plan: Callable[..., Plan | str] | None = None,
 ) -> Any:
     """Mark a function as a skill. Usable bare (``@skill``) or with options."""
 
@@ -223,6 +275,8 @@ def skill(
             examples=tuple(examples),
             context_param=context_param,
             source=fn.__module__,
+            slots=dict(slots or {}),
+            plan=plan,
         )
         return fn
 
@@ -239,6 +293,8 @@ class ToolResult:
     """The skill's return value (JSON-able), or a short explanation when ``ok`` is False."""
     ok: bool
     ms: float
+    undo: Callable[[], str] | None = field(default=None, repr=False, compare=False)
+    """How to take the call back, when the skill returned :class:`Undoable`."""
 
     def as_dict(self) -> dict[str, Any]:
         return {"name": self.name, "arguments": self.arguments, "result": self.result,
@@ -258,12 +314,26 @@ def _skills_in(obj: Any) -> list[Skill]:
     raise TypeError(f"{obj!r} exports no skills")
 
 
-def _jsonable(value: Any) -> bool:
-    try:
-        json.dumps(value)
-    except (TypeError, ValueError):
-        return False
-    return True
+def _starters_in(obj: Any) -> list[Callable[[SkillContext], None]]:
+    """The :func:`on_start` functions exported by a module (or given directly)."""
+    if getattr(obj, "__on_start__", False):
+        return [obj]
+    if isinstance(obj, types.ModuleType):
+        names = getattr(obj, "__all__", None) or list(vars(obj))
+        return [v for n in names if getattr(v := getattr(obj, n), "__on_start__", False)]
+    return []
+
+
+def _usable(name: str, value: Any) -> tuple[bool, Any]:
+    """A skill's return value as (ok, text or Undoable): text and numbers are answers; None,
+    containers and other objects are not (they would be read out as 'null' or JSON)."""
+    if isinstance(value, str | Undoable):
+        return True, value
+    if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
+        return True, value
+    if value is None:
+        return False, f"{name} gave no answer."
+    return False, f"{name} returned something I can't use ({type(value).__name__})."
 
 
 class SkillRegistry:
@@ -281,6 +351,8 @@ class SkillRegistry:
         """One line per plugin that failed to load."""
         self.default_timeout_s = default_timeout_s
         self.audit_log = audit_log
+        self.starters: list[Callable[[SkillContext], None]] = []
+        """The loaded modules' :func:`on_start` functions (see :meth:`start`)."""
         self._audit_lock = threading.Lock()
         for s in skills:
             self.add(s)
@@ -294,8 +366,10 @@ class SkillRegistry:
     def load_entry_points(self) -> None:
         for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
             try:
-                for s in _skills_in(ep.load()):
+                loaded = ep.load()
+                for s in _skills_in(loaded):
                     self.add(s)
+                self.starters += _starters_in(loaded)
             except Exception as exc:  # a broken plugin must never stop the assistant
                 self.errors.append(f"plugin '{ep.name}' ({ep.value}): {type(exc).__name__}: {exc}")
 
@@ -313,8 +387,18 @@ class SkillRegistry:
                 spec.loader.exec_module(module)
                 for s in _skills_in(module):
                     self.add(s)
+                self.starters += _starters_in(module)
             except Exception as exc:
                 self.errors.append(f"{path}: {type(exc).__name__}: {exc}")
+
+    def start(self, context: SkillContext) -> None:
+        """Run every :func:`on_start` function once; one that fails is reported, not fatal."""
+        for starter in self.starters:
+            try:
+                starter(context)
+            except Exception as exc:
+                self.errors.append(f"{starter.__module__}.{starter.__name__} at start: "
+                                   f"{type(exc).__name__}: {exc}")
 
     def remove(self, names: Iterable[str]) -> None:
         for n in names:
@@ -340,9 +424,11 @@ class SkillRegistry:
     ) -> ToolResult:
         """Validate, confirm if needed, run with a time limit, log. Never raises."""
         start = time.perf_counter()
-        result = self._call(name, arguments, context, confirm)
-        tool_result = ToolResult(name, arguments, result[1], result[0],
-                                 (time.perf_counter() - start) * 1000)
+        ok, value = self._call(name, arguments, context, confirm)
+        undo = value.undo if isinstance(value, Undoable) else None
+        text = value.text if isinstance(value, Undoable) else value
+        tool_result = ToolResult(name, arguments, text, ok,
+                                 (time.perf_counter() - start) * 1000, undo=undo)
         self.audit(tool_result.as_dict())
         return tool_result
 
@@ -360,14 +446,29 @@ class SkillRegistry:
             where = ".".join(str(p) for p in first["loc"]) or "arguments"
             return False, f"Invalid arguments for {name}: {where}: {first['msg']}."
         kwargs = {k: getattr(args, k) for k in type(args).model_fields}
-        if s.risk == "confirm":
-            question = f"Should I run {name}" + (
-                f" with {json.dumps(kwargs, default=str)}?" if kwargs else "?")
-            if confirm is None or not confirm(question):
-                return False, f"Okay, I did not run {name}."
+        if s.risk == "confirm" and confirm is not None:
+            plan = self.plan(name, arguments, context)
+            if isinstance(plan, str):
+                return True, plan
+            if not confirm(plan.question):
+                return False, f"Okay, I did not {_verb(name)}."
+            kwargs = _kwargs(s, plan.arguments)
+        elif s.risk == "confirm":
+            return False, f"I need you to confirm before I {_verb(name)}."
         if s.context_param:
             kwargs[s.context_param] = context
         return self._run(s, kwargs)
+
+    def plan(self, name: str, arguments: dict[str, Any], context: SkillContext) -> Plan | str:
+        """What calling ``name`` with ``arguments`` would do, as a question to confirm (or a
+        sentence when there is nothing to do). The arguments must be valid."""
+        s = self.skills[name]
+        if s.plan is None:
+            return Plan(f"Should I {describe_call(s, arguments)}?", dict(arguments))
+        kwargs = _kwargs(s, arguments)
+        if s.context_param:
+            kwargs[s.context_param] = context
+        return s.plan(**kwargs)
 
     def _run(self, s: Skill, kwargs: dict[str, Any]) -> tuple[bool, Any]:
         box: dict[str, Any] = {}
@@ -378,7 +479,7 @@ class SkillRegistry:
                 if inspect.isawaitable(value):
                     value = asyncio.run(_await(value))
                 box["value"] = value
-            except Exception as exc:
+            except BaseException as exc:  # a plugin's sys.exit() or Ctrl-C is its failure
                 box["error"] = exc
 
         # A daemon thread: a skill that hangs is abandoned, and cannot block exit.
@@ -391,10 +492,7 @@ class SkillRegistry:
         if "error" in box:
             exc = box["error"]
             return False, f"{s.name} failed: {type(exc).__name__}: {exc}"
-        value = box.get("value")
-        if not _jsonable(value):
-            return False, f"{s.name} returned something I can't use ({type(value).__name__})."
-        return True, value
+        return _usable(s.name, box.get("value"))
 
     def audit(self, record: dict[str, Any]) -> None:
         """Append ``record`` (a skill call, a memory search) to the JSONL audit log."""
@@ -408,6 +506,24 @@ class SkillRegistry:
                     fh.write(line + "\n")
         except OSError as exc:  # a full disk must not cost the user the answer
             self.errors.append(f"audit log {self.audit_log}: {exc}")
+
+
+def _kwargs(s: Skill, arguments: dict[str, Any]) -> dict[str, Any]:
+    """Validated keyword arguments for ``s`` (raises pydantic's ValidationError)."""
+    args = s.args_model.model_validate(arguments)
+    return {k: getattr(args, k) for k in type(args).model_fields}
+
+
+def _verb(name: str) -> str:
+    """A skill name as words to put after "I", e.g. "set timer"."""
+    return name.replace("_", " ")
+
+
+def describe_call(s: Skill, arguments: dict[str, Any]) -> str:
+    """A call in words, e.g. "set timer with seconds 3600 and label pasta"."""
+    said = [f"{k.replace('_', ' ')} {v}" for k, v in arguments.items()
+            if v not in (None, "", [], {})]
+    return _verb(s.name) + (" with " + " and ".join(said) if said else "")
 
 
 async def _await(value: Any) -> Any:

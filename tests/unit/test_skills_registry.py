@@ -267,7 +267,7 @@ def test_confirm_skill_not_run_without_confirmation(registry, ctx):
     r = registry.call("delete_everything", {"what": "photos"}, ctx, confirm=say_no)
     assert r.ok is False
     assert DELETED == []
-    assert len(questions) == 1 and "delete_everything" in questions[0]
+    assert questions == ["Should I delete everything with what photos?"]
     assert "photos" in questions[0]
 
 
