@@ -108,8 +108,8 @@ def _cmd_config_show(args: argparse.Namespace, loaded: LoadedConfig) -> int:
 
 
 def _cmd_voice(args: argparse.Namespace, loaded: LoadedConfig) -> int:
-    from assistant.audio import AudioError
-    from assistant.voice_app import run_voice
+    from assistant.speech.audio import AudioError
+    from assistant.voice.app import run_voice
 
     try:
         return run_voice(loaded.config, input_path=args.input, output_path=args.output,
@@ -122,13 +122,13 @@ def _cmd_voice(args: argparse.Namespace, loaded: LoadedConfig) -> int:
 
 
 def _cmd_transcribe(args: argparse.Namespace, loaded: LoadedConfig) -> int:
-    from assistant.voice_app import transcribe_file
+    from assistant.voice.app import transcribe_file
 
     return transcribe_file(loaded.config, args.file, args.json)
 
 
 def _cmd_say(args: argparse.Namespace, loaded: LoadedConfig) -> int:
-    from assistant.voice_app import say_text
+    from assistant.voice.app import say_text
 
     return say_text(loaded.config, args.text, args.output)
 
@@ -145,9 +145,18 @@ def _cmd_memory(args: argparse.Namespace, loaded: LoadedConfig) -> int:
     return run(args, loaded.config, console)
 
 
-def _cmd_bench(args: argparse.Namespace, loaded: LoadedConfig) -> int:
-    from assistant import bench
+BENCHMARKS = ("llm", "skills", "voice", "memory")
+"""``assistant bench`` choices, one module of :mod:`assistant.bench` each."""
 
+
+def _cmd_bench(args: argparse.Namespace, loaded: LoadedConfig) -> int:
+    try:
+        from assistant import bench
+    except ModuleNotFoundError as exc:
+        if exc.name != "assistant.bench":
+            raise
+        raise AssistantError("the benchmarks run from a source checkout; this installation "
+                             "has none") from None
     return bench.run(args.what, loaded.config, args, console)
 
 
@@ -238,7 +247,7 @@ def build_parser() -> argparse.ArgumentParser:
     memory.set_defaults(func=_cmd_memory)
 
     bench = sub.add_parser("bench", help="measure speed and accuracy")
-    bench.add_argument("what", choices=["llm", "skills", "voice", "memory"])
+    bench.add_argument("what", choices=BENCHMARKS)
     bench.add_argument("--runs", type=int, default=5, help="repetitions (llm, voice)")
     bench.add_argument("--bfcl-limit", type=int, default=50,
                        help="BFCL questions per category (skills; 0 = all)")

@@ -7,10 +7,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant.audio import RATE
 from assistant.config import load_config
 from assistant.models import resolve
-from assistant.tts import FIRST_FRAMES, Synthesizer, split_voice
+from assistant.speech.audio import RATE
+from assistant.speech.tts import FIRST_FRAMES, Synthesizer, split_voice
 
 pytestmark = pytest.mark.slow
 

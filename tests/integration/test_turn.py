@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from assistant.config import load_config
-from assistant.turn import TurnDetector
-from assistant.voice_app import build_detector
+from assistant.speech.turn import TurnDetector
+from assistant.voice.app import build_detector
 
 pytestmark = pytest.mark.slow
 

@@ -14,17 +14,10 @@ import psutil
 import pytest
 import soundfile as sf
 
-from assistant.audio import RATE, EchoPath, load_audio, save_wav
-from assistant.bench_voice import (
-    Models,
-    espeak,
-    normalise_words,
-    real_speech_clips,
-    run_loop,
-    silence,
-    trim,
-)
 from assistant.config import Config
+from assistant.speech.audio import RATE, EchoPath, load_audio, save_wav
+from tests.fixtures.loop import Models, run_loop
+from tests.fixtures.speech import espeak, normalise_words, real_speech_clips, silence, trim
 
 pytestmark = pytest.mark.slow
 ECHO = (0.5, 5)  # a loudspeaker heard by the microphone at half level, 100 ms late
@@ -329,7 +322,7 @@ def test_voice_cli_with_any_audio_format(models: Models, tmp_path: Path,
     audio = np.concatenate([silence(0.5), speech, silence(3)])
     # 44.1 kHz stereo 24-bit: mixed down and resampled by the loop.
     stereo = np.stack([audio, audio], axis=1)
-    from assistant.audio import resample
+    from assistant.speech.audio import resample
 
     src = tmp_path / "in.wav"
     sf.write(src, resample(stereo[:, 0], RATE, 44100)[:, None].repeat(2, axis=1), 44100,

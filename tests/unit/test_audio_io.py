@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from assistant.audio import (
+from assistant.speech.audio import (
     FRAME,
     FRAME_S,
     RATE,
@@ -316,9 +316,9 @@ def test_file_driver_until_idle_gives_up_after_60_seconds(
         monkeypatch: pytest.MonkeyPatch) -> None:
     # The cap is 60 s of frames; pretend frames last 0.5 s so that is only 120 frames
     # (at 20 ms it would be 3000 frames, seconds of array copying).
-    import assistant.audio
+    import assistant.speech.audio
 
-    monkeypatch.setattr(assistant.audio, "FRAME_S", 0.5)
+    monkeypatch.setattr(assistant.speech.audio, "FRAME_S", 0.5)
     driver = FileDriver(np.zeros(FRAME, np.float32), realtime=False, tail_s=0.0)
     clock = Clock()
     driver.run(lambda mic: mic, clock, until_idle=lambda: False)

@@ -13,7 +13,7 @@ from typing import ClassVar
 import numpy as np
 import pytest
 
-from assistant.audio import FRAME, RATE, AudioError, Clock, DeviceDriver
+from assistant.speech.audio import FRAME, RATE, AudioError, Clock, DeviceDriver
 
 
 class FakeOutput:

@@ -7,8 +7,8 @@ import re
 
 import pytest
 
-from assistant.asr import Recognizer, Transcript, collapse_repeats
-from assistant.tts import SentenceChunker, speakable
+from assistant.speech.asr import Recognizer, Transcript, collapse_repeats
+from assistant.speech.tts import SentenceChunker, speakable
 
 # ---------------------------------------------------------------------- speakable
 

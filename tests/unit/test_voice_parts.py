@@ -10,12 +10,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant.audio import FRAME, FRAME_S, RATE, Clock
-from assistant.events import Event, EventLog
-from assistant.player import Chunk, Player
-from assistant.vad import VadConfig, VoiceDetector, to_pcm16
-from assistant.voice import is_backchannel
-from assistant.voice_app import LiveView
+from assistant.speech.audio import FRAME, FRAME_S, RATE, Clock
+from assistant.speech.player import Chunk, Player
+from assistant.speech.vad import VadConfig, VoiceDetector, to_pcm16
+from assistant.voice.app import LiveView
+from assistant.voice.events import Event, EventLog
+from assistant.voice.loop import is_backchannel
 
 # ---------------------------------------------------------------------- VAD
 
@@ -426,7 +426,7 @@ def test_event_log_without_path_writes_nothing(tmp_path: Path, monkeypatch) -> N
 
 
 def test_drop_overlap_removes_a_repeated_start_of_the_tail() -> None:
-    from assistant.asr import drop_overlap
+    from assistant.speech.asr import drop_overlap
 
     done = "Remember that my bike is in the garage."
     assert drop_overlap(done, "Remember that my bike is in the garage") == ""
@@ -436,7 +436,7 @@ def test_drop_overlap_removes_a_repeated_start_of_the_tail() -> None:
 
 
 def test_short_utterances_are_never_trimmed() -> None:
-    from assistant.asr import TRIM_AFTER_S, Segment, StreamingTranscriber, Transcript
+    from assistant.speech.asr import TRIM_AFTER_S, Segment, StreamingTranscriber, Transcript
 
     stream = StreamingTranscriber(recognizer=None)  # type: ignore[arg-type]
     stream.audio = np.zeros(int((TRIM_AFTER_S - 1) * 16000), np.float32)
@@ -459,7 +459,7 @@ class _ScriptedRecognizer:
 
     def transcribe(self, audio: np.ndarray, prompt: str = "", beam: bool = False,
                    keep_greedy=None):
-        from assistant.asr import Transcript
+        from assistant.speech.asr import Transcript
 
         self.calls.append((beam, keep_greedy and str(keep_greedy("ten meters"))))
         return Transcript("ten meters")
@@ -470,7 +470,7 @@ class _ScriptedRecognizer:
     (False, [(True, None)]),  # the words so far were no command: straight to the beam
 ])
 def test_final_decode_asks_for_greedy_or_beam(greedy_first: bool, calls: list) -> None:
-    from assistant.asr import StreamingTranscriber
+    from assistant.speech.asr import StreamingTranscriber
 
     recognizer = _ScriptedRecognizer()
     stream = StreamingTranscriber(recognizer)  # type: ignore[arg-type]

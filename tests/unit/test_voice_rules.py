@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 
 from assistant.agent import Assistant
-from assistant.asr import Recognizer
 from assistant.config import load_config
-from assistant.tts import Synthesizer
-from assistant.voice import VoiceLoop
+from assistant.speech.asr import Recognizer
+from assistant.speech.tts import Synthesizer
+from assistant.voice.loop import VoiceLoop
 
 
 @pytest.fixture
@@ -104,33 +104,8 @@ def test_push_to_talk_starts_muted(make_loop) -> None:
     assert make_loop().talk_enabled is True
 
 
-def test_echo_canceller_runs_only_while_our_voice_may_be_heard(make_loop) -> None:
-    from assistant.audio import FRAME
-    from assistant.player import Chunk
-    from assistant.voice import ECHO_TAIL_S
-
-    loop = make_loop(echo="aec")
-    calls = []
-    cancel = loop._cancel_echo
-    loop._cancel_echo = lambda mic, out: calls.append(loop.clock.frames) or cancel(mic, out)
-
-    def ticks(n: int) -> None:
-        for _ in range(n):
-            loop.tick(np.full(FRAME, 0.01, np.float32))
-            loop.clock.advance()
-
-    ticks(10)
-    assert calls == []  # listening to silence: nothing to cancel
-    loop.player.enqueue(Chunk(1, "hi", np.full(FRAME * 5, 0.1, np.float32)))
-    ticks(5)
-    assert len(calls) == 5
-    tail = round(ECHO_TAIL_S / 0.02)
-    ticks(tail + 10)
-    assert len(calls) == 5 + tail - 1  # the echo's tail, then off again
-
-
 def test_echo_gate_per_setup(make_loop) -> None:
-    from assistant.audio import FRAME
+    from assistant.speech.audio import FRAME
 
     quiet = np.full(FRAME, 0.05, np.float32)  # the user, softer than the assistant's 0.2
     loud = np.full(FRAME, 0.5, np.float32)
@@ -160,8 +135,8 @@ def test_a_short_misheard_stop_over_the_assistant_still_stops_it(make_loop, text
 
 
 def test_echo_gate_follows_the_residual_of_our_own_voice(make_loop) -> None:
-    from assistant.audio import FRAME
-    from assistant.voice import RESIDUAL_MAX, RESIDUAL_MIN
+    from assistant.speech.audio import FRAME
+    from assistant.voice.loop import RESIDUAL_MAX, RESIDUAL_MIN
 
     loop = make_loop(echo="aec")
     loop._ref_rms.extend([0.3] * 15)  # the assistant is talking at 0.3 RMS
@@ -190,7 +165,7 @@ def test_echo_gate_follows_the_residual_of_our_own_voice(make_loop) -> None:
 
 def test_the_turn_model_setting(tmp_path: Path) -> None:
     from assistant.models import ModelError
-    from assistant.voice_app import build_detector
+    from assistant.voice.app import build_detector
 
     (tmp_path / "config.toml").write_text("")
 

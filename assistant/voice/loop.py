@@ -1,13 +1,13 @@
 """The realtime voice loop: microphone → VAD → streaming Whisper → turn → Piper → speaker.
 
-Five threads, joined by queues, all stamping events on one timeline (:mod:`assistant.events`):
+Five threads, joined by queues, all stamping events on one timeline (:mod:`assistant.voice.events`):
 
-* the **driver** (:mod:`assistant.audio`) calls :meth:`VoiceLoop.tick` every 20 ms with a
+* the **driver** (:mod:`assistant.speech.audio`) calls :meth:`VoiceLoop.tick` every 20 ms with a
   microphone frame and plays what it returns; ``tick`` only moves audio: it takes the next
   speaker frame from the :class:`Player`, cancels the speaker's echo from the microphone
   (WebRTC AEC) and queues the cleaned frame for the listener;
 * the **listener** runs VAD with an echo gate, streams Whisper while the user speaks, decides
-  the end of the utterance from its words (:mod:`assistant.turn`: sooner after a command or
+  the end of the utterance from its words (:mod:`assistant.speech.turn`: sooner after a command or
   a finished sentence, later after an unfinished phrase), and transcribes speculatively
   during the closing silence, where it may also start an answer that changes nothing (its
   audio held until the endpoint, dropped if the user goes on); speech over the assistant
@@ -34,15 +34,16 @@ import numpy as np
 
 from assistant import fastpath
 from assistant.agent import Assistant, TurnResult
-from assistant.asr import Recognizer, StreamingTranscriber, Transcript
-from assistant.audio import FRAME, FRAME_S, RATE, Clock
 from assistant.config import VoiceConfig
-from assistant.events import EventLog
-from assistant.player import Chunk, Player
 from assistant.skills import ToolResult
-from assistant.tts import SentenceChunker, Synthesizer
-from assistant.turn import UNFINISHED, Endpointer, TurnDetector
-from assistant.vad import VoiceDetector, silero_confirms, to_pcm16
+from assistant.speech.asr import Recognizer, StreamingTranscriber, Transcript
+from assistant.speech.audio import FRAME_S, RATE, Clock
+from assistant.speech.echo import EchoCanceller
+from assistant.speech.player import Chunk, Player
+from assistant.speech.tts import SentenceChunker, Synthesizer
+from assistant.speech.turn import UNFINISHED, Endpointer, TurnDetector
+from assistant.speech.vad import VoiceDetector, silero_confirms
+from assistant.voice.events import EventLog
 
 if TYPE_CHECKING:
     from assistant.memory.retrieval import Retrieved
@@ -150,7 +151,8 @@ class _Speculation:
 
 class VoiceLoop:
     """Ties the components together; drive it with an audio driver's ``run(tick, clock)``.
-    Without a ``detector``, only rules judge the end of an utterance (:mod:`assistant.turn`)."""
+    Without a ``detector``, only rules judge the end of an utterance
+    (:mod:`assistant.speech.turn`)."""
 
     def __init__(self, assistant: Assistant, recognizer: Recognizer, synthesizer: Synthesizer,
                  config: VoiceConfig, events: EventLog | None = None,
@@ -192,9 +194,7 @@ class VoiceLoop:
         self._spec_lock = threading.Lock()
         self._speculating: _Speculation | None = None
         """The speculation being answered right now, if any."""
-        self._aec = self._make_aec() if config.echo == "aec" else None
-        self._echo_until = 0
-        """Frame index until which the microphone may hold our own voice."""
+        self._aec = EchoCanceller(ECHO_TAIL_S) if config.echo == "aec" else None
         assistant.context.announce = self.say
         assistant.context.stop = self._stop_speaking
         assistant.on_tool = self._tool_called
@@ -206,32 +206,9 @@ class VoiceLoop:
     def tick(self, mic: np.ndarray) -> np.ndarray:
         """One 20 ms frame: returns the speaker frame; never blocks on models."""
         out = self.player.frame()
-        ref = _rms(out)
-        if ref > 0:
-            self._echo_until = self.clock.frames + round(ECHO_TAIL_S / FRAME_S)
-        # With no echo to cancel the canceller would only cost CPU (most of it while
-        # listening to silence), so it runs while we speak and for the echo's tail.
-        echo = self._aec is not None and self.clock.frames < self._echo_until
-        clean = self._cancel_echo(mic, out) if echo else mic
-        self._put(self._frames, (self.clock.frames, clean, self.player.speaking, ref))
+        clean = self._aec.process(self.clock.frames, mic, out) if self._aec else mic
+        self._put(self._frames, (self.clock.frames, clean, self.player.speaking, _rms(out)))
         return out
-
-    def _make_aec(self) -> object:
-        import aec_audio_processing
-
-        aec = aec_audio_processing.AudioProcessor(enable_aec=True, enable_ns=False,
-                                                  enable_agc=False, enable_vad=False)
-        aec.set_stream_format(16000, 1)
-        aec.set_reverse_stream_format(16000, 1)
-        return aec
-
-    def _cancel_echo(self, mic: np.ndarray, out: np.ndarray) -> np.ndarray:
-        cleaned = []
-        for i in range(0, FRAME, 160):  # WebRTC processes 10 ms at a time
-            self._aec.process_reverse_stream(to_pcm16(out[i:i + 160]))
-            cleaned.append(np.frombuffer(self._aec.process_stream(to_pcm16(mic[i:i + 160])),
-                                         np.int16))
-        return np.concatenate(cleaned).astype(np.float32) / 32767
 
     def busy(self) -> bool:
         """A model is computing or about to (``--fast`` paces in real time meanwhile)."""

@@ -1,7 +1,7 @@
 """The voice front-ends: ``assistant voice`` (live or from a file), ``transcribe`` and ``say``.
 
 Builds the models (in parallel: cold start is the slowest of them, not their sum), wires the
-:class:`~assistant.voice.VoiceLoop` to a driver, and shows a live view of what the assistant
+:class:`~assistant.voice.loop.VoiceLoop` to a driver, and shows a live view of what the assistant
 hears and says.
 """
 
@@ -20,15 +20,15 @@ from rich.live import Live
 from rich.table import Table
 
 from assistant.agent import Assistant
-from assistant.asr import Recognizer
-from assistant.audio import DeviceDriver, FileDriver, load_audio, save_wav
 from assistant.config import Config
-from assistant.events import Event, EventLog
 from assistant.llm import LLMEngine
 from assistant.models import resolve
-from assistant.tts import Synthesizer
-from assistant.turn import TurnDetector
-from assistant.voice import VoiceLoop
+from assistant.speech.asr import Recognizer
+from assistant.speech.audio import DeviceDriver, FileDriver, load_audio, save_wav
+from assistant.speech.tts import Synthesizer
+from assistant.speech.turn import TurnDetector
+from assistant.voice.events import Event, EventLog
+from assistant.voice.loop import VoiceLoop
 
 
 def build_recognizer(config: Config) -> Recognizer:

@@ -1,168 +1,40 @@
-"""``assistant bench voice``, and the speech fixtures the voice tests share.
+"""``assistant bench voice``: the voice loop's latencies, barge-in, end of turn, ASR and TTS.
 
-Fixtures are made on the spot: commands spoken by the bundled Piper voice and by espeak-ng (a
-second, very different synthetic voice), and real human speech from Debian's
-pocketsphinx-testdata (LibriVox clips with transcripts). Everything runs in one process through
-the real loop in ``--fast`` file mode, so the numbers are those of the live timeline.
+The utterances are commands and questions spoken by the bundled Piper voice and by espeak-ng,
+and real human speech (:mod:`tests.fixtures.speech`). Everything runs in one process through
+the real loop in ``--fast`` file mode (:mod:`tests.fixtures.loop`), so the numbers are those
+of the live timeline.
 """
 
 from __future__ import annotations
 
-import re
+import argparse
 import resource
-import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import psutil
-from num2words import num2words
 from rich.console import Console
 from rich.table import Table
 
 from assistant import fastpath
-from assistant.agent import Assistant
-from assistant.asr import Recognizer, StreamingTranscriber
-from assistant.audio import RATE, EchoPath, FileDriver, load_audio
-from assistant.bench import cell, step
+from assistant.bench.common import ROOT, cell, step
 from assistant.config import Config
-from assistant.events import EventLog
-from assistant.tts import Synthesizer
-from assistant.turn import Endpointer, TurnDetector
-from assistant.voice import VoiceLoop
-from assistant.voice_app import build_detector, build_recognizer, build_synthesizer
-
-SPEECH_DATA = Path("/usr/share/pocketsphinx/test/data")
+from assistant.speech.asr import StreamingTranscriber
+from assistant.speech.audio import RATE, EchoPath
+from assistant.speech.turn import Endpointer
+from tests.fixtures.loop import Models, run_loop
+from tests.fixtures.speech import Clip, espeak, normalise_words, real_speech_clips, silence, trim
 
 
-# ---------------------------------------------------------------------- fixtures
+def run(config: Config, args: argparse.Namespace, console: Console) -> int:
+    return bench_voice(config, console, runs=args.runs)
 
-
-def silence(seconds: float) -> np.ndarray:
-    return np.zeros(int(seconds * RATE), np.float32)
-
-
-def trim(audio: np.ndarray, threshold: float = 0.01) -> np.ndarray:
-    """Cut leading and trailing near-silence, so that 'end of speech' is known exactly."""
-    loud = np.flatnonzero(np.abs(audio) > threshold)
-    return audio[loud[0]:loud[-1] + 1] if len(loud) else audio[:0]
-
-
-def espeak(text: str, voice: str = "en-us", speed: int = 165) -> np.ndarray:
-    if shutil.which("espeak-ng") is None:
-        raise RuntimeError("espeak-ng is not installed (scripts/setup.sh installs it)")
-    with tempfile.NamedTemporaryFile(suffix=".wav") as tmp:
-        subprocess.run(["espeak-ng", "-v", voice, "-s", str(speed), "-w", tmp.name, text],
-                       check=True, capture_output=True)
-        return trim(load_audio(tmp.name))
-
-
-@dataclass
-class Clip:
-    audio: np.ndarray
-    text: str
-
-
-def _transcribed(folder: Path, listing: str) -> list[Clip]:
-    """Clips of a folder whose ``listing`` has sphinx lines: '<s> words </s> (name)'."""
-    if not (folder / listing).is_file():
-        return []
-    clips = []
-    for line in (folder / listing).read_text().splitlines():
-        m = re.match(r"<s>(.*)</s>\s*\((.*)\)", line.strip())
-        if m and (folder / f"{m.group(2)}.wav").exists():
-            clips.append(Clip(load_audio(folder / f"{m.group(2)}.wav"), m.group(1).strip()))
-    return sorted(clips, key=lambda c: c.text)
-
-
-def real_speech_clips() -> list[Clip]:
-    """Real human speech with reference transcripts from pocketsphinx-testdata: 5 LibriVox
-    sentences, "go forward ten meters" and 5 spoken card names ("four queen of clubs")."""
-    clips = _transcribed(SPEECH_DATA / "librivox", "transcription")
-    raw = SPEECH_DATA / "goforward.raw"
-    if raw.exists():
-        pcm = np.frombuffer(raw.read_bytes(), np.int16).astype(np.float32) / 32768
-        clips.append(Clip(pcm, "go forward ten meters"))
-    return clips + _transcribed(SPEECH_DATA / "cards", "cards.transcription")
-
-
-def normalise_words(text: str) -> str:
-    """Lower case, numbers as words, no punctuation: for word error rates."""
-    text = re.sub(r"\d+(?:\.\d+)?", lambda m: " " + num2words(float(m.group()) if "." in
-                  m.group() else int(m.group())) + " ", text.lower())
-    text = text.replace("-", " ")
-    text = re.sub(r"[^a-z' ]", " ", text)
-    return " ".join(text.replace("metres", "meters").split())
-
-
-# ---------------------------------------------------------------------- running the loop
-
-
-@dataclass
-class Models:
-    """Loaded once per process; each run gets a fresh Assistant (conversation) around them."""
-    config: Config
-    recognizer: Recognizer
-    synth: Synthesizer
-    assistant: Assistant
-    detector: TurnDetector | None
-
-    @classmethod
-    def load(cls, config: Config) -> Models:
-        assistant = Assistant(config)
-        models = cls(config, build_recognizer(config), build_synthesizer(config), assistant,
-                     build_detector(config))
-        models.recognizer.load()
-        models.synth.load()
-        if models.detector is not None:
-            models.detector.load()
-        assistant.warm_up()
-        return models
-
-    def fresh_assistant(self) -> Assistant:
-        # Timers set by earlier runs may fire later: their announcements are not output here.
-        memory = None if self.assistant.memory_error else self.assistant.memory()
-        return Assistant(self.config, registry=self.assistant.registry,
-                         engine=self.assistant.engine, announce=lambda _msg: None,
-                         memory=memory)
-
-
-@dataclass
-class Run:
-    events: EventLog
-    output: np.ndarray
-    assistant: Assistant
-
-    def of(self, kind: str) -> list[dict]:
-        return [e.as_dict() for e in self.events.of_type(kind)]
-
-
-def run_loop(models: Models, audio: np.ndarray, *, echo: EchoPath | tuple[float, int] | None = None,
-             realtime: bool = False, voice_overrides: dict | None = None) -> Run:
-    """Play ``audio`` into a fresh loop (``--fast`` unless ``realtime``); returns its events
-    and what it said, on the input's timeline."""
-    voice_cfg = models.config.voice.model_copy(update=voice_overrides or {})
-    events = EventLog()
-    assistant = models.fresh_assistant()
-    detector = models.detector if voice_cfg.turn_model else None
-    loop = VoiceLoop(assistant, models.recognizer, models.synth, voice_cfg, events, detector)
-    loop.start()
-    driver = FileDriver(audio, realtime=realtime, busy=loop.busy, backlog=loop.backlog,
-                        echo=echo)
-    try:
-        driver.run(loop.tick, loop.clock, until_idle=loop.idle)
-    finally:
-        loop.close()
-    return Run(events, driver.output, assistant)
-
-
-# ---------------------------------------------------------------------- the benchmark
 
 COMMANDS = ["what time is it", "set a timer for ten minutes", "what's seventeen times "
             "twenty three", "how many kilometres in twenty six point two miles",
@@ -376,19 +248,24 @@ def _idle_cpu(models: Models, seconds: float = 8.0) -> float:
     return 100 * used / (time.perf_counter() - start)
 
 
-def _cold_start() -> float:
-    """A fresh process: import, load every default model, ready to listen (LLM prefill runs
-    in the background and is not counted)."""
-    code = ("import time; t=time.perf_counter(); "
-            "from assistant.config import load_config; from assistant.events import EventLog; "
-            "from assistant.voice_app import build_loop; "
-            "loop=build_loop(load_config().config, EventLog()); "
-            "print(time.perf_counter()-t); loop.close()")
+def _in_a_child(code: str, timeout: float) -> float:
+    """The number a fresh Python process prints last, running ``code`` in the checkout."""
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=300)
+                          timeout=timeout, cwd=ROOT)
     if proc.returncode != 0:
         raise RuntimeError(proc.stderr.strip().splitlines()[-1])
     return float(proc.stdout.strip().splitlines()[-1])
+
+
+def _cold_start() -> float:
+    """A fresh process: import, load every default model, ready to listen (LLM prefill runs
+    in the background and is not counted)."""
+    return _in_a_child("import time; t=time.perf_counter(); "
+                       "from assistant.config import load_config; "
+                       "from assistant.voice.events import EventLog; "
+                       "from assistant.voice.app import build_loop; "
+                       "loop=build_loop(load_config().config, EventLog()); "
+                       "print(time.perf_counter()-t); loop.close()", timeout=300)
 
 
 def _peak_rss() -> float:
@@ -396,19 +273,16 @@ def _peak_rss() -> float:
     and an open question by voice: what the product needs, without this benchmark's own
     baselines (the naive pipeline, offline beam search) in the figure."""
     # VmHWM, not ru_maxrss: Linux carries the parent's peak over into a child's ru_maxrss.
-    code = ("import re; import numpy as np; from assistant.config import load_config; "
-            "from assistant.bench_voice import Models, run_loop, silence, trim; "
-            "m = Models.load(load_config().config); "
-            "say = lambda t: trim(m.synth.synthesize(t)[0]); "
-            "run_loop(m, np.concatenate([silence(0.5), say('what time is it'), silence(3), "
-            "say('tell me something about the moon'), silence(3)])); "
-            "status = open('/proc/self/status').read(); "
-            "print(int(re.search(r'VmHWM:\\s+(\\d+)', status).group(1)) / 1024)")
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=600)
-    if proc.returncode != 0:
-        raise RuntimeError(proc.stderr.strip().splitlines()[-1])
-    return float(proc.stdout.strip().splitlines()[-1])
+    return _in_a_child("import re; import numpy as np; from assistant.config import load_config; "
+                       "from tests.fixtures.loop import Models, run_loop; "
+                       "from tests.fixtures.speech import silence, trim; "
+                       "m = Models.load(load_config().config); "
+                       "say = lambda t: trim(m.synth.synthesize(t)[0]); "
+                       "run_loop(m, np.concatenate([silence(0.5), say('what time is it'), "
+                       "silence(3), say('tell me something about the moon'), silence(3)])); "
+                       "status = open('/proc/self/status').read(); "
+                       "print(int(re.search(r'VmHWM:\\s+(\\d+)', status).group(1)) / 1024)",
+                       timeout=600)
 
 
 def bench_voice(config: Config, console: Console, runs: int = 6) -> int:
@@ -487,4 +361,3 @@ def bench_voice(config: Config, console: Console, runs: int = 6) -> int:
     table.add_row("cold start to ready, s", f"{cold:.2f}", "<= 3")
     console.print(table)
     return 0
-

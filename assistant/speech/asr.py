@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.audio import RATE
+from assistant.speech.audio import RATE
 
 _MAX_WINDOW_S = 30
 _SHORT_LIMIT_S = 25.0

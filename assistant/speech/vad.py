@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import webrtcvad
 
-from assistant.audio import FRAME, FRAME_S, RATE
+from assistant.speech.audio import FRAME, FRAME_S, RATE
 
 
 def to_pcm16(frame: np.ndarray) -> bytes:

@@ -19,6 +19,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import random
 import shutil
@@ -34,7 +35,7 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
-from assistant.bench import DATA, _bfcl_dir, cell, step
+from assistant.bench.common import DATA, bfcl_dir, cell, step
 from assistant.config import Config
 from assistant.memory.chunking import Chunk, sentences
 from assistant.memory.embedder import Embedder, EmbeddingCache
@@ -165,7 +166,7 @@ def _turn_cost(config: Config, store: MemoryStore, questions: list[dict[str, Any
 
 def _bfcl_memory(embedder: Embedder) -> tuple[int, int] | None:
     """(questions whose ground truth is in the top 5, questions) over all scenarios."""
-    root = _bfcl_dir()
+    root = bfcl_dir()
     if root is None:
         return None
     questions = [json.loads(line) for line in (root / "BFCL_v4_memory.json").open()]
@@ -186,6 +187,10 @@ def _bfcl_memory(embedder: Embedder) -> tuple[int, int] | None:
                 found += any(str(a).lower() in top for a in answers[q["id"]])
                 total += 1
     return found, total
+
+
+def run(config: Config, args: argparse.Namespace, console: Console) -> int:
+    return bench_memory(config, console, sizes=args.sizes, turns=args.turns)
 
 
 def bench_memory(config: Config, console: Console, sizes: list[int],

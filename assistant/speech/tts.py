@@ -14,7 +14,7 @@ import numpy as np
 import soxr
 from num2words import num2words
 
-from assistant.audio import RATE
+from assistant.speech.audio import RATE
 
 # ---------------------------------------------------------------------- normalisation
 

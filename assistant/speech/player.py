@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from assistant.audio import FRAME, FRAME_S, Clock
-from assistant.events import EventLog
+from assistant.speech.audio import FRAME, FRAME_S, Clock
+from assistant.voice.events import EventLog
 
 
 @dataclass

@@ -1,24 +1,14 @@
-"""``assistant bench llm|skills``: measured numbers, printed as tables of medians and p95s
-(``bench voice`` and ``bench memory`` live in :mod:`assistant.bench_voice` and
-:mod:`assistant.bench_memory`).
-
-* ``llm``: time to first token and decode speed of our engine against raw llama-cpp-python
-  (``create_chat_completion``) on the same model, prompt and Llama instance, interleaved, with
-  the ratio; plus a warm turn that reuses the KV cache.
-* ``skills``: skill-selection accuracy and latency on ``tests/data`` command sets, for the fast
-  path and for the LLM path separately, and the AST accuracy of the configured model on the
-  Berkeley Function Calling Leaderboard's ``simple_python`` and ``multiple`` categories.
-"""
+"""``assistant bench skills``: skill-selection accuracy and latency on the ``tests/data``
+command sets, for the fast path and for the LLM path separately, and the AST accuracy of the
+configured model on the Berkeley Function Calling Leaderboard's ``simple_python`` and
+``multiple`` categories."""
 
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import re
-import statistics
 import time
-from pathlib import Path
 from typing import Any
 
 from rich.console import Console
@@ -26,109 +16,13 @@ from rich.table import Table
 
 from assistant import AssistantError, fastpath
 from assistant.agent import Assistant, decide, system_message
+from assistant.bench.common import DATA, bfcl_dir, median_p95
 from assistant.config import Config
 from assistant.skills import SkillRegistry, signature
 
-DATA = Path(__file__).resolve().parent.parent / "tests" / "data"
 
-
-def _p95(values: list[float]) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
-
-
-def median_p95(values: list[float], digits: int = 1) -> tuple[str, str]:
-    """Median and p95 of ``values`` as strings ("-" when there are none)."""
-    if not values:
-        return "-", "-"
-    return f"{statistics.median(values):.{digits}f}", f"{_p95(values):.{digits}f}"
-
-
-def step(console: Console, what: str) -> None:
-    """Progress as a plain line. Not a spinner around timed work: its refresh thread takes
-    the GIL from the threads being timed (~70 ms more voice-to-voice on an LLM question)."""
-    console.print(what, style="dim")
-
-
-def cell(values: list[float], digits: int = 1) -> str:
-    """'median / p95' for one table cell."""
-    return " / ".join(median_p95(values, digits))
-
-
-def run(what: str, config: Config, args: argparse.Namespace, console: Console) -> int:
-    if what == "llm":
-        return bench_llm(config, args.runs, console)
-    if what == "voice":
-        from assistant.bench_voice import bench_voice
-
-        return bench_voice(config, console, runs=args.runs)
-    if what == "memory":
-        from assistant.bench_memory import bench_memory
-
-        return bench_memory(config, console, sizes=args.sizes, turns=args.turns)
+def run(config: Config, args: argparse.Namespace, console: Console) -> int:
     return bench_skills(config, args.llm_limit, args.bfcl_limit, console)
-
-
-# ---------------------------------------------------------------------- llm
-
-
-def bench_llm(config: Config, runs: int, console: Console, max_tokens: int = 64) -> int:
-    assistant = Assistant(config)
-    engine = assistant.engine
-    llama = engine.llama
-    messages = [assistant.system_message(),
-                {"role": "user", "content": "Explain in three sentences why the sky is blue."}]
-    samples: dict[str, dict[str, list[float]]] = {
-        k: {"ttft": [], "tps": [], "tokens": []} for k in ("raw", "ours", "ours_warm")}
-
-    def timed(stream: Any, key: str) -> None:
-        start = time.perf_counter()
-        stamps = []
-        for piece in stream:
-            text = piece if isinstance(piece, str) else piece["choices"][0]["delta"].get(
-                "content", "")
-            if text:
-                stamps.append(time.perf_counter())
-        if not stamps:
-            return
-        s = samples[key]
-        s["ttft"].append((stamps[0] - start) * 1000)
-        s["tokens"].append(len(stamps))
-        if len(stamps) > 1:
-            s["tps"].append((len(stamps) - 1) / (stamps[-1] - stamps[0]))
-
-    with console.status("warming up..."):
-        engine.complete(messages, max_tokens=4)
-    for i in range(runs):
-        console.log(f"run {i + 1}/{runs}")
-        llama.reset()  # both sides prefill the whole prompt
-        timed(llama.create_chat_completion(messages, max_tokens=max_tokens, temperature=0.0,
-                                           seed=config.llm.seed, repeat_penalty=1.1,
-                                           stream=True), "raw")
-        llama.reset()
-        timed(engine.stream(messages, max_tokens=max_tokens, temperature=0.0), "ours")
-        # A later turn of the same conversation: everything before the new user message is
-        # already in the KV cache (primed here by a turn that differs only in that message).
-        history = [*messages, {"role": "assistant", "content": "Because of Rayleigh scattering."}]
-        engine.complete([*history, {"role": "user", "content": "And at noon?"}], max_tokens=1)
-        timed(engine.stream([*history, {"role": "user", "content": "And at sunset?"}],
-                            max_tokens=max_tokens, temperature=0.0), "ours_warm")
-
-    prompt_tokens = engine.count(messages)
-    table = Table("metric", "raw llama-cpp-python", "ours", "ours / raw", "ours, warm turn",
-                  title=f"LLM engine: {engine.model_path.name}, prompt {prompt_tokens} tokens, "
-                        f"{max_tokens} new tokens, {runs} runs (median / p95)")
-    for label, key in (("time to first token, ms", "ttft"), ("decode tokens/s", "tps")):
-        raw, ours, warm = samples["raw"][key], samples["ours"][key], samples["ours_warm"][key]
-        ratio = statistics.median(ours) / statistics.median(raw) if raw and ours else float("nan")
-        table.add_row(label, cell(raw), cell(ours), f"{ratio:.3f}", cell(warm))
-    console.print(table)
-    console.print("Overhead target: ours within 10% of raw (ratio <= 1.10 for time to first "
-                  "token, >= 0.90 for tokens/s).")
-    return 0
-
-
-# ---------------------------------------------------------------------- skills
 
 
 def _load_commands(name: str) -> list[dict[str, Any]]:
@@ -273,15 +167,8 @@ def bfcl_ast_match(call: dict[str, Any], truth: dict[str, dict[str, list[Any]]])
     return all(p in allowed for p in args)
 
 
-def _bfcl_dir() -> Path | None:
-    spec = importlib.util.find_spec("bfcl_eval")
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    return Path(next(iter(spec.submodule_search_locations))) / "data"
-
-
 def _bench_bfcl(assistant: Assistant, limit: int, console: Console) -> None:
-    data = _bfcl_dir()
+    data = bfcl_dir()
     if data is None:
         console.print("BFCL: skipped (pip install --no-deps bfcl-eval)")
         return
