@@ -15,6 +15,7 @@ from rich.table import Table
 
 from assistant import AssistantError, __version__
 from assistant.config import LoadedConfig, describe, load_config
+from assistant.voice.events import EVENT_TYPES
 
 console = Console()
 err_console = Console(stderr=True)
@@ -181,7 +182,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="use this audio file as the microphone (any rate/channels)")
     voice.add_argument("--output", metavar="OUT.wav",
                        help="with --input: write what the assistant says, on the input's timeline")
-    voice.add_argument("--events", metavar="EVENTS.jsonl", help="write the event log here")
+    voice.add_argument("--events", metavar="EVENTS.jsonl",
+                       help="write the event log here, one JSON object per line: "
+                       + ", ".join(kind.type for kind in EVENT_TYPES))
     voice.add_argument("--fast", action="store_true",
                        help="with --input: skip idle time instead of pacing in real time")
     voice.set_defaults(func=_cmd_voice)

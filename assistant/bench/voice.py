@@ -28,6 +28,7 @@ from assistant.config import Config
 from assistant.speech.asr import StreamingTranscriber
 from assistant.speech.audio import RATE, EchoPath
 from assistant.speech.turn import Endpointer
+from assistant.voice.events import AudioOutPause, AudioOutStart, AudioOutStop, BargeIn
 from tests.fixtures.loop import Models, run_loop
 from tests.fixtures.speech import Clip, espeak, normalise_words, real_speech_clips, silence, trim
 
@@ -52,9 +53,9 @@ def _voice_to_voice(models: Models, utterances: list[np.ndarray]) -> list[float]
     for speech in utterances:
         lead = 0.6
         run = run_loop(models, np.concatenate([silence(lead), speech, silence(2.5)]))
-        starts = run.of("audio_out_start")
+        starts = run.of(AudioOutStart)
         if starts:
-            out.append((starts[0]["t"] - (lead + len(speech) / RATE)) * 1000)
+            out.append((starts[0].t - (lead + len(speech) / RATE)) * 1000)
     return out
 
 
@@ -100,10 +101,10 @@ def _barge_in(models: Models, question: np.ndarray, echo: EchoPath | None,
         run = run_loop(models, audio, echo=echo,
                        voice_overrides=None if echo else {"echo": "off"})
         # Playback goes silent at the pause; the barge-in confirms it a little later.
-        pauses = [e for e in run.of("audio_out_pause") if e["t"] >= onset - 0.05]
-        if run.of("barge_in") and pauses:
+        pauses = [e for e in run.of(AudioOutPause) if e.t >= onset - 0.05]
+        if run.of(BargeIn) and pauses:
             interrupted += 1
-            latencies.append((pauses[0]["t"] - onset) * 1000)
+            latencies.append((pauses[0].t - onset) * 1000)
     return latencies, interrupted, runs
 
 
@@ -119,7 +120,7 @@ def _stop_words(models: Models, question: np.ndarray, echo: EchoPath,
         words = espeak(phrase)
         for i in range(placements):
             run = run_loop(models, _talk_over(question, 2.2 + 0.4 * i, words)[0], echo=echo)
-            stopped += "interrupted" in [e["reason"] for e in run.of("audio_out_stop")]
+            stopped += "interrupted" in [e.reason for e in run.of(AudioOutStop)]
             total += 1
     return stopped, total
 
@@ -131,8 +132,8 @@ def _false_barge_ins(models: Models, question: np.ndarray, echo: EchoPath,
     barge_ins = pauses = 0
     for _ in range(runs):
         run = run_loop(models, np.concatenate([silence(0.5), question, silence(9)]), echo=echo)
-        barge_ins += len(run.of("barge_in"))
-        pauses += len(run.of("audio_out_pause"))
+        barge_ins += len(run.of(BargeIn))
+        pauses += len(run.of(AudioOutPause))
     return barge_ins, pauses
 
 

@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
 from assistant.speech.audio import FRAME, FRAME_S, Clock
-from assistant.voice.events import EventLog
 
 
 @dataclass
@@ -26,12 +25,30 @@ class Chunk:
     """16 kHz float32 samples."""
 
 
+class PlayerHooks(Protocol):
+    """What the player reports, stamped on the input timeline (the voice loop makes events and
+    reply times of it). Called on the driver's thread or the caller's, outside the lock."""
+
+    def started(self, turn: int, t: float, text: str) -> None:
+        """The first sound of speech after silence: ``turn``'s piece that speaks ``text``."""
+
+    def paused(self, t: float) -> None: ...
+
+    def resumed(self, t: float) -> None: ...
+
+    def finished(self, turn: int, t: float) -> None:
+        """``turn`` has played to its end (see :meth:`Player.end_turn`)."""
+
+    def interrupted(self, t: float) -> None:
+        """Speech was stopped while it played (:meth:`Player.stop`)."""
+
+
 class Player:
     """The speaker's queue, consumed one frame per tick; knows what was actually heard."""
 
-    def __init__(self, events: EventLog, clock: Clock) -> None:
-        self.events = events
+    def __init__(self, clock: Clock, hooks: PlayerHooks) -> None:
         self.clock = clock
+        self.hooks = hooks
         self._chunks: deque[Chunk] = deque()
         self._current: Chunk | None = None
         self._pos = 0
@@ -44,8 +61,6 @@ class Player:
         self._stopped: set[int] = set()
         self._held: set[int] = set()
         """Turns whose audio waits (a speculative answer, until the endpoint confirms it)."""
-        self.on_start: Callable[[int, float], None] = lambda turn, t: None
-        self.on_done: Callable[[int], None] = lambda turn: None
 
     def enqueue(self, chunk: Chunk) -> None:
         with self._lock:
@@ -65,6 +80,7 @@ class Player:
 
     def frame(self) -> np.ndarray:
         out = np.zeros(FRAME, np.float32)
+        started: tuple[int, float, str] | None = None
         with self._lock:
             if self.paused:
                 return out
@@ -80,17 +96,18 @@ class Player:
                         break
                     if not self.speaking:
                         self.speaking = True
-                        t = self.clock.now() + filled / FRAME * FRAME_S
-                        self.events.emit(t, "audio_out_start", text=self._current.text)
-                        self.on_start(self._current.turn, t)
+                        started = (self._current.turn,
+                                   self.clock.now() + filled / FRAME * FRAME_S,
+                                   self._current.text)
                 take = min(FRAME - filled, len(self._current.audio) - self._pos)
                 out[filled:filled + take] = self._current.audio[self._pos:self._pos + take]
                 filled += take
                 self._pos += take
             done_turn = self._drained_turn()
+        if started is not None:
+            self.hooks.started(*started)
         if done_turn is not None:
-            self.events.emit(self.clock.now(), "audio_out_stop", reason="done")
-            self.on_done(done_turn)
+            self.hooks.finished(done_turn, self.clock.now())
         return out
 
     def _drained_turn(self) -> int | None:
@@ -125,14 +142,14 @@ class Player:
             if self.paused or not self.speaking:
                 return
             self.paused = True
-        self.events.emit(self.clock.now(), "audio_out_pause")
+        self.hooks.paused(self.clock.now())
 
     def resume(self) -> None:
         with self._lock:
             if not self.paused:
                 return
             self.paused = False
-        self.events.emit(self.clock.now(), "audio_out_resume")
+        self.hooks.resumed(self.clock.now())
 
     def stop(self, turn: int | None = None) -> str:
         """Drop everything queued (and any later audio of ``turn``); returns the text the
@@ -153,5 +170,5 @@ class Player:
             self._heard, self.speaking, self.paused = [], False, False
             self._finished_turns.clear()
         if was_speaking:
-            self.events.emit(self.clock.now(), "audio_out_stop", reason="interrupted")
+            self.hooks.interrupted(self.clock.now())
         return " ".join(h for h in heard if h)

@@ -2,7 +2,7 @@
 
 Builds the models (in parallel: cold start is the slowest of them, not their sum), wires the
 :class:`~assistant.voice.loop.VoiceLoop` to a driver, and shows a live view of what the assistant
-hears and says.
+hears and says (:mod:`assistant.voice.view`).
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from pathlib import Path
 import psutil
 from rich.console import Console
 from rich.live import Live
-from rich.table import Table
 
 from assistant.agent import Assistant
 from assistant.config import Config
@@ -27,8 +26,9 @@ from assistant.speech.asr import Recognizer
 from assistant.speech.audio import DeviceDriver, FileDriver, load_audio, save_wav
 from assistant.speech.tts import Synthesizer
 from assistant.speech.turn import TurnDetector
-from assistant.voice.events import Event, EventLog
+from assistant.voice.events import EventLog
 from assistant.voice.loop import VoiceLoop
+from assistant.voice.view import LiveView
 
 
 def build_recognizer(config: Config) -> Recognizer:
@@ -73,75 +73,6 @@ def build_loop(config: Config, events: EventLog, wait_warm: bool = False) -> Voi
     if wait_warm:
         warm.join()
     return loop
-
-
-class LiveView:
-    """State, live transcript, last answer and last turn's latency, redrawn after events."""
-
-    def __init__(self) -> None:
-        self.state = "listening"
-        self.partial = ""
-        self.heard = ""
-        self.said = ""
-        self.latency = ""
-        self._early: list[str] | None = None
-        """Clauses of a speculative answer, shown only once the endpoint confirms it."""
-        self._fresh = True
-        self.changed = threading.Event()
-        """An event arrived since the last redraw."""
-        self.stop = threading.Event()
-
-    def on_event(self, e: Event) -> None:
-        self.changed.set()
-        kind = e.type
-        if kind == "speech_start":
-            self.state, self.partial = "hearing", ""
-        elif kind == "partial":
-            self.partial = e.data["text"]
-        elif kind == "speculation":
-            self._early = []
-        elif kind == "speculation_dropped":
-            self._early = None
-        elif kind == "transcript" and e.data.get("ignored"):
-            self.heard, self.partial = f"{e.data['text']} [dim]({e.data['ignored']})[/]", ""
-        elif kind == "transcript":
-            self.state, self.heard, self.partial = "thinking", e.data["text"], ""
-            self.said, self._fresh = " ".join(self._early or []), self._early is None
-            self._early = None
-        elif kind == "tts_chunk":
-            if self._early is not None:
-                self._early.append(e.data["text"])
-            else:
-                self.said = e.data["text"] if self._fresh else f"{self.said} {e.data['text']}"
-                self._fresh = False
-        elif kind == "audio_out_start":
-            self.state = "speaking"
-        elif kind in ("audio_out_stop", "barge_in"):
-            self.state = "listening" if kind == "audio_out_stop" else "interrupted"
-            self._fresh = True
-        elif kind == "turn_end":
-            v2v = e.data["latency_ms"].get("voice_to_voice")
-            self.latency = f"{v2v:.0f} ms voice-to-voice" if v2v is not None else ""
-
-    def redraw(self, live: Live, interval_s: float = 0.25) -> None:
-        """Redraw the view when an event changed it, at most every ``interval_s``, until
-        ``stop``. Rich's own refresh redraws 8 times a second whether or not anything
-        changed, and each redraw holds the GIL the loop's threads need (~60 ms more
-        voice-to-voice on a question, measured on 2 cores)."""
-        while not self.stop.wait(interval_s):
-            if self.changed.is_set():
-                self.changed.clear()
-                live.update(self.render(), refresh=True)
-        live.update(self.render(), refresh=True)
-
-    def render(self) -> Table:
-        table = Table.grid(padding=(0, 1))
-        table.add_row("[bold]state[/]", self.state)
-        table.add_row("[bold]hearing[/]", f"[dim]{self.partial}[/]")
-        table.add_row("[bold]you said[/]", self.heard)
-        table.add_row("[bold]assistant[/]", self.said)
-        table.add_row("[bold]last turn[/]", self.latency)
-        return table
 
 
 def run_voice(config: Config, *, input_path: str | None, output_path: str | None,

@@ -36,14 +36,36 @@ from assistant import fastpath
 from assistant.agent import Assistant, TurnResult
 from assistant.config import VoiceConfig
 from assistant.skills import ToolResult
-from assistant.speech.asr import Recognizer, StreamingTranscriber, Transcript
+from assistant.speech import asr
+from assistant.speech.asr import Recognizer, StreamingTranscriber
 from assistant.speech.audio import FRAME_S, RATE, Clock
 from assistant.speech.echo import EchoCanceller
 from assistant.speech.player import Chunk, Player
 from assistant.speech.tts import SentenceChunker, Synthesizer
 from assistant.speech.turn import UNFINISHED, Endpointer, TurnDetector
 from assistant.speech.vad import VoiceDetector, silero_confirms
-from assistant.voice.events import EventLog
+from assistant.voice.events import (
+    AudioOutPause,
+    AudioOutResume,
+    AudioOutStart,
+    AudioOutStop,
+    BargeIn,
+    BargeInDismissed,
+    Error,
+    EventLog,
+    LLMFirstToken,
+    Partial,
+    Retrieval,
+    Speculation,
+    SpeculationDropped,
+    SpeechEnd,
+    SpeechStart,
+    ToolCall,
+    Transcript,
+    TTSChunk,
+    TurnEnd,
+    Wake,
+)
 
 if TYPE_CHECKING:
     from assistant.memory.retrieval import Retrieved
@@ -123,7 +145,7 @@ class _Utterance:
     recent_voiced: int = 0
     """Consecutive voiced frames up to now."""
     partial_at: int = 0
-    speculative: Transcript | None = None
+    speculative: asr.Transcript | None = None
     speech: bool = False
     """Silero's verdict on the audio of ``speculative`` (it was speech), taken with it."""
     barge: bool = False
@@ -144,7 +166,7 @@ class _Speculation:
     """Set when the turn returns."""
     confirmed: bool = False
     dropped: bool = False
-    held: list[tuple[float, str, dict]] = field(default_factory=list)
+    held: list[ToolCall | Retrieval] = field(default_factory=list)
     """Events of the answer (tool calls, retrievals) until it is confirmed: one that is
     dropped never happened, as far as the event log is concerned."""
 
@@ -163,9 +185,7 @@ class VoiceLoop:
         self.config = config
         self.events = events or EventLog()
         self.clock = Clock()
-        self.player = Player(self.events, self.clock)
-        self.player.on_start = self._audio_started
-        self.player.on_done = self._audio_done
+        self.player = Player(self.clock, self)
         self.vad = VoiceDetector()
         self.endpointer = Endpointer(config, self._is_command, detector)
         self._frames: queue.Queue = queue.Queue()
@@ -234,8 +254,8 @@ class VoiceLoop:
             try:
                 handle(*item)
             except Exception as exc:
-                self.events.emit(self.clock.now(), "error", where=threading.current_thread().name,
-                                 message=f"{type(exc).__name__}: {exc}")
+                self.events.emit(Error(self.clock.now(), threading.current_thread().name,
+                                       f"{type(exc).__name__}: {exc}"))
             finally:
                 with self._work_lock:
                     self._work -= 1
@@ -366,7 +386,7 @@ class VoiceLoop:
     def _partial(self, utt: _Utterance, text: str) -> None:
         if text and (not utt.partials or text != utt.partials[-1]):
             utt.partials.append(text)
-            self.events.emit(self.clock.now(), "partial", text=text)
+            self.events.emit(Partial(self.clock.now(), text))
 
     def _prefill(self, utt: _Utterance) -> None:
         """While the user speaks, evaluate the LLM's prompt up to their words so far, so
@@ -419,7 +439,7 @@ class VoiceLoop:
         self._utt = _Utterance(onset_at, stream, t_end, barge=barge, voiced_frames=frames)
         if barge:
             self.player.pause()  # within a frame or two of the onset
-        self.events.emit(onset_at, "speech_start", during_playback=speaking)
+        self.events.emit(SpeechStart(onset_at, speaking))
 
     def _is_command(self, text: str) -> bool:
         return fastpath.match(self.assistant.registry, self._strip_wake(text) or text) is not None
@@ -458,7 +478,7 @@ class VoiceLoop:
 
     def _barge_in(self, utt: _Utterance) -> None:
         utt.barge_confirmed = True
-        self.events.emit(self.clock.now(), "barge_in")
+        self.events.emit(BargeIn(self.clock.now()))
         self._stop_speaking()
 
     def _stop_speaking(self) -> None:
@@ -486,7 +506,7 @@ class VoiceLoop:
         self.player.hold(turn)
         utt.speculation = _Speculation(turn, command)
         now = self.clock.now()
-        self.events.emit(now, "speculation", text=command)
+        self.events.emit(Speculation(now, command))
         self._put(self._turns, (command, _TurnTimes(utt.last_voiced, now, now,
                                                     speculative=True), utt.speculation))
 
@@ -500,7 +520,7 @@ class VoiceLoop:
                 self.assistant.cancel.set()
         self.player.discard(spec.turn)
         self._times.pop(spec.turn, None)
-        self.events.emit(self.clock.now(), "speculation_dropped", text=spec.text)
+        self.events.emit(SpeculationDropped(self.clock.now(), spec.text))
 
     def _confirm(self, utt: _Utterance, decided: float) -> bool:
         """The utterance ended as speculated: let its answer play. False if it was
@@ -516,8 +536,8 @@ class VoiceLoop:
             spec.confirmed = True
             result = spec.result
             held, spec.held = spec.held, []
-        for t, kind, data in held:
-            self.events.emit(t, kind, **data)
+        for event in held:
+            self.events.emit(event)
         if result is not None:
             self.assistant.remember(spec.text, result)
         self._transcript(decided, utt.speculative.text.strip(), spec.text)
@@ -528,7 +548,7 @@ class VoiceLoop:
         self._utt = None
         self.vad.reset()
         decided = self.clock.now()
-        self.events.emit(utt.last_voiced, "speech_end")
+        self.events.emit(SpeechEnd(utt.last_voiced))
         speech = utt.speech if utt.speculative is not None else \
             silero_confirms(utt.stream.audio)
         if utt.voiced_frames < 5 or not speech:
@@ -554,16 +574,16 @@ class VoiceLoop:
             return
         if utt.barge and is_backchannel(text):
             # The interruption stands (playback has stopped) but "um, uh" asks for nothing.
-            self.events.emit(transcribed, "transcript", text=heard, ignored="not a request")
+            self.events.emit(Transcript(transcribed, heard, ignored="not a request"))
             return
         command = self._strip_wake(text)
         if command is None:
-            self.events.emit(transcribed, "transcript", text=text, ignored="no wake phrase")
+            self.events.emit(Transcript(transcribed, text, ignored="no wake phrase"))
             return
         if not command.strip(" ,.!?"):
             self._awake_until = transcribed + WAKE_WINDOW_S
-            self.events.emit(transcribed, "transcript", text=text, ignored="wake phrase only")
-            self.events.emit(transcribed, "wake", until=round(self._awake_until, 2))
+            self.events.emit(Transcript(transcribed, text, ignored="wake phrase only"))
+            self.events.emit(Wake(transcribed, round(self._awake_until, 2)))
             return
         self._awake_until = -1.0
         self._transcript(transcribed, heard, text)
@@ -571,13 +591,12 @@ class VoiceLoop:
 
     def _transcript(self, t: float, heard: str, command: str) -> None:
         """The final words, and what they were taken as when that differs ("stop")."""
-        self.events.emit(t, "transcript", text=heard,
-                         **({"command": command} if command != heard else {}))
+        self.events.emit(Transcript(t, heard, command if command != heard else None))
 
     def _dismiss(self, utt: _Utterance, reason: str, text: str = "") -> None:
         if utt.barge and not utt.barge_confirmed:
             self.player.resume()
-            self.events.emit(self.clock.now(), "barge_in_dismissed", reason=reason, text=text)
+            self.events.emit(BargeInDismissed(self.clock.now(), reason, text))
 
     def _strip_wake(self, text: str) -> str | None:
         """The request after the wake phrase, or None without one. Whisper spells a wake
@@ -637,7 +656,7 @@ class VoiceLoop:
                 return
         times.path = result.metrics.path
         if result.metrics.path == "llm" and times.first_text is not None:
-            self.events.emit(times.first_text, "llm_first_token")
+            self.events.emit(LLMFirstToken(times.first_text))
         if self._current_turn == turn:
             for chunk in chunker.flush():
                 self._put(self._chunks, (turn, chunk))
@@ -646,24 +665,24 @@ class VoiceLoop:
             self.assistant.mark_interrupted(self._interrupted.pop(turn))
 
     def _tool_called(self, call: ToolResult) -> None:
-        self._answer_event("tool_call", name=call.name, arguments=call.arguments,
-                           result=call.result, ok=call.ok)
+        self._answer_event(ToolCall(self.clock.now(), call.name, call.arguments, call.result,
+                                    call.ok))
 
     def _retrieved(self, found: Retrieved) -> None:
-        self._answer_event("retrieval", ids=found.ids,
-                           sources=[h.record.attribution for h in found.hits],
-                           ms=round(found.ms, 1))
+        self._answer_event(Retrieval(self.clock.now(), found.ids,
+                                     [h.record.attribution for h in found.hits],
+                                     round(found.ms, 1)))
 
-    def _answer_event(self, kind: str, **data: object) -> None:
+    def _answer_event(self, event: ToolCall | Retrieval) -> None:
         """An event of the answer being generated; a speculative answer's wait for it to be
         confirmed (see ``_Speculation.held``)."""
-        t, spec = self.clock.now(), self._speculating
+        spec = self._speculating
         with self._spec_lock:
             if spec is not None and not spec.confirmed:
                 if not spec.dropped:
-                    spec.held.append((t, kind, data))
+                    spec.held.append(event)
                 return
-        self.events.emit(t, kind, **data)
+        self.events.emit(event)
 
     # ------------------------------------------------------------------ voice
 
@@ -683,7 +702,7 @@ class VoiceLoop:
         now = self.clock.now()
         if times is not None and times.first_chunk is None:
             times.first_chunk = now
-        self.events.emit(now, "tts_chunk", text=text)
+        self.events.emit(TTSChunk(now, str(text)))
         words = str(text).split()
         said = 0
         # Piece by piece: the first ~0.2 s plays while the rest of the clause is decoded,
@@ -702,15 +721,28 @@ class VoiceLoop:
             if times is not None:
                 times.first_piece.set()  # a clause with nothing to say holds nothing up
 
-    def _audio_started(self, turn: int, t: float) -> None:
+    # ------------------------------------------------------------------ player hooks
+
+    def started(self, turn: int, t: float, text: str) -> None:
+        self.events.emit(AudioOutStart(t, text))
         times = self._times.get(turn)
         if times is not None and times.first_audio is None:
             times.first_audio = t
             self._turn_end(turn)
 
-    def _audio_done(self, turn: int) -> None:
+    def paused(self, t: float) -> None:
+        self.events.emit(AudioOutPause(t))
+
+    def resumed(self, t: float) -> None:
+        self.events.emit(AudioOutResume(t))
+
+    def finished(self, turn: int, t: float) -> None:
+        self.events.emit(AudioOutStop(t, "done"))
         if self._current_turn == turn:
             self._current_turn = 0
+
+    def interrupted(self, t: float) -> None:
+        self.events.emit(AudioOutStop(t, "interrupted"))
 
     def _turn_end(self, turn: int) -> None:
         times = self._times.pop(turn, None)
@@ -720,13 +752,12 @@ class VoiceLoop:
         def ms(a: float | None, b: float | None) -> float | None:
             return None if a is None or b is None else round((a - b) * 1000, 1)
 
-        self.events.emit(self.clock.now(), "turn_end", path=times.path,
-                         speculative=times.speculative, latency_ms={
+        self.events.emit(TurnEnd(self.clock.now(), times.path, times.speculative, {
             "endpointing": ms(times.decided, times.speech_end),
             "asr_final": ms(max(times.transcribed, times.decided), times.decided),
             "llm_ttft": ms(times.first_text, times.transcribed),
             "first_chunk": ms(times.first_chunk, times.transcribed),
             "tts_first_audio": ms(times.first_audio, times.first_chunk),
             "voice_to_voice": ms(times.first_audio, times.speech_end),
-        })
+        }))
 

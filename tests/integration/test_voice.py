@@ -16,6 +16,21 @@ import soundfile as sf
 
 from assistant.config import Config
 from assistant.speech.audio import RATE, EchoPath, load_audio, save_wav
+from assistant.voice.events import (
+    AudioOutPause,
+    AudioOutResume,
+    AudioOutStart,
+    AudioOutStop,
+    BargeIn,
+    Partial,
+    Retrieval,
+    Speculation,
+    SpeculationDropped,
+    ToolCall,
+    Transcript,
+    TurnEnd,
+    Wake,
+)
 from tests.fixtures.loop import Models, run_loop
 from tests.fixtures.speech import espeak, normalise_words, real_speech_clips, silence, trim
 
@@ -46,19 +61,17 @@ def said(models: Models, output: np.ndarray) -> str:
 def test_spoken_command_gets_the_right_tool_and_a_spoken_answer(models: Models) -> None:
     speech = piper(models, "What's seventeen times twenty three?")
     run = run_loop(models, np.concatenate([silence(0.5), speech, silence(3)]))
-    calls = run.of("tool_call")
-    assert [c["name"] for c in calls] == ["calculate"]
-    assert calls[0]["arguments"] == {"expression": "17*23"}
+    calls = run.of(ToolCall)
+    assert [c.name for c in calls] == ["calculate"]
+    assert calls[0].arguments == {"expression": "17*23"}
     assert "three hundred and ninety one" in said(models, run.output)
-    types = [e["type"] for e in sorted(run.events.events and [e.as_dict() for e in
-                                                               run.events.events],
-                                       key=lambda e: e["t"])]
+    types = [e.type for e in sorted(run.events.events, key=lambda e: e.t)]
     for kind in ("speech_start", "speech_end", "transcript", "tool_call", "tts_chunk",
                  "audio_out_start", "turn_end", "audio_out_stop"):
         assert kind in types
     assert types.index("speech_start") < types.index("transcript") < types.index(
         "audio_out_start")
-    latency = run.of("turn_end")[0]["latency_ms"]
+    latency = run.of(TurnEnd)[0].latency_ms
     assert set(latency) == {"endpointing", "asr_final", "llm_ttft", "first_chunk",
                             "tts_first_audio", "voice_to_voice"}
     assert latency["voice_to_voice"] > 0
@@ -68,7 +81,7 @@ def test_output_lines_up_with_the_input(models: Models) -> None:
     speech = piper(models, "What time is it?")
     audio = np.concatenate([silence(0.5), speech, silence(3)])
     run = run_loop(models, audio)
-    start = run.of("audio_out_start")[0]["t"]
+    start = run.of(AudioOutStart)[0].t
     end_of_speech = 0.5 + len(speech) / RATE
     loud = np.flatnonzero(np.abs(run.output) > 0.02) / RATE
     assert loud.size and loud[0] > end_of_speech  # silence while the user speaks
@@ -78,9 +91,9 @@ def test_output_lines_up_with_the_input(models: Models) -> None:
 def test_a_second_voice_espeak(models: Models) -> None:
     speech = espeak("set a timer for ten minutes")
     run = run_loop(models, np.concatenate([silence(0.5), speech, silence(3)]))
-    calls = run.of("tool_call")
-    assert calls and calls[0]["name"] == "set_timer"
-    assert calls[0]["arguments"]["seconds"] == 600
+    calls = run.of(ToolCall)
+    assert calls and calls[0].name == "set_timer"
+    assert calls[0].arguments["seconds"] == 600
     assert "ten minutes" in said(models, run.output)
 
 
@@ -136,12 +149,12 @@ def test_barge_in_stops_playback_and_answers_the_new_question(models: Models,
     audio, onset = _question_then(models, espeak("what time is it"))
     run = run_loop(models, audio, echo=ECHO) if setup == "loudspeaker" else \
         run_loop(models, audio, voice_overrides=HEADPHONES)
-    assert len(run.of("barge_in")) == 1
-    pause = [e for e in run.of("audio_out_pause") if e["t"] >= onset - 0.05]
+    assert len(run.of(BargeIn)) == 1
+    pause = [e for e in run.of(AudioOutPause) if e.t >= onset - 0.05]
     assert pause, "playback was not paused when the user spoke"
-    stops = [e["reason"] for e in run.of("audio_out_stop")]
+    stops = [e.reason for e in run.of(AudioOutStop)]
     assert stops == ["interrupted", "done"]
-    calls = [c["name"] for c in run.of("tool_call")]
+    calls = [c.name for c in run.of(ToolCall)]
     assert calls[0] == "system_status"
     if setup == "headphones":  # over loudspeaker echo the words may come out damaged
         assert calls == ["system_status", "get_time"]
@@ -150,18 +163,18 @@ def test_barge_in_stops_playback_and_answers_the_new_question(models: Models,
     assert first_answer.endswith("[interrupted]")
     assert "disk free" not in first_answer
     # The output is silent between the pause and the new answer.
-    second = run.of("audio_out_start")[1]["t"]
-    quiet = run.output[int((pause[0]["t"] + 0.05) * RATE):int(second * RATE)]
+    second = run.of(AudioOutStart)[1].t
+    quiet = run.output[int((pause[0].t + 0.05) * RATE):int(second * RATE)]
     assert quiet.size and np.abs(quiet).max() < 0.01
 
 
 def test_own_echo_does_not_interrupt(models: Models) -> None:
     question = piper(models, "How is the system doing?")
     run = run_loop(models, np.concatenate([silence(0.5), question, silence(9)]), echo=ECHO)
-    assert run.of("barge_in") == []
-    assert run.of("audio_out_pause") == []  # not even a stutter
-    assert [e["reason"] for e in run.of("audio_out_stop")] == ["done"]
-    assert len(run.of("transcript")) == 1
+    assert run.of(BargeIn) == []
+    assert run.of(AudioOutPause) == []  # not even a stutter
+    assert [e.reason for e in run.of(AudioOutStop)] == ["done"]
+    assert len(run.of(Transcript)) == 1
 
 
 def test_in_a_reverberant_room_its_echo_does_not_interrupt_but_the_user_does(
@@ -169,15 +182,15 @@ def test_in_a_reverberant_room_its_echo_does_not_interrupt_but_the_user_does(
     # AEC leaves more of a reverberant, distorted echo; the gate follows what it leaves.
     question = piper(models, "How is the system doing?")
     run = run_loop(models, np.concatenate([silence(0.5), question, silence(9)]), echo=ROOM)
-    assert run.of("barge_in") == []
-    assert [e["reason"] for e in run.of("audio_out_stop")] == ["done"]
+    assert run.of(BargeIn) == []
+    assert [e.reason for e in run.of(AudioOutStop)] == ["done"]
     audio, _ = _question_then(models, espeak("what time is it"))
     run = run_loop(models, audio, echo=ROOM)
-    assert len(run.of("barge_in")) == 1
+    assert len(run.of(BargeIn)) == 1
     # The room damages the words more than a clean echo path does: what follows the
     # interruption may be an answer (which then plays to its end) or nothing (heard as
     # "stop", or an empty reply); seen once in a full-suite run.
-    stops = [e["reason"] for e in run.of("audio_out_stop")]
+    stops = [e.reason for e in run.of(AudioOutStop)]
     assert stops in (["interrupted", "done"], ["interrupted"])
 
 
@@ -186,13 +199,13 @@ def test_a_read_only_command_is_answered_during_the_closing_silence(models: Mode
                                            silence(3)]))
     # A pause inside the words ("What | time") may start one early; the user going on
     # drops it. The last one is the whole request, and it is the answer given.
-    speculations = [e["text"] for e in run.of("speculation")]
+    speculations = [e.text for e in run.of(Speculation)]
     assert speculations[-1] == "What time is it?"
-    assert len(run.of("speculation_dropped")) == len(speculations) - 1
-    (end,) = run.of("turn_end")
-    assert end["speculative"] is True
+    assert len(run.of(SpeculationDropped)) == len(speculations) - 1
+    (end,) = run.of(TurnEnd)
+    assert end.speculative is True
     # Its audio waited for the endpoint: it starts after the transcript is final.
-    assert run.of("audio_out_start")[0]["t"] >= run.of("transcript")[0]["t"]
+    assert run.of(AudioOutStart)[0].t >= run.of(Transcript)[0].t
     assert [m["role"] for m in run.assistant.history] == ["user", "assistant"]
 
 
@@ -205,13 +218,13 @@ def test_a_speculation_is_dropped_when_the_user_goes_on(models: Models, first: s
                                                         check: str, answer: str) -> None:
     run = run_loop(models, np.concatenate([silence(0.5), piper(models, first), silence(pause),
                                            piper(models, rest), silence(4)]))
-    assert len(run.of("speculation_dropped")) >= 1
-    (transcript,) = run.of("transcript")
-    assert check in transcript["text"].lower()
-    assert len(run.of("audio_out_start")) == 1  # only the answer to the whole request
+    assert len(run.of(SpeculationDropped)) >= 1
+    (transcript,) = run.of(Transcript)
+    assert check in transcript.text.lower()
+    assert len(run.of(AudioOutStart)) == 1  # only the answer to the whole request
     # The dropped answer's calculation ran, but it is not in the log: the only call is
     # the one whose answer was given.
-    assert len(run.of("tool_call")) == (1 if answer else 0)
+    assert len(run.of(ToolCall)) == (1 if answer else 0)
     assert [m["role"] for m in run.assistant.history] == ["user", "assistant"]
     assert check in run.assistant.history[0]["content"].lower()
     assert answer in run.assistant.history[1]["content"]
@@ -220,9 +233,9 @@ def test_a_speculation_is_dropped_when_the_user_goes_on(models: Models, first: s
 def test_a_finished_question_ends_sooner_than_an_open_sentence(models: Models) -> None:
     run = run_loop(models, np.concatenate([silence(0.5), piper(models, "Why is the sky blue?"),
                                            silence(3)]))
-    (end,) = run.of("turn_end")
-    assert end["path"] == "llm"
-    assert end["latency_ms"]["endpointing"] < 1000 * models.config.voice.endpoint_s
+    (end,) = run.of(TurnEnd)
+    assert end.path == "llm"
+    assert end.latency_ms["endpointing"] < 1000 * models.config.voice.endpoint_s
 
 
 def test_the_llm_prompt_is_prefilled_while_the_user_speaks(models: Models,
@@ -241,10 +254,10 @@ def test_the_llm_prompt_is_prefilled_while_the_user_speaks(models: Models,
         silence(0.5), piper(models, "Tell me something interesting about the ocean and the "
                                     "animals that live in it."), silence(3)]))
     assert prefilled, "no prefill while the user spoke"
-    partials = {e["text"] for e in run.of("partial")}
+    partials = {e.text for e in run.of(Partial)}
     assert set(prefilled) <= partials  # the words so far, as the live transcript had them
-    (end,) = run.of("turn_end")
-    assert end["path"] == "llm"
+    (end,) = run.of(TurnEnd)
+    assert end.path == "llm"
 
 
 def test_a_pause_after_an_unfinished_phrase_is_waited_out(models: Models) -> None:
@@ -252,10 +265,10 @@ def test_a_pause_after_an_unfinished_phrase_is_waited_out(models: Models) -> Non
     run = run_loop(models, np.concatenate([
         silence(0.5), piper(models, "What's the difference between"), silence(0.7),
         piper(models, "a frog and a toad?"), silence(3)]))
-    (transcript,) = run.of("transcript")  # one utterance: both halves
-    words = transcript["text"].lower().split()
+    (transcript,) = run.of(Transcript)  # one utterance: both halves
+    words = transcript.text.lower().split()
     assert "difference" in " ".join(words) and len(words) >= 6  # tiny.en spells the rest freely
-    assert len(run.of("audio_out_start")) == 1
+    assert len(run.of(AudioOutStart)) == 1
 
 
 def test_wake_phrase_by_voice(models: Models) -> None:
@@ -264,27 +277,27 @@ def test_wake_phrase_by_voice(models: Models) -> None:
     # request is answered; the wake phrase alone makes the next utterance count.
     run = run_loop(models, np.concatenate([silence(0.5), piper(models, "What time is it?"),
                                            silence(2)]), voice_overrides=wake)
-    assert [e.get("ignored") for e in run.of("transcript")] == ["no wake phrase"]
-    assert run.of("tool_call") == []
+    assert [e.ignored for e in run.of(Transcript)] == ["no wake phrase"]
+    assert run.of(ToolCall) == []
     run = run_loop(models, np.concatenate([silence(0.5), piper(
         models, "Hey computer, what time is it?"), silence(3)]), voice_overrides=wake)
-    assert [c["name"] for c in run.of("tool_call")] == ["get_time"]
+    assert [c.name for c in run.of(ToolCall)] == ["get_time"]
     run = run_loop(models, np.concatenate([
         silence(0.5), piper(models, "Hey computer."), silence(1.5),
         piper(models, "Set a timer for ten minutes."), silence(3)]), voice_overrides=wake)
-    assert len(run.of("wake")) == 1
-    assert [c["name"] for c in run.of("tool_call")] == ["set_timer"]
+    assert len(run.of(Wake)) == 1
+    assert [c.name for c in run.of(ToolCall)] == ["set_timer"]
 
 
 def test_a_short_noise_pauses_then_resumes(models: Models) -> None:
     burst = np.random.default_rng(3).normal(0, 0.3, int(0.15 * RATE)).astype(np.float32)
     audio, onset = _question_then(models, burst, gap=2.6)
     run = run_loop(models, audio, echo=ECHO)
-    assert run.of("barge_in") == []
-    assert [e["t"] >= onset - 0.05 for e in run.of("audio_out_pause")] == [True]
-    assert len(run.of("audio_out_resume")) == 1
-    assert [e["reason"] for e in run.of("audio_out_stop")] == ["done"]
-    assert [c["name"] for c in run.of("tool_call")] == ["system_status"]
+    assert run.of(BargeIn) == []
+    assert [e.t >= onset - 0.05 for e in run.of(AudioOutPause)] == [True]
+    assert len(run.of(AudioOutResume)) == 1
+    assert [e.reason for e in run.of(AudioOutStop)] == ["done"]
+    assert [c.name for c in run.of(ToolCall)] == ["system_status"]
 
 
 @pytest.mark.parametrize("kind", ["silence", "noise"])
@@ -293,8 +306,8 @@ def test_silence_and_noise_give_no_turn(models: Models, kind: str) -> None:
     audio = silence(8) if kind == "silence" else rng.normal(0, 0.03, 8 * RATE).astype(
         np.float32)
     run = run_loop(models, audio)
-    assert run.of("transcript") == []
-    assert run.of("audio_out_start") == []
+    assert run.of(Transcript) == []
+    assert run.of(AudioOutStart) == []
 
 
 def test_ten_minutes_of_input_keeps_memory_flat(models: Models) -> None:
@@ -307,7 +320,7 @@ def test_ten_minutes_of_input_keeps_memory_flat(models: Models) -> None:
     before = proc.memory_info().rss
     run = run_loop(models, np.tile(minute, 10))
     after = proc.memory_info().rss
-    assert len(run.of("tool_call")) == 10
+    assert len(run.of(ToolCall)) == 10
     assert (after - before) / 2**20 < 60
 
 
@@ -387,10 +400,10 @@ def test_remember_and_recall_by_voice(models: Models) -> None:
     # The second question comes after the first answer has been spoken (no barge-in).
     run = run_loop(models, np.concatenate([silence(0.5), remember, silence(6), recall,
                                            silence(4)]))
-    calls = run.of("tool_call")
-    assert [c["name"] for c in calls] == ["remember", "recall"], run.of("transcript")
-    assert "garage" in calls[0]["arguments"]["fact"]
-    assert "garage" in calls[1]["result"]
+    calls = run.of(ToolCall)
+    assert [c.name for c in calls] == ["remember", "recall"], run.of(Transcript)
+    assert "garage" in calls[0].arguments["fact"]
+    assert "garage" in calls[1].result
     assert "garage" in said(models, run.output)
 
 
@@ -402,7 +415,7 @@ def test_document_question_by_voice_logs_the_chunks_used(models: Models) -> None
     assert report.added or report.unchanged
     question = piper(models, "How often should I grease the wheel bearings?")
     run = run_loop(models, np.concatenate([silence(0.5), question, silence(6)]))
-    found = run.of("retrieval")
-    assert found and found[0]["ids"], run.of("transcript")
-    assert found[0]["sources"][0].startswith("your note on sample")
+    found = run.of(Retrieval)
+    assert found and found[0].ids, run.of(Transcript)
+    assert found[0].sources[0].startswith("your note on sample")
     assert "from your note on sample" in said(models, run.output)

@@ -11,7 +11,7 @@ from assistant.agent import Assistant
 from assistant.config import load_config
 from assistant.speech.asr import Recognizer
 from assistant.speech.tts import Synthesizer
-from assistant.voice.loop import VoiceLoop
+from assistant.voice.loop import VoiceLoop, is_backchannel
 
 
 @pytest.fixture
@@ -176,3 +176,22 @@ def test_the_turn_model_setting(tmp_path: Path) -> None:
     assert build_detector(config("")) is None  # rules only
     with pytest.raises(ModelError, match="neither a catalogue name"):
         build_detector(config("no-such-model"))
+
+
+@pytest.mark.parametrize("text", ["mm-hm", "Mm-hmm.", "yeah", "Yeah.", "okay.", "OK", "uh-huh",
+                                  "oh okay", "yeah, right", "", "  ", "...", "Hmm?",
+                                  "Um, uh, uh,", "uh um er hmm"])
+def test_is_backchannel_true(text: str) -> None:
+    assert is_backchannel(text)
+
+
+@pytest.mark.parametrize("text", ["stop", "Stop.", "what time is it", "wait", "no",
+                                  "okay stop", "yeah but what about tomorrow",
+                                  "okay okay okay"])
+def test_is_backchannel_false(text: str) -> None:
+    assert not is_backchannel(text)
+
+
+@pytest.mark.parametrize("text", ["I see.", "Hm.", "Mm hm."])
+def test_is_backchannel_i_see_and_hm(text: str) -> None:
+    assert is_backchannel(text)
