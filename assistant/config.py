@@ -15,7 +15,7 @@ import json
 import os
 import tomllib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import platformdirs
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -90,6 +90,115 @@ class TTSConfig(_Section):
     voice: str = Field("piper-joe-medium", description="Catalogue name or a piper .onnx voice.")
 
 
+Seconds = Annotated[float, Field(ge=0)]
+Frames = Annotated[int, Field(ge=1)]
+"""A number of 20 ms audio frames."""
+Ratio = Annotated[float, Field(ge=0, le=1)]
+"""A fraction, or a similarity (difflib's ratio), from 0 to 1."""
+
+
+class _Tuning(_Section):
+    """A subsection of [voice] whose keys are described by their docstrings: measured and
+    calibrated values, there to experiment with rather than to set."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True,
+                              use_attribute_docstrings=True)
+
+
+class VadConfig(_Tuning):
+    """[voice.vad]: webrtcvad on every frame, Silero VAD on a finished utterance."""
+
+    aggressiveness: Annotated[int, Field(ge=0, le=3)] = 2
+    """webrtcvad mode 0-3; higher rejects more noise."""
+    onset_frames: Frames = 3
+    """Voiced frames within onset_window that start speech (60 ms)."""
+    onset_window: Frames = 5
+    """The frames over which onset_frames are counted."""
+    barge_onset_frames: Frames = 2
+    """Voiced frames that start speech while the assistant talks (40 ms): that onset only
+    pauses playback, which resumes if the sound turns out to be no request."""
+    pre_roll_s: Seconds = 0.3
+    """Audio kept from before the onset and put in front of the utterance."""
+    min_rms: Annotated[float, Field(ge=0)] = 0.004
+    """Frames quieter than this are silence whatever webrtcvad says (about -48 dBFS)."""
+    silero_threshold: Ratio = 0.5
+    """Silero's speech probability for an utterance to count as speech (webrtcvad fires on
+    steady noise, which Whisper would then happily 'transcribe')."""
+
+
+class VoiceTuning(_Tuning):
+    """[voice.tuning]: the loop's timings and thresholds (what each was measured against is in
+    its description)."""
+
+    speculate_after_s: Seconds = 0.08
+    """Silence after which the utterance is transcribed (and answered, where that changes
+    nothing) in case it is over: 0.06 paused inside words ('What | time'), 0.1 made LLM
+    answers ~70 ms later."""
+    first_piece_wait_s: Seconds = 0.2
+    """Longest the LLM pauses after the first clause while its first sound is synthesised."""
+    prefill_silence_s: Seconds = 0.04
+    """Silence after which the prefiller leaves the CPU to the final decode."""
+    catch_up_wait_s: Seconds = 0.2
+    """Longest the prefiller waits for the listener to catch up with the microphone."""
+    partial_voiced_frames: Frames = 3
+    """Voiced frames in a row before the live transcript is refreshed: mid-speech only, not
+    on a trailing edge where the final decode is about to run."""
+    partial_max_backlog: Annotated[int, Field(ge=0)] = 2
+    """Frames the listener may be behind the microphone and still refresh the live transcript
+    (on a slow CPU, Whisper must not fall behind)."""
+    min_voiced_frames: Frames = 5
+    """An utterance with fewer voiced frames is a click or a knock; it takes more to be
+    answered before its endpoint."""
+    max_utterance_s: Seconds = 30.0
+    """An utterance ends after this long, whatever is said."""
+    barge_min_logprob: float = -0.8
+    """Over the assistant's voice, a transcript less sure than this (Whisper's mean
+    log-probability) is no interruption unless it is a stop."""
+    interrupt_min_words: Frames = 3
+    """Words that interrupt the assistant even when they make no command."""
+    stop_likeness: Ratio = 0.7
+    """How close up to three words over the assistant's voice must be to a stop phrase to
+    stop it ('Start talking.' for 'stop talking': 0.8)."""
+    resume_after_s: Seconds = 0.6
+    """Silence after a sound that paused the assistant and was no interruption, before
+    playback resumes: never while the user is still speaking."""
+    wake_likeness: Ratio = 0.8
+    """How close the first words must be to the wake phrase ('a computer': 0.82)."""
+    wake_window_s: Seconds = 8.0
+    """After the wake phrase alone, how long the next utterance needs none."""
+    echo_tail_s: Seconds = 1.0
+    """How long after the speaker falls silent its echo may still be in the microphone; the
+    echo canceller runs until then."""
+    echo_window_s: Annotated[float, Field(gt=0)] = 3.0
+    """Seconds of the assistant speaking alone over which the echo gate measures what AEC
+    leaves of its voice."""
+    echo_percentile: Annotated[float, Field(gt=0, le=100)] = 98
+    """The percentile of what AEC left that the gate follows (a few loud frames do not count)."""
+    echo_margin: Annotated[float, Field(ge=1)] = 1.5
+    """How far above what AEC left the user must be, as a multiple of it."""
+    echo_floor_min: Ratio = 0.02
+    """The least the gate asks, as a fraction of the assistant's level (a clean echo path)."""
+    echo_floor_max: Ratio = 0.5
+    """The most it asks (a reverberant room, a distorting speaker)."""
+    echo_learn_frames: Frames = 25
+    """Frames of the assistant speaking alone before the gate follows them."""
+    echo_learn_level: Annotated[float, Field(ge=0)] = 0.01
+    """The assistant's level above which its frames teach the gate."""
+    echo_reference_frames: Frames = 15
+    """Frames of the assistant's level the microphone is compared with (its echo is late)."""
+    gate_ratio: Annotated[float, Field(gt=0)] = 0.6
+    """With echo = 'gate', the fraction of the assistant's level the user must be above."""
+    gate_margin: Annotated[float, Field(ge=0)] = 0.003
+    """What the microphone must exceed the gate by, in both loudspeaker modes."""
+    turn_finished_logp: float = -1.0
+    """log P(the message ends here), from the turn model, at or above which the words are
+    finished. Calibrated for SmolLM2-135M-Instruct on 30 spoken requests and their 232
+    truncations: >= -1 held 48% of the whole requests and 1% of the truncations."""
+    turn_unfinished_logp: float = -7.0
+    """log P(the message ends here) below which the words plainly go on (53% of the
+    truncations, none of the whole requests)."""
+
+
 class VoiceConfig(_Section):
     input_device: str = Field("", description="Microphone name or index; empty = default.")
     output_device: str = Field("", description="Speaker name or index; empty = default.")
@@ -134,6 +243,8 @@ class VoiceConfig(_Section):
     partial_interval_s: float = Field(
         0.4, gt=0, description="How often the live transcript is refreshed while speaking."
     )
+    vad: VadConfig = Field(default_factory=VadConfig)
+    tuning: VoiceTuning = Field(default_factory=VoiceTuning)
 
 
 class MemoryConfig(_Section):
@@ -227,10 +338,18 @@ def _parse_env_value(raw: str) -> Any:
         return raw
 
 
-def _merge(target: dict, section: str, values: dict, source: str, sources: dict) -> None:
-    for key, value in values.items():
-        target.setdefault(section, {})[key] = value
-        sources[f"{section}.{key}"] = source
+def _merge(target: dict, path: list[str], value: Any, source: str, sources: dict) -> None:
+    """Set ``value`` at ``path`` (section, subsection..., key) in ``target``; a table is
+    merged key by key, so that each key keeps its own source."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _merge(target, [*path, key], item, source, sources)
+        return
+    node = target
+    for part in path[:-1]:
+        node = node.setdefault(part, {})
+    node[path[-1]] = value
+    sources[".".join(path)] = source
 
 
 def _format_error(err: ValidationError, sources: dict[str, str]) -> str:
@@ -270,7 +389,7 @@ def load_config(
                     f"config: unknown key '{section}' in {cfg_path}; keys live in sections "
                     "such as [llm] or [skills]"
                 )
-            _merge(raw, section, values, str(cfg_path), sources)
+            _merge(raw, [section], values, str(cfg_path), sources)
     elif explicit:
         raise ConfigError(f"config: file not found: {cfg_path}")
 
@@ -283,11 +402,11 @@ def load_config(
                 f"config: environment variable {name} should look like "
                 f"{ENV_PREFIX}<SECTION>__<KEY>, e.g. {ENV_PREFIX}LLM__N_THREADS=4"
             )
-        _merge(raw, section, {key: _parse_env_value(value)}, f"env {name}", sources)
+        _merge(raw, [section, *key.split("__")], _parse_env_value(value), f"env {name}",
+               sources)
 
     for dotted, value in (overrides or {}).items():
-        section, _, key = dotted.partition(".")
-        _merge(raw, section, {key: value}, "command line", sources)
+        _merge(raw, dotted.split("."), value, "command line", sources)
 
     try:
         config = Config.model_validate(raw)
@@ -297,18 +416,18 @@ def load_config(
 
 
 def describe(loaded: LoadedConfig) -> list[tuple[str, Any, str, str]]:
-    """Rows of (key, effective value, source, description) for every config key."""
+    """Rows of (key, effective value, source, description) for every config key, the keys of
+    subsections (``voice.vad.min_rms``) included."""
     rows = []
-    for section_name in Config.model_fields:
-        section = getattr(loaded.config, section_name)
+
+    def walk(section: _Section, prefix: str) -> None:
         for key, field in type(section).model_fields.items():
-            dotted = f"{section_name}.{key}"
-            rows.append(
-                (
-                    dotted,
-                    getattr(section, key),
-                    loaded.sources.get(dotted, "default"),
-                    field.description or "",
-                )
-            )
+            value, dotted = getattr(section, key), f"{prefix}{key}"
+            if isinstance(value, _Section):
+                walk(value, dotted + ".")
+            else:
+                rows.append((dotted, value, loaded.sources.get(dotted, "default"),
+                             field.description or ""))
+
+    walk(loaded.config, "")
     return rows

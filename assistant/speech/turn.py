@@ -31,14 +31,6 @@ UNFINISHED = re.compile(
     r"um|uh|like|so|then|set|what's|what|how|please)[,.]?$|,$", re.IGNORECASE)
 """A phrase that cannot be the end of a request."""
 
-FINISHED_LOGP = -1.0
-UNFINISHED_LOGP = -7.0
-"""Thresholds on log P(the message ends here), for SmolLM2-135M-Instruct. Calibrated on 30
-spoken requests and their 232 truncations (Piper and espeak-ng voices, Whisper tiny.en
-transcripts; not the benchmark's sentences): >= -1 held 48% of the whole requests and 1%
-of the truncations ("what language do they speak", itself a question); < -7 held 53% of
-the truncations and none of the whole requests."""
-
 SYSTEM = "You are a voice assistant. The user speaks; you read a live transcript of their words."
 _ENDINGS = (".", "?", "!", " .", " ?", " !")
 """After unpunctuated words, a sentence end is the model's way of saying "finished" too."""
@@ -56,8 +48,12 @@ class TurnDetector:
     the system prompt's KV cache is kept, each judgement evaluates only the words (~30 ms
     for a short request with SmolLM2-135M on 2 cores)."""
 
-    def __init__(self, engine: LLMEngine) -> None:
+    def __init__(self, engine: LLMEngine, finished_logp: float, unfinished_logp: float) -> None:
         self.engine = engine
+        self.finished_logp = finished_logp
+        """At or above it (log P(the message ends here)) the words are finished..."""
+        self.unfinished_logp = unfinished_logp
+        """...below it they plainly go on (``voice.tuning``: calibrated for SmolLM2-135M)."""
         self._prefix = ""
         self._endings: list[int] = []
         self._cache: dict[str, float] = {}
@@ -93,9 +89,9 @@ class TurnDetector:
 
     def verdict(self, text: str) -> Verdict:
         logp = self.finished_logprob(text)
-        if logp >= FINISHED_LOGP:
+        if logp >= self.finished_logp:
             return "finished"
-        return "unfinished" if logp < UNFINISHED_LOGP else "unsure"
+        return "unfinished" if logp < self.unfinished_logp else "unsure"
 
 
 class Endpointer:

@@ -6,32 +6,16 @@ loop, which knows the partial transcript."""
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass
 
 import numpy as np
 import webrtcvad
 
+from assistant.config import VadConfig
 from assistant.speech.audio import FRAME, FRAME_S, RATE
 
 
 def to_pcm16(frame: np.ndarray) -> bytes:
     return (np.clip(frame, -1.0, 1.0) * 32767).astype(np.int16).tobytes()
-
-
-@dataclass
-class VadConfig:
-    aggressiveness: int = 2
-    """webrtcvad mode 0-3; higher rejects more noise."""
-    onset_frames: int = 3
-    """Voiced frames within the last ``onset_window`` needed to call speech (60 ms)."""
-    onset_window: int = 5
-    barge_onset_frames: int = 2
-    """Voiced frames that count as an onset while the assistant talks (40 ms): that onset
-    only pauses playback, which resumes if the sound turns out not to be a request."""
-    pre_roll_s: float = 0.3
-    """Audio kept from before the onset and prepended to the utterance."""
-    min_rms: float = 0.004
-    """Frames quieter than this are silence whatever webrtcvad says (about -48 dBFS)."""
 
 
 class VoiceDetector:
@@ -56,7 +40,8 @@ class VoiceDetector:
              over_playback: bool = False) -> tuple[bool, bool]:
         """(this frame voiced, speech onset now). Keeps the pre-roll up to date.
         ``allowed=False`` vetoes the frame (the echo gate judged it the assistant's voice);
-        ``over_playback``: the assistant is talking (a quicker onset, see VadConfig)."""
+        ``over_playback``: the assistant is talking (a quicker onset, see
+        ``VadConfig.barge_onset_frames``)."""
         voiced = allowed and self.is_voiced(frame)
         self._recent.append(voiced)
         self.pre_roll.append(frame)
@@ -70,7 +55,7 @@ class VoiceDetector:
 assert FRAME in (160, 320, 480), "webrtcvad takes 10, 20 or 30 ms frames"
 
 
-def silero_confirms(audio: np.ndarray, threshold: float = 0.5) -> bool:
+def silero_confirms(audio: np.ndarray, threshold: float) -> bool:
     """Second opinion from Silero VAD (its ONNX model ships inside faster-whisper): does this
     utterance contain speech at all? webrtcvad fires on steady noise; Silero rarely does, and
     Whisper would happily 'transcribe' the noise."""

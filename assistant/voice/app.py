@@ -48,7 +48,9 @@ def build_detector(config: Config) -> TurnDetector | None:
     if not config.voice.turn_model:
         return None
     path = resolve(config.voice.turn_model, "llm", config.paths.cache)
-    return TurnDetector(LLMEngine(path, n_ctx=256, n_threads=config.llm.n_threads))
+    tuning = config.voice.tuning
+    return TurnDetector(LLMEngine(path, n_ctx=256, n_threads=config.llm.n_threads),
+                        tuning.turn_finished_logp, tuning.turn_unfinished_logp)
 
 
 def build_loop(config: Config, events: EventLog, wait_warm: bool = False) -> VoiceLoop:
@@ -65,13 +67,9 @@ def build_loop(config: Config, events: EventLog, wait_warm: bool = False) -> Voi
         for job in jobs:
             job.result()
     loop = VoiceLoop(assistant, recognizer, synth, config.voice, events, detector)
-    loop.start()
-    # Prefill the LLM's stable prompt while the user has not said anything yet.
-    warm = threading.Thread(target=assistant.warm_up, daemon=True)
-    warm.start()
-    loop._threads.append(warm)
+    loop.start(warm_up=True)
     if wait_warm:
-        warm.join()
+        loop.wait_warm()
     return loop
 
 

@@ -144,10 +144,19 @@ def test_describe_lists_every_key_with_source_and_description(tmp_path, no_defau
     path = write(tmp_path, "[llm]\nn_ctx = 4096\n")
     loaded = load_config(path=path, env={"ASSISTANT_LLM__SEED": "3"})
     rows = describe(loaded)
-    expected = {f"{section}.{key}"
-                for section, field in Config.model_fields.items()
-                for key in field.annotation.model_fields}
+
+    def keys(model: type, prefix: str) -> set[str]:
+        out = set()
+        for key, field in model.model_fields.items():
+            if hasattr(field.annotation, "model_fields"):
+                out |= keys(field.annotation, f"{prefix}{key}.")
+            else:
+                out.add(prefix + key)
+        return out
+
+    expected = keys(Config, "")
     assert {row[0] for row in rows} == expected
+    assert "voice.vad.min_rms" in expected and "voice.tuning.speculate_after_s" in expected
     assert len(rows) == len(expected) >= 15
     for key, _value, _source, description in rows:
         assert description.strip(), f"{key} has no description"
@@ -165,3 +174,25 @@ def test_paths_default_to_xdg_folders(tmp_path, no_default_file, monkeypatch):
     assert paths.cache == tmp_path / "xcache" / "assistant"
     explicit = load_config(env={}, overrides={"paths.data_dir": str(tmp_path / "d")})
     assert explicit.config.paths.data == tmp_path / "d"
+
+
+def test_a_voice_subsection_key_from_file_env_and_command_line(tmp_path, no_default_file):
+    path = write(tmp_path, "[voice]\necho = 'off'\n[voice.vad]\nmin_rms = 0.01\n"
+                           "[voice.tuning]\nresume_after_s = 1.0\n")
+    loaded = load_config(path=path, env={"ASSISTANT_VOICE__VAD__AGGRESSIVENESS": "3"},
+                         overrides={"voice.tuning.wake_window_s": 4.0})
+    voice = loaded.config.voice
+    assert (voice.echo, voice.vad.min_rms, voice.vad.aggressiveness) == ("off", 0.01, 3)
+    assert (voice.tuning.resume_after_s, voice.tuning.wake_window_s) == (1.0, 4.0)
+    assert voice.vad.onset_frames == 3  # untouched keys of the subsection keep their default
+    assert loaded.sources["voice.vad.min_rms"] == str(path)
+    assert loaded.sources["voice.vad.aggressiveness"] == "env ASSISTANT_VOICE__VAD__AGGRESSIVENESS"
+    assert loaded.sources["voice.tuning.wake_window_s"] == "command line"
+    rows = {row[0]: row for row in describe(loaded)}
+    assert rows["voice.vad.min_rms"][1:3] == (0.01, str(path))
+
+
+def test_an_unknown_voice_subsection_key_is_named(tmp_path, no_default_file):
+    path = write(tmp_path, "[voice.vad]\nminrms = 0.01\n")
+    with pytest.raises(ConfigError, match=r"voice\.vad\.minrms"):
+        load_config(path=path, env={})
