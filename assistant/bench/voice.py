@@ -14,7 +14,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,8 +28,15 @@ from assistant.config import Config
 from assistant.speech.asr import StreamingTranscriber
 from assistant.speech.audio import RATE, EchoPath
 from assistant.speech.turn import Endpointer
-from assistant.voice.events import AudioOutPause, AudioOutStart, AudioOutStop, BargeIn
-from tests.fixtures.loop import Models, run_loop
+from assistant.voice.events import (
+    AudioOutPause,
+    AudioOutResume,
+    AudioOutStart,
+    AudioOutStop,
+    BargeIn,
+    ToolCall,
+)
+from tests.fixtures.loop import Models, Run, run_loop
 from tests.fixtures.speech import Clip, espeak, normalise_words, real_speech_clips, silence, trim
 
 
@@ -88,24 +95,72 @@ def _talk_over(question: np.ndarray, gap: float, speech: np.ndarray) -> tuple[np
     return audio, 0.5 + len(question) / RATE + gap
 
 
+def _talked_over(models: Models, question: np.ndarray, echo: EchoPath | None, runs: int,
+                 speech: np.ndarray) -> Iterator[tuple[Run, float, float]]:
+    """Ask for a long answer and say ``speech`` over it, landing at ``runs`` points of the
+    answer: each run, with the speech's true onset and end. Without echo it is the headphones
+    setup, where the README says to turn AEC off."""
+    for i in range(runs):
+        audio, onset = _talk_over(question, 2.2 + 1.6 * i / runs, speech)
+        yield (run_loop(models, audio, echo=echo,
+                        voice_overrides=None if echo else {"echo": "off"}),
+               onset, onset + len(speech) / RATE)
+
+
+def _silent_after(run: Run, onset: float) -> float | None:
+    """Onset → playback silent, ms: it goes silent at the pause; the barge-in confirms it a
+    little later."""
+    pauses = [e for e in run.of(AudioOutPause) if e.t >= onset - 0.05]
+    return (pauses[0].t - onset) * 1000 if pauses else None
+
+
 def _barge_in(models: Models, question: np.ndarray, echo: EchoPath | None,
               runs: int) -> tuple[list[float], int, int]:
-    # Without echo it is the headphones setup, where the README says to turn AEC off.
-    """Ask for a long answer, talk over it: true speech onset → playback silent. Returns the
-    latencies, the runs where the assistant was interrupted, and the runs total."""
-    interruption = espeak("what time is it")
+    """Talk over a long answer ("what time is it"): true speech onset → playback silent.
+    Returns the latencies, the runs where the assistant was interrupted, and the runs total."""
     latencies, interrupted = [], 0
-    for i in range(runs):
-        # lands at different points of the answer
-        audio, onset = _talk_over(question, 2.2 + 1.6 * i / runs, interruption)
-        run = run_loop(models, audio, echo=echo,
-                       voice_overrides=None if echo else {"echo": "off"})
-        # Playback goes silent at the pause; the barge-in confirms it a little later.
-        pauses = [e for e in run.of(AudioOutPause) if e.t >= onset - 0.05]
-        if run.of(BargeIn) and pauses:
+    for run, onset, _end in _talked_over(models, question, echo, runs, espeak("what time is it")):
+        silent = _silent_after(run, onset)
+        if run.of(BargeIn) and silent is not None:
             interrupted += 1
-            latencies.append((pauses[0].t - onset) * 1000)
+            latencies.append(silent)
     return latencies, interrupted, runs
+
+
+STORY = "Tell me a long story about a sailor who crossed the ocean."
+"""A long answer that the LLM is still writing, and Piper still synthesising, when the user
+talks over it."""
+INTERRUPTION = "stop, what time is it"
+
+
+@dataclass
+class InterruptAndAsk:
+    """The user talks over a long LLM answer with a new request."""
+
+    silent_ms: list[float]
+    """Their onset → playback silent."""
+    answer_ms: list[float]
+    """Their end of speech → the first audio of the answer to the request."""
+    resumed: int
+    """Times playback resumed while they were speaking."""
+    understood: int
+    """Runs where the request was answered (by get_time)."""
+    runs: int
+
+
+def _interrupt_and_ask(models: Models, story: np.ndarray, echo: EchoPath | None,
+                       runs: int) -> InterruptAndAsk:
+    result = InterruptAndAsk([], [], 0, 0, runs)
+    for run, onset, end in _talked_over(models, story, echo, runs, espeak(INTERRUPTION)):
+        if (silent := _silent_after(run, onset)) is not None:
+            result.silent_ms.append(silent)
+        result.resumed += sum(onset <= e.t <= end for e in run.of(AudioOutResume))
+        if any(c.name == "get_time" and c.t >= onset for c in run.of(ToolCall)):
+            result.understood += 1
+            answer = [e.t for e in run.of(AudioOutStart) if e.t > onset]
+            if answer:
+                result.answer_ms.append((answer[0] - end) * 1000)
+    return result
 
 
 STOP_WORDS = ["Stop.", "Be quiet.", "Cancel that.", "Stop talking."]
@@ -304,6 +359,11 @@ def bench_voice(config: Config, console: Console, runs: int = 6) -> int:
                     _false_barge_ins(models, question, path, false_runs))
              for room, path in ECHO_PATHS.items()}
     stops, stop_runs = _stop_words(models, question, next(iter(ECHO_PATHS.values())))
+    step(console, "interrupt and ask...")
+    story = say(STORY)
+    asked = {"headphones (echo off)": _interrupt_and_ask(models, story, None, runs)}
+    asked |= {room: _interrupt_and_ask(models, story, path, runs)
+              for room, path in ECHO_PATHS.items()}
     step(console, "end of turn...")
     turns = _end_of_turn(models, say)
     step(console, "speech recognition...")
@@ -335,6 +395,14 @@ def bench_voice(config: Config, console: Console, runs: int = 6) -> int:
                       "playback pauses", f"{false_hits} / {pauses}", "0")
     table.add_row(f"stop words over the assistant ({', '.join(STOP_WORDS)}; loudspeaker): "
                   "stopped", f"{stops}/{stop_runs}", "all")
+    for setup, ask in asked.items():
+        table.add_row(f"interrupt and ask (\"{INTERRUPTION}\" over a story from the LLM), "
+                      f"{setup}: onset → playback silent, ms (n={len(ask.silent_ms)})",
+                      cell(ask.silent_ms, 0), "p95 <= 100")
+        table.add_row("  end of speech → first audio of the answer, ms "
+                      f"(n={len(ask.answer_ms)})", cell(ask.answer_ms, 0), "median <= 600")
+        table.add_row("  playback resumed while the user speaks / request understood",
+                      f"{ask.resumed} / {ask.understood}/{ask.runs}", "0 / all")
     finished, patient = config.voice.endpoint_finished_s, config.voice.endpoint_patient_s
     table.add_row(f"end of turn, {turns.whole} whole requests: ended after {finished} s / "
                   f"made to wait {patient} s", f"{turns.whole_early} / {turns.whole_late}",

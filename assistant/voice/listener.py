@@ -47,21 +47,27 @@ class ListenerHooks(Protocol):
     def is_command(self, text: str) -> bool:
         """The words match a skill's pattern (the fast path answers them)."""
 
-    def may_answer_early(self, words: str) -> bool:
-        """Nothing else is being answered, and the answer to ``words`` changes nothing."""
+    def may_prefill(self, words: str) -> bool:
+        """Nothing is being answered or prefilled, and the answer to ``words`` changes
+        nothing: the LLM may read them ahead."""
+
+    def may_speculate(self, words: str) -> bool:
+        """Nothing is playing or being answered (bar an answer just interrupted, winding
+        down), and the answer to ``words`` changes nothing: it may start now."""
 
     def pause_playback(self) -> None:
-        """Speech began over the assistant's voice."""
+        """Speech began over the assistant's voice: its answer holds still meanwhile
+        (playback, generation, synthesis), leaving the CPU to the recogniser."""
 
     def resume_playback(self) -> None:
-        """That speech was no interruption, and the user is quiet."""
+        """That speech was no interruption, and the user has been quiet since."""
 
     def interrupt(self) -> None:
         """It was: stop the answer in progress."""
 
-    def answer(self, text: str, times: ReplyTimes) -> ReplyHandle | None:
-        """Answer ``text``; a speculative one (``times.speculative``) only if nothing is
-        playing, its audio held until :meth:`release`."""
+    def answer(self, text: str, times: ReplyTimes) -> ReplyHandle:
+        """Answer ``text``; a speculative answer's (``times.speculative``) audio is held
+        until :meth:`release`."""
 
     def confirm(self, reply: ReplyHandle, decided: float) -> bool:
         """The speculation was right; False if it was superseded meanwhile (it is dropped)."""
@@ -71,9 +77,6 @@ class ListenerHooks(Protocol):
 
     def drop(self, reply: ReplyHandle) -> None:
         """The user went on: cancel the speculation; it was never said."""
-
-    def prefill_idle(self) -> bool:
-        """The prefiller has nothing queued."""
 
     def prefill(self, utterance: int, heard: str, words: str) -> None:
         """Let the LLM read the words so far ahead of the answer."""
@@ -161,6 +164,9 @@ class Listener:
         self._utterances = 0
         self._awake_until = -1.0
         """Until then (timeline seconds) an utterance needs no wake phrase."""
+        self._resume_at: float | None = None
+        """When playback paused by speech that was no interruption resumes, if the user stays
+        quiet until then."""
 
     @property
     def hearing(self) -> bool:
@@ -193,6 +199,11 @@ class Listener:
         if utt is None:
             if onset:
                 self._begin(t_end, speaking)
+            elif self._resume_at is not None:
+                if voiced:  # not quiet yet
+                    self._resume_at = t_end + self.config.tuning.resume_after_s
+                elif t_end >= self._resume_at:
+                    self._resume()
             return
         utt.stream.add(frame)
         utt.recent_voiced = utt.recent_voiced + 1 if voiced else 0
@@ -204,9 +215,11 @@ class Listener:
                 self._drop(utt)  # the user goes on: the early answer was premature
         silence = t_end - utt.last_voiced
         duration = t_end - utt.start
-        # Speech over the assistant interrupts it once it lasts and says something.
+        # Speech over the assistant interrupts it once it lasts and says something (a stop
+        # phrase, however misheard, at once).
         if utt.barge and not utt.barge_confirmed and voiced and utt.partials and \
-                self._voiced_enough(utt) and self._interrupts(utt.partials[-1]) and \
+                self._voiced_enough(utt) and (self._interrupts(utt.partials[-1]) or
+                                              self._sounds_like_stop(utt.partials[-1])) and \
                 self.is_speech(utt.stream.audio):
             self._barge_in(utt)
         samples = len(utt.stream.audio)
@@ -233,6 +246,11 @@ class Listener:
                 or self._is_command(utt.partials[-1]))
             utt.speech = self.is_speech(utt.stream.audio)
             self._partial(utt, utt.speculative.text)
+            if utt.barge and not utt.barge_confirmed and utt.speech and \
+                    self._no_interruption(utt, utt.speculative) is None:
+                # What the endpoint would decide, decided now: the old answer stops taking
+                # the CPU, and the new request may be answered during the closing silence.
+                self._barge_in(utt)
         judged = utt.speculative is not None
         text = utt.speculative.text if judged else utt.stream.text
         needed = self.endpointer.silence_after(text, judge=judged)
@@ -244,6 +262,7 @@ class Listener:
             self._end(utt)
 
     def _begin(self, t_end: float, speaking: bool) -> None:
+        self._resume_at = None  # the user speaks again: playback stays paused
         barge = speaking and self.config.interruptible
         frames = self.vad.onset_frames(barge)
         onset_at = t_end - frames * FRAME_S
@@ -266,17 +285,10 @@ class Listener:
         """While the user speaks, let the LLM read their words so far (for words it would
         answer without a tool; never while it is answering or over the assistant's voice)."""
         words = self._strip_wake(utt.partials[-1]) if utt.partials else None
-        if not self.hooks.prefill_idle() or not self._may_answer_early(utt, words) or \
-                self._is_command(words):
+        if not self.config.speculate or utt.barge or not words or \
+                not self.hooks.may_prefill(words) or self._is_command(words):
             return
         self.hooks.prefill(utt.index, utt.partials[-1], words)
-
-    def _may_answer_early(self, utt: Utterance, words: str | None) -> bool:
-        """Work on an answer may start before the endpoint: speculation is on, the user is
-        not talking over the assistant, and the loop agrees (nothing else is being answered,
-        the answer to ``words``, wake phrase stripped, changes nothing)."""
-        return self.config.speculate and not utt.barge and bool(words) and \
-            self.hooks.may_answer_early(words)
 
     def _is_command(self, text: str) -> bool:
         return self.hooks.is_command(self._strip_wake(text) or text)
@@ -299,9 +311,11 @@ class Listener:
         utterance, when the answer changes nothing and nothing else is going on; its audio
         waits for the endpoint."""
         text = utt.speculative.text.strip()
-        command = self._strip_wake(text)
-        if not utt.speech or UNFINISHED.search(text) or rules.is_backchannel(text) or \
-                not self._may_answer_early(utt, command):
+        command = self._strip_wake(self._taken_as(utt, text))
+        # Over the assistant's voice, only once it is interrupted (playback has stopped).
+        if not self.config.speculate or (utt.barge and not utt.barge_confirmed) or \
+                not command or not utt.speech or UNFINISHED.search(text) or \
+                rules.is_backchannel(text) or not self.hooks.may_speculate(command):
             return
         now = self.clock.now()
         utt.speculation = self.hooks.answer(command, ReplyTimes(utt.last_voiced, now, now,
@@ -329,17 +343,10 @@ class Listener:
         final = utt.speculative or utt.stream.final(keep_greedy=self._is_command)
         transcribed = self.clock.now()
         heard = final.text.strip()
-        text = "stop" if utt.barge and not self._is_command(heard) and \
-            rules.sounds_like_stop(heard, self.stop_phrases, self.config.tuning.stop_likeness) \
-            else heard
+        text = self._taken_as(utt, heard)
         if utt.barge and not utt.barge_confirmed:
-            # Over the assistant's voice, an unsure transcript is more likely noise or echo.
-            if not self._voiced_enough(utt):
-                self._dismiss(utt, "too short", heard)
-                return
-            if text != "stop" and (not self._interrupts(text) or
-                                   final.avg_logprob < self.config.tuning.barge_min_logprob):
-                self._dismiss(utt, "not a request", heard)
+            if (reason := self._no_interruption(utt, final)) is not None:
+                self._dismiss(utt, reason, heard)
                 return
             self._barge_in(utt)
         if not text:
@@ -365,10 +372,39 @@ class Listener:
         """The final words, and what they were taken as when that differs ("stop")."""
         self.events.emit(Transcript(t, heard, command if command != heard else None))
 
+    def _taken_as(self, utt: Utterance, heard: str) -> str:
+        """Over the assistant's voice, a few words close to a stop phrase are "stop"."""
+        return "stop" if utt.barge and not self._is_command(heard) and \
+            self._sounds_like_stop(heard) else heard
+
+    def _sounds_like_stop(self, text: str) -> bool:
+        return rules.sounds_like_stop(text, self.stop_phrases, self.config.tuning.stop_likeness)
+
+    def _no_interruption(self, utt: Utterance, heard: asr.Transcript) -> str | None:
+        """Why speech over the assistant is no interruption, or None if it is one: over the
+        assistant's voice, an unsure transcript is more likely noise or echo."""
+        if not self._voiced_enough(utt):
+            return "too short"
+        text = heard.text.strip()
+        if self._taken_as(utt, text) != "stop" and (
+                not self._interrupts(text) or
+                heard.avg_logprob < self.config.tuning.barge_min_logprob):
+            return "not a request"
+        return None
+
     def _dismiss(self, utt: Utterance, reason: str, text: str = "") -> None:
+        """Speech over the assistant was no interruption: playback resumes once the user has
+        been quiet for ``resume_after_s`` (the silence that ended this utterance counts), so
+        never while they are still speaking."""
         if utt.barge and not utt.barge_confirmed:
-            self.hooks.resume_playback()
             self.events.emit(BargeInDismissed(self.clock.now(), reason, text))
+            self._resume_at = utt.last_voiced + self.config.tuning.resume_after_s
+            if self.clock.now() >= self._resume_at:
+                self._resume()
+
+    def _resume(self) -> None:
+        self._resume_at = None
+        self.hooks.resume_playback()
 
     def _strip_wake(self, text: str) -> str | None:
         """The request after the wake phrase (or None without one); after the wake phrase

@@ -190,21 +190,31 @@ class VoiceLoop:
     def is_command(self, text: str) -> bool:
         return self.port.is_command(text)
 
-    def may_answer_early(self, words: str) -> bool:
-        return self.responder.active is None and not self._requests.backlog() and \
-            self.port.speculable(words)
+    def may_prefill(self, words: str) -> bool:
+        # The prefill shares the LLM's context with the answer: never beside one.
+        return not self._prefills.backlog() and self.responder.active is None and \
+            not self._requests.backlog() and self.port.speculable(words)
+
+    def may_speculate(self, words: str) -> bool:
+        # Queued behind an interrupted answer, which stops at its next token, a speculation
+        # starts as soon as a fresh turn's would.
+        active = self.responder.active
+        return not self.player.pending and (active is None or active.cancelled) and \
+            not self._requests.backlog() and self.port.speculable(words)
 
     def pause_playback(self) -> None:
         self.player.pause()
+        if (reply := self.replies.current) is not None:
+            reply.pause()
 
     def resume_playback(self) -> None:
         self.player.resume()
+        if (reply := self.replies.current) is not None:
+            reply.resume()
 
-    def answer(self, text: str, times: ReplyTimes) -> ReplyHandle | None:
+    def answer(self, text: str, times: ReplyTimes) -> ReplyHandle:
         reply = self.replies.new(text, times)
         if times.speculative:
-            if self.player.pending:
-                return None
             self.replies.take(reply)
             self.player.hold(reply.id)
             self.events.emit(Speculation(self.clock.now(), text))
@@ -212,8 +222,10 @@ class VoiceLoop:
         return reply
 
     def confirm(self, reply: ReplyHandle, decided: float) -> bool:
-        if not self.replies.holds(reply) or self.replies.live(reply.id) is not reply:
-            self.drop(reply)  # an announcement took the speaker meanwhile
+        # Still queued is fine (the listener may have raced through frames it was behind
+        # on); superseded by an announcement, or over with nothing said, is not.
+        if not self.replies.holds(reply) or self.replies.over(reply):
+            self.drop(reply)
             return False
         held, result = reply.confirm(decided)
         for event in held:
@@ -232,9 +244,6 @@ class VoiceLoop:
         self.player.discard(reply.id)
         self.replies.end(reply)
         self.events.emit(SpeculationDropped(self.clock.now(), reply.text))
-
-    def prefill_idle(self) -> bool:
-        return not self._prefills.backlog()
 
     def prefill(self, utterance: int, heard: str, words: str) -> None:
         self._prefills.put(Prefill(utterance, heard, words))

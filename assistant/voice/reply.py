@@ -72,6 +72,9 @@ class ReplyHandle:
         self._held: list[ToolCall | Retrieval] = []
         self._responding = False
         self._heard: str | None = None
+        self._interrupted = False
+        self.begun = False
+        """The responder has started on it (set by :meth:`Replies.begin`)."""
 
     @property
     def speculative(self) -> bool:
@@ -140,9 +143,15 @@ class ReplyHandle:
         """The user cut it short, having heard ``heard``. True if the history can say so
         now; else the answer is still being written, and :meth:`responded` returns it."""
         with self._lock:
+            self._interrupted = True
             if self._responding:
                 self._heard = heard
             return not self._responding
+
+    @property
+    def cancelled(self) -> bool:
+        """Interrupted or dropped: whatever of it is still running stops at its next step."""
+        return self._interrupted or self.dropped
 
     def responded(self) -> str | None:
         """The answer is complete: what was heard of it, if it was interrupted meanwhile."""
@@ -216,9 +225,15 @@ class Replies:
     def begin(self, reply: ReplyHandle) -> None:
         with self._lock:
             self._live[reply.id] = reply
+            reply.begun = True
 
     def live(self, id: int) -> ReplyHandle | None:
         return self._live.get(id)
+
+    def over(self, reply: ReplyHandle) -> bool:
+        """Its turn has begun and ended already."""
+        with self._lock:
+            return reply.begun and reply.id not in self._live
 
     def end(self, reply: ReplyHandle) -> bool:
         """Its turn is over; True the first time."""

@@ -44,6 +44,7 @@ class Responder:
         chunker = SentenceChunker()
 
         def on_text(piece: str) -> None:
+            reply.proceed()  # while a barge-in is pending, the LLM waits here
             reply.stamp("first_text", self.clock.now())
             if self.replies.holds(reply):
                 for chunk in chunker.feed(piece):

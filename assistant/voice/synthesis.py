@@ -39,7 +39,7 @@ class Synthesis:
             if reply.times is not None and reply.times.first_chunk is None:
                 self.turn_over(reply)  # an answer with nothing to say ("stop")
             return
-        if not self.replies.holds(reply):
+        if not self._still_on(reply):
             return  # cancelled by a barge-in
         now = self.clock.now()
         if self.replies.live(reply.id) is reply:
@@ -56,5 +56,13 @@ class Synthesis:
                     self.player.enqueue(Chunk(reply.id, " ".join(words[said:upto]), piece.audio))
                     said = upto
                     reply.first_piece.set()
+                if not self._still_on(reply):
+                    return  # before decoding the next piece
         finally:
             reply.first_piece.set()  # a clause with nothing to say holds nothing up
+
+    def _still_on(self, reply: ReplyHandle) -> bool:
+        """Waits while ``reply`` is paused (a barge-in is pending: the CPU is the
+        recogniser's); then, has it still the speaker?"""
+        reply.proceed()
+        return self.replies.holds(reply)

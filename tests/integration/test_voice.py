@@ -168,6 +168,27 @@ def test_barge_in_stops_playback_and_answers_the_new_question(models: Models,
     assert quiet.size and np.abs(quiet).max() < 0.01
 
 
+@pytest.mark.parametrize("echo", [ECHO, ROOM], ids=["loudspeaker", "room"])
+def test_playback_never_resumes_while_the_user_speaks(models: Models, echo) -> None:
+    # "Stop, ... what time is it", with a pause: over the assistant's voice the first word
+    # may end an utterance of its own and be dismissed; the answer must still not come back
+    # over the rest of the request.
+    speech = np.concatenate([espeak("stop"), silence(0.35), espeak("what time is it")])
+    audio, onset = _question_then(models, speech)
+    end = onset + len(speech) / RATE
+    run = run_loop(models, audio, echo=echo)
+    assert [e.t for e in run.of(AudioOutResume) if onset <= e.t <= end + 0.1] == []
+    pause = next(e.t for e in run.of(AudioOutPause) if e.t >= onset - 0.05)
+    after = [e.t for e in run.of(AudioOutStart) if e.t > onset]
+    stop = after[0] if after else len(run.output) / RATE
+    quiet = run.output[int((pause + 0.05) * RATE):int(stop * RATE)]
+    assert quiet.size and np.abs(quiet).max() < 0.01  # silent until the next answer, if any
+    if echo == ECHO:  # through the room the words may come out too damaged to be understood
+        calls = [c.name for c in run.of(ToolCall) if c.t > onset]
+        assert [name for name in calls if name != "stop"] == ["get_time"]  # "stop" alone, or not
+        assert after and after[0] - end < 1.0
+
+
 def test_own_echo_does_not_interrupt(models: Models) -> None:
     question = piper(models, "How is the system doing?")
     run = run_loop(models, np.concatenate([silence(0.5), question, silence(9)]), echo=ECHO)

@@ -49,7 +49,10 @@ class Hooks:
     def is_command(self, text: str) -> bool:
         return " ".join(text.lower().strip(" .?!").split()) in COMMANDS
 
-    def may_answer_early(self, words: str) -> bool:
+    def may_prefill(self, words: str) -> bool:
+        return self.early
+
+    def may_speculate(self, words: str) -> bool:
         return self.early
 
     def pause_playback(self) -> None:
@@ -74,9 +77,6 @@ class Hooks:
 
     def drop(self, reply: ReplyHandle) -> None:
         self._call("drop", reply.text)
-
-    def prefill_idle(self) -> bool:
-        return True
 
     def prefill(self, utterance: int, heard: str, words: str) -> None:
         self._call("prefill", words)
@@ -195,7 +195,9 @@ def test_a_request_over_the_assistant_pauses_then_interrupts_it() -> None:
     assert ears.hooks.kinds("pause", "interrupt") == [("pause",), ("interrupt",)]
     assert ears.hooks.at("pause") == pytest.approx(0.04, abs=0.03)  # two voiced frames
     ears.hear(quiet(30), speaking=False)
-    assert ears.hooks.kinds("answer") == [("answer", "What time is it?", False)]
+    # Once interrupted, the request is answered in the closing silence like any other.
+    assert ears.hooks.kinds("answer", "confirm") == [("answer", "What time is it?", True),
+                                                     ("confirm", "What time is it?")]
     assert ears.kinds() == [SpeechStart, BargeIn, SpeechEnd, Transcript]
     assert ears.events.of_type(SpeechStart)[0].during_playback
 
@@ -204,7 +206,8 @@ def test_a_misheard_stop_over_the_assistant_stops_it() -> None:
     ears = Ears()
     ears.hear(voiced(15), "Top.", speaking=True)
     ears.hear(quiet(30), speaking=True)
-    assert ears.hooks.kinds("interrupt", "answer") == [("interrupt",), ("answer", "stop", False)]
+    assert [c[:2] for c in ears.hooks.kinds("interrupt", "answer")] == [("interrupt",),
+                                                                        ("answer", "stop")]
     (transcript,) = ears.events.of_type(Transcript)
     assert (transcript.text, transcript.command) == ("Top.", "stop")
 
@@ -292,3 +295,42 @@ def test_echo_gate_follows_the_residual_of_our_own_voice() -> None:
     for _ in range(200):
         gate.allows(_level(1.0), speaking=True, learning=True)
     assert gate.floor() == tuning.echo_floor_max
+
+
+# ---------------------------------------------------------------------- interruptions
+
+
+def test_a_stop_phrase_in_a_live_partial_stops_the_assistant_at_once() -> None:
+    ears = Ears()
+    ears.hear(quiet(15), speaking=True)
+    ears.hear(voiced(10), "Top.", speaking=True)  # misheard, and still being said
+    assert ears.hooks.kinds("pause", "interrupt") == [("pause",), ("interrupt",)]
+    # After barge_in_min_s of voice, not at the endpoint.
+    assert ears.hooks.at("interrupt") - 0.3 <= 0.2
+
+
+def test_playback_never_resumes_while_the_user_is_still_speaking() -> None:
+    # "Stop, | what time is it": the first word, damaged over the assistant's voice, ends an
+    # utterance of its own that is dismissed; the user goes on 0.3 s later.
+    ears = Ears()
+    ears.speech = False
+    ears.hear(voiced(12), "Stop.", speaking=True)
+    ears.hear(quiet(15), speaking=True)
+    assert not ears.listener.hearing and ears.events.of_type(BargeInDismissed)
+    ears.speech = True
+    ears.hear(voiced(40), "What time is it?", speaking=True)
+    ears.hear(quiet(40), speaking=False)
+    assert "resume" not in [c[0] for c in ears.hooks.calls]
+    assert ears.hooks.kinds("interrupt") == [("interrupt",)]
+    assert ears.hooks.kinds("answer")[0][:2] == ("answer", "What time is it?")
+
+
+def test_playback_resumes_after_a_silence_once_a_sound_was_no_interruption() -> None:
+    ears = Ears()
+    ears.hear(quiet(5), speaking=True)
+    ears.hear(voiced(5), "", speaking=True)  # a cough: 0.1 s
+    ears.hear(quiet(60), speaking=True)
+    assert ears.hooks.kinds("pause", "resume") == [("pause",), ("resume",)]
+    cough_end = 0.2
+    assert ears.hooks.at("resume") == pytest.approx(cough_end + 0.6, abs=0.03)
+    assert ears.events.of_type(BargeInDismissed)[0].t < ears.hooks.at("resume")

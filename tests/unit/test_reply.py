@@ -111,3 +111,13 @@ def test_a_reply_is_live_from_its_start_to_its_end() -> None:
     assert replies.live(reply.id) is reply
     assert replies.end(reply) and not replies.end(reply)
     assert replies.live(reply.id) is None
+
+
+def test_a_turn_is_over_once_it_has_begun_and_ended() -> None:
+    replies = Replies()
+    reply = replies.new("a", ReplyTimes(0.0, 0.0, 0.0, speculative=True))
+    assert not replies.over(reply)  # still queued
+    replies.begin(reply)
+    assert not replies.over(reply)
+    replies.end(reply)
+    assert replies.over(reply)

@@ -96,3 +96,19 @@ def test_an_answer_interrupted_while_written_keeps_only_what_was_heard(
     assert bench.assistant.interrupted == ["The moon"]  # applied once the turn was complete
     assert len([f for f in bench.out if isinstance(f, Clause)]) == 1  # no more after it
     assert isinstance(bench.out[-1], ReplyEnd)
+
+
+def test_a_paused_answer_is_not_written_until_it_is_resumed(
+        builtin_registry: SkillRegistry) -> None:
+    import threading
+
+    bench = Bench(builtin_registry, answers={"tell me about the moon": STORY})
+    reply = bench.replies.new("tell me about the moon", ReplyTimes(1.0, 1.2, 1.2))
+    reply.pause()  # a barge-in is pending
+    worker = threading.Thread(target=bench.responder.handle, args=(Request(reply),))
+    worker.start()
+    worker.join(0.1)
+    assert worker.is_alive() and bench.out == []  # the LLM waits at its first words
+    reply.resume()
+    worker.join(2)
+    assert bench.said().split() == "".join(STORY).split()

@@ -98,3 +98,34 @@ def test_losing_the_speaker_mid_clause_stops_its_decoding() -> None:
     bench.synthesis.handle(Clause(reply, "Once upon a time there was a sailor."))
     assert bench.synth.pieces_made == 2  # the one queued, and the one cut off after it
     assert reply.first_piece.is_set()
+
+
+def test_a_paused_reply_is_not_synthesised_until_it_is_resumed() -> None:
+    import threading
+
+    bench = Bench(FakeSynthesizer(pieces=3))
+    reply = bench.reply()
+    reply.pause()  # a barge-in is pending
+    worker = threading.Thread(target=bench.synthesis.handle,
+                              args=(Clause(reply, "Once upon a time."),))
+    worker.start()
+    worker.join(0.1)
+    assert worker.is_alive() and bench.synth.pieces_made == 0
+    reply.resume()
+    worker.join(2)
+    assert bench.synth.pieces_made == 3
+
+
+def test_an_interruption_while_paused_decodes_nothing_more() -> None:
+    import threading
+
+    bench = Bench(FakeSynthesizer(pieces=3, between=lambda _text: reply.pause()))
+    reply = bench.reply()
+    worker = threading.Thread(target=bench.synthesis.handle,
+                              args=(Clause(reply, "Once upon a time."),))
+    worker.start()
+    worker.join(0.1)
+    assert worker.is_alive() and bench.synth.pieces_made == 2  # paused after the second
+    bench.replies.interrupt()  # the barge-in is confirmed: it resumes, and stops
+    worker.join(2)
+    assert not worker.is_alive() and bench.synth.pieces_made == 2
