@@ -85,6 +85,14 @@ def collapse_repeats(text: str, max_repeat: int = 2) -> str:
     return " ".join(words)
 
 
+def guard(t: Transcript) -> Transcript:
+    """``t``, or nothing for Whisper's inventions on silence and noise."""
+    silent = t.no_speech_prob > 0.6 and t.avg_logprob < -0.7
+    if silent or (_HALLUCINATIONS.match(t.text) and t.avg_logprob < -0.4):
+        return Transcript("", [], t.no_speech_prob, t.avg_logprob, t.ms)
+    return t
+
+
 class Recognizer:
     """A Whisper model (CTranslate2 folder), loaded once, lazily."""
 
@@ -146,7 +154,7 @@ class Recognizer:
         transcript = self._decode(encoded, prompt_ids, duration, beam)
         if both and transcript.text and not keep_greedy(transcript.text):
             transcript = self._decode(encoded, prompt_ids, duration, True)
-        return self._guard(replace(transcript, ms=(time.perf_counter() - start) * 1000))
+        return guard(replace(transcript, ms=(time.perf_counter() - start) * 1000))
 
     def _decode(self, encoded: object, prompt_ids: list[int], duration: float,
                 beam: bool) -> Transcript:
@@ -184,14 +192,6 @@ class Recognizer:
         if words:
             segments.append(Segment(start, -1.0, tok.decode(words).strip()))
         return [s for s in segments if s.text]
-
-    @staticmethod
-    def _guard(t: Transcript) -> Transcript:
-        """Drop Whisper's inventions on silence and noise."""
-        silent = t.no_speech_prob > 0.6 and t.avg_logprob < -0.7
-        if silent or (_HALLUCINATIONS.match(t.text) and t.avg_logprob < -0.4):
-            return Transcript("", [], t.no_speech_prob, t.avg_logprob, t.ms)
-        return t
 
     def transcribe_offline(self, audio: np.ndarray) -> Transcript:
         """faster-whisper's own whole-file transcription (30 s windows, its VAD, beam 5)."""

@@ -6,8 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from assistant.config import VadConfig
 from assistant.speech.audio import FRAME, FRAME_S, RATE
-from assistant.speech.vad import VadConfig, VoiceDetector, to_pcm16
+from assistant.speech.vad import VoiceDetector, to_pcm16
 
 
 def _voiced_frame(index: int = 0) -> np.ndarray:

@@ -1,5 +1,5 @@
-"""Text side of speech: `speakable` normalisation, the streaming `SentenceChunker`, and the
-recogniser's pure text helpers (`collapse_repeats`, `Recognizer._guard`). No models."""
+"""assistant.speech.tts's text side: `speakable` normalisation and the streaming
+`SentenceChunker`. No models."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ import re
 
 import pytest
 
-from assistant.speech.asr import Recognizer, Transcript, collapse_repeats
 from assistant.speech.tts import SentenceChunker, speakable
 
 # ---------------------------------------------------------------------- speakable
@@ -254,89 +253,6 @@ def test_chunker_token_and_char_feeds_agree() -> None:
 
 
 # ---------------------------------------------------------------------- ASR text helpers
-
-
-@pytest.mark.parametrize(("text", "expected"), [
-    ("I think I think I think I think so", "I think I think so"),
-    ("yes yes yes yes yes", "yes yes"),
-    ("okay okay okay okay", "okay okay"),
-    ("no no no", "no no"),
-])
-def test_collapse_repeats_cuts_word_loops_to_max_repeat(text: str, expected: str) -> None:
-    assert collapse_repeats(text) == expected
-
-
-@pytest.mark.parametrize(("text", "expected"), [
-    ("set a timer set a timer set a timer set a timer", "set a timer"),
-    ("open the door open the door", "open the door"),
-    ("a b c a b c a b c a b c", "a b c"),
-    ("What time is it? What time is it? What time is it?", "What time is it?"),
-])
-def test_collapse_repeats_keeps_a_looped_phrase_once(text: str, expected: str) -> None:
-    assert collapse_repeats(text) == expected
-
-
-def test_collapse_repeats_drops_the_trailing_start_of_a_loop() -> None:
-    assert collapse_repeats("What time is it? What time is it? What") == "What time is it?"
-    assert collapse_repeats("What time is it? What time is it? Where") == \
-        "What time is it? Where"
-
-
-def test_collapse_repeats_honours_max_repeat() -> None:
-    assert collapse_repeats("okay okay okay okay", max_repeat=1) == "okay"
-    assert collapse_repeats("okay okay okay okay", max_repeat=3) == "okay okay okay"
-
-
-@pytest.mark.parametrize("text", ["-y-y-y-y-y", "Whoa!!!!!!!!", "Hmm-y-y-y-y-y-y-y"])
-def test_collapse_repeats_cuts_character_loops(text: str) -> None:
-    out = collapse_repeats(text)
-    assert len(out) < len(text) / 2
-    assert text.startswith(out[:1])
-
-
-@pytest.mark.parametrize("text", [
-    "1000000", "Call 555-5555 now", "2222 3333", "hello world", "ha ha", "no no",
-    "Turn on the kitchen lights, please.", "It was 1999.", "www.example.com",
-    "Yes, yes, I heard you.",
-])
-def test_collapse_repeats_leaves_normal_text_alone(text: str) -> None:
-    assert collapse_repeats(text) == text
-
-
-def test_collapse_repeats_short_word_loop_keeps_two() -> None:
-    assert collapse_repeats("the the the the the end") == "the the end"
-
-
-def test_collapse_repeats_keeps_numbers_with_separators() -> None:
-    text = "A trillion is 1,000,000,000,000."
-    assert collapse_repeats(text) == text
-
-
-def _transcript(text: str, no_speech: float, logprob: float) -> Transcript:
-    return Transcript(text, [], no_speech_prob=no_speech, avg_logprob=logprob, ms=12.0)
-
-
-@pytest.mark.parametrize("text", ["Thank you.", "thank you", "Thanks for watching!", "you",
-                                  "Bye.", "...", "[Music]", "(applause)"])
-def test_guard_drops_known_hallucinations_with_low_confidence(text: str) -> None:
-    out = Recognizer._guard(_transcript(text, 0.2, -0.55))
-    assert out.text == ""
-    assert out.segments == []
-    assert (out.no_speech_prob, out.avg_logprob, out.ms) == (0.2, -0.55, 12.0)
-
-
-def test_guard_drops_anything_on_silence() -> None:
-    assert Recognizer._guard(_transcript("Turn on the lights.", 0.9, -0.9)).text == ""
-
-
-def test_guard_keeps_confident_speech() -> None:
-    t = _transcript("Turn on the lights in the kitchen.", 0.1, -0.2)
-    assert Recognizer._guard(t) is t
-    # A confident "thank you" is the user being polite, not an invention.
-    assert Recognizer._guard(_transcript("Thank you.", 0.05, -0.1)).text == "Thank you."
-    # High no-speech probability alone is not enough when the decoder was confident.
-    assert Recognizer._guard(_transcript("What time is it?", 0.7, -0.3)).text == \
-        "What time is it?"
 
 
 @pytest.mark.parametrize("feed", FEEDS)
