@@ -261,7 +261,7 @@ def _asr(models: Models, clips: list[Clip]) -> dict[str, float]:
             stream.partial()
         # as in the loop: a command keeps the greedy decode, other words get the beam
         final = stream.final(keep_greedy=lambda t: fastpath.match(registry, t) is not None)
-        beams += fastpath.match(registry, final.text) is None
+        beams += True in final.decodes
         streamed.append(normalise_words(final.text))
         stream_ms += (time.perf_counter() - start) * 1000
         offline_result = models.recognizer.transcribe_offline(clip.audio)

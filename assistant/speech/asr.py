@@ -47,6 +47,8 @@ class Transcript:
     no_speech_prob: float = 0.0
     avg_logprob: float = 0.0
     ms: float = 0.0
+    decodes: tuple[bool, ...] = ()
+    """The decodes of its one encoding, in order: False greedy, True beam search."""
 
 
 _HALLUCINATIONS = re.compile(
@@ -153,7 +155,8 @@ class Recognizer:
             prompt_ids = [tok.sot_prev, *tok.encode(" " + prompt.strip())[-100:]]
         transcript = self._decode(encoded, prompt_ids, duration, beam)
         if both and transcript.text and not keep_greedy(transcript.text):
-            transcript = self._decode(encoded, prompt_ids, duration, True)
+            transcript = replace(self._decode(encoded, prompt_ids, duration, True),
+                                 decodes=(False, True))
         return guard(replace(transcript, ms=(time.perf_counter() - start) * 1000))
 
     def _decode(self, encoded: object, prompt_ids: list[int], duration: float,
@@ -172,7 +175,7 @@ class Recognizer:
         text = collapse_repeats(" ".join(s.text for s in segments).strip())
         text = re.sub(r"\s*(?:\.\.\.|…)+", "", text).strip()  # Whisper's trailing-off dots
         return Transcript(text, segments, result.no_speech_prob,
-                          result.scores[0] / max(1, len(ids)))
+                          result.scores[0] / max(1, len(ids)), decodes=(beam,))
 
     def _segments(self, ids: list[int]) -> list[Segment]:
         """Split a timestamped token sequence into segments."""
