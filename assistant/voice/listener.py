@@ -201,7 +201,7 @@ class Listener:
                 self._begin(t_end, speaking)
             elif self._resume_at is not None:
                 if voiced:  # not quiet yet
-                    self._resume_at = t_end + self.config.tuning.resume_after_s
+                    self._resume_at = t_end + tuning.resume_after_s
                 elif t_end >= self._resume_at:
                     self._resume()
             return
@@ -248,8 +248,8 @@ class Listener:
             self._partial(utt, utt.speculative.text)
             if utt.barge and not utt.barge_confirmed and utt.speech and \
                     self._no_interruption(utt, utt.speculative) is None:
-                # What the endpoint would decide, decided now: the old answer stops taking
-                # the CPU, and the new request may be answered during the closing silence.
+                # What the endpoint would decide, decided now: the interrupted answer is
+                # cancelled, and the new request may be answered during its closing silence.
                 self._barge_in(utt)
         judged = utt.speculative is not None
         text = utt.speculative.text if judged else utt.stream.text

@@ -75,8 +75,7 @@ class VoiceLoop:
         self.port = AssistantPort(assistant, self.clock, announce=self.say, stop=self.interrupt,
                                   report=self._report)
         self._aec = EchoCanceller(config.tuning.echo_tail_s) if config.echo == "aec" else None
-        work = Work()
-        self._work = work
+        work = self._work = Work()
         self.synthesis = Synthesis(synthesizer, self.player, self.replies, self.events,
                                    self.clock, turn_over=self._turn_over)
         self._clauses: Stage[Clause | ReplyEnd] = Stage("synthesis", self.synthesis.handle,
