@@ -62,6 +62,10 @@ def run(what: str, config: Config, args: argparse.Namespace, console: Console) -
         from assistant.bench_voice import bench_voice
 
         return bench_voice(config, console, runs=args.runs)
+    if what == "trust":
+        from assistant.bench_trust import bench_trust
+
+        return bench_trust(config, console, models=args.model, show_wrong=args.show_wrong)
     if what == "memory":
         from assistant.bench_memory import bench_memory
 
