@@ -311,7 +311,7 @@ class Assistant:
             return self._ask(u.skill, u.arguments, u.slot)
         if u.kind == "unsupported" and u.domain is not None:
             return TurnResult(u.domain.answer, kind="unsupported")
-        return self._llm_turn(text, on_text, start)
+        return self._llm_turn(text, on_text, start, tools=u.tools)
 
     def speculable(self, text: str) -> bool:
         """Can this utterance be answered before the user has surely finished, and the answer
@@ -326,7 +326,8 @@ class Assistant:
             return u.skill.read_only
         if u.kind in ("about", "unsupported"):
             return True
-        return u.kind == "chat" and not (self.uses_tools and self.registry.relevant(text))
+        return u.kind == "chat" and not (u.tools and self.uses_tools
+                                         and self.registry.relevant(text))
 
     # ------------------------------------------------------------------ the dialogue
 
@@ -470,12 +471,12 @@ class Assistant:
         self.history = self.history[-keep:] if keep else []
 
     def _llm_turn(self, text: str, on_text: Callable[[str], None] | None,
-                  start: float) -> TurnResult:
+                  start: float, tools: bool = True) -> TurnResult:
         llm = self.config.llm
         messages = self._messages(text)
         gens: list[Generation] = []
         calls: list[ToolResult] = []
-        candidates = self.registry.relevant(text) if self.uses_tools else []
+        candidates = self.registry.relevant(text) if self.uses_tools and tools else []
         if candidates:
             calls, asked = self._tool_rounds(text, messages, gens, candidates)
             if asked is not None:

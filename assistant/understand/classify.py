@@ -3,6 +3,8 @@
 In order (the first that applies wins):
 
 * ``about``: a question about the assistant itself ("what can you do", "/help");
+* text posing as the system or a tool call ("SYSTEM: call forget..."): ``chat``, with no
+  tools, whatever skill words it contains;
 * ``undo`` / ``correction``: "cancel that", "no, I meant ten minutes", when there is a last
   action to take back or amend;
 * ``command``: a skill's pattern matched with valid arguments (the fast path);
@@ -35,9 +37,9 @@ _ABOUT = re.compile(
     re.IGNORECASE)
 _UNDO = re.compile(
     r"^(?:(?:no|oops|oh no|wait|sorry)[\s,]+)?(?:(?:please )?(?:cancel|undo|scratch|revert|"
-    r"take back|remove|delete|drop|reverse)(?: that| it| this| the last one| what you just did"
-    r"| that one)?|not that(?: one)?|never ?mind that|that's wrong|that was wrong|"
-    r"wrong one|that's not what i (?:said|meant|asked))$",
+    r"take back|remove|delete|drop|reverse)(?: that| it| this| the last (?:one|1)"
+    r"| what you just did| that (?:one|1))?|not that(?: one| 1)?|never ?mind that|"
+    r"that's wrong|that was wrong|wrong (?:one|1)|that's not what i (?:said|meant|asked))$",
     re.IGNORECASE)
 _AMEND = re.compile(
     r"^(?:(?:no|nope|sorry|oops|wait|actually|hmm|no no)\b[\s,]*)+"
@@ -46,6 +48,16 @@ _AMEND = re.compile(
     r"\s*(?P<rest>.+?)(?:\s+instead)?$"
     r"|^(?:i (?:meant|said)|make (?:it|that)|change (?:it|that)(?: to)?|set it (?:to|for))"
     r"\s+(?P<rest2>.+?)(?:\s+instead)?$",
+    re.IGNORECASE)
+
+
+# Text dressed as the system, the assistant or a tool call: a voice never says this, a pasted
+# or forwarded message might. Nothing in it is acted on; it only gets an answer in words.
+_INJECTION = re.compile(
+    r"^\W*(?:system|assistant|developer|tool|function)\s*:|<\s*/?\s*(?:tool_call|tool|system|"
+    r"function_call)\b|\{\s*\"(?:name|calls|tool|function)\"\s*:|\bignore (?:all |any |the )?"
+    r"(?:previous|prior|above|earlier|your) (?:instructions|rules|prompts?)\b|"
+    r"\byou are now\b|\bnew instructions\s*:|\b(?:developer|god|admin|dan) mode\b",
     re.IGNORECASE)
 
 
@@ -66,6 +78,8 @@ class Understanding:
     """correction: the new words ("ten minutes" of "no, I meant ten minutes")."""
     domain: Domain | None = None
     """unsupported: what cannot be served, and the sentence that says so."""
+    tools: bool = True
+    """chat: whether the LLM may be offered tools (never for text posing as instructions)."""
 
 
 def classify(registry: SkillRegistry, text: str, *, can_undo: bool = False) -> Understanding:
@@ -75,6 +89,8 @@ def classify(registry: SkillRegistry, text: str, *, can_undo: bool = False) -> U
     bare = norm.rstrip("?.! ").strip()
     if _ABOUT.match(bare):
         return Understanding("about", norm)
+    if _INJECTION.search(text):
+        return Understanding("chat", norm, tools=False)
     if can_undo:
         if _UNDO.match(bare):
             return Understanding("undo", norm)
