@@ -297,7 +297,7 @@ class Assistant:
             if answered is not None:
                 return answered
         last = self.dialogue.last_action()
-        u = classify(self.registry, text, can_undo=last is not None and last.undo is not None)
+        u = classify(self.registry, text, can_undo=last is not None)
         if u.kind in ("undo", "correction") and last is not None:
             fixed = self._correct(u, last)
             if fixed is not None:

@@ -30,6 +30,9 @@ from assistant.models import resolve
 from assistant.skills import ToolResult
 
 CASES = Path(__file__).resolve().parent.parent / "tests" / "data" / "trust"
+CASE_FILES = ("cases.jsonl", "garbled.jsonl")
+"""Hand-written cases, and the commands as a weak recogniser heard them (made by
+``scripts/make_trust_cases.py``)."""
 
 
 @dataclass
@@ -49,7 +52,7 @@ class Outcome:
 
 def load_cases(folder: Path = CASES) -> list[dict[str, Any]]:
     cases = []
-    for path in sorted(folder.glob("*.jsonl")):
+    for path in (folder / name for name in CASE_FILES):
         for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
             if line.strip():
                 try:
@@ -110,7 +113,7 @@ def run_case(case: dict[str, Any], config: Config, engine: LLMEngine | None,
         def record(call: ToolResult) -> None:
             s = assistant.registry.skills.get(call.name)
             if call.ok and s is not None and not s.read_only:
-                acted.append(call)
+                acted.append(with_defaults(assistant, call))
 
         assistant.on_tool = record
         result = TurnResult("")
@@ -119,7 +122,21 @@ def run_case(case: dict[str, Any], config: Config, engine: LLMEngine | None,
             start = time.perf_counter()
             result = assistant.turn(text)
             ms = (time.perf_counter() - start) * 1000
+        result.tool_calls = [with_defaults(assistant, c) for c in result.tool_calls]
         return judge(case, result, acted, ms)
+
+
+def with_defaults(assistant: Assistant, call: ToolResult) -> ToolResult:
+    """``call`` with the arguments it ran with, defaults included (a case may expect
+    ``list_name: "shopping"`` whether or not it was said)."""
+    s = assistant.registry.skills.get(call.name)
+    if s is None:
+        return call
+    try:
+        full = s.args_model.model_validate(call.arguments).model_dump()
+    except ValueError:
+        return call
+    return ToolResult(call.name, {**full, **call.arguments}, call.result, call.ok, call.ms)
 
 
 def _cell_ms(values: list[float]) -> str:
@@ -151,6 +168,13 @@ def table(outcomes: list[Outcome], title: str) -> Table:
     return t
 
 
+def _say_wrong(console: Console, o: Outcome) -> None:
+    console.print(f"[red]✗[/] {o.case['id']}: {o.case['turns'][-1]!r} → {o.last.kind}: "
+                  f"{o.last.text[:90]!r} {'; '.join(o.problems)}"
+                  + "".join(f"; UNINTENDED {c.name}{c.arguments}" for c in o.unintended),
+                  highlight=False)
+
+
 def bench_trust(config: Config, console: Console, models: list[str], show_wrong: bool) -> int:
     from assistant.memory import open_store
 
@@ -168,17 +192,13 @@ def bench_trust(config: Config, console: Console, models: list[str], show_wrong:
                                    n_gpu_layers=llm.n_gpu_layers, seed=llm.seed)
                 outcomes = []
                 for n, case in enumerate(cases, 1):
-                    outcomes.append(run_case(case, cfg, engine, memory))
+                    outcome = run_case(case, cfg, engine, memory)
+                    outcomes.append(outcome)
+                    if show_wrong and not outcome.right:
+                        _say_wrong(console, outcome)
                     if n % 25 == 0:
                         console.print(f"{Path(path).name}: {n}/{len(cases)}", style="dim")
                 console.print(table(outcomes, f"bench trust · {Path(path).name}"))
-                wrong = [o for o in outcomes if not o.right]
-                for o in wrong if show_wrong else []:
-                    console.print(f"[red]✗[/] {o.case['id']}: {o.case['turns'][-1]!r} → "
-                                  f"{o.last.kind}: {o.last.text[:90]!r} "
-                                  f"{'; '.join(o.problems)}"
-                                  + "".join(f"; UNINTENDED {c.name}{c.arguments}"
-                                            for c in o.unintended), highlight=False)
         finally:
             memory.close()
     return 0

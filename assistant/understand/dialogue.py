@@ -82,9 +82,12 @@ _NO = re.compile(r"^(?:no|nope|nah|no thanks|no thank you|don't|do not|don't do 
                  re.IGNORECASE)
 
 
+_LEAD = re.compile(r"^(?:(?:oh|um+|uh+|hmm+|well|actually|ah|er+)\b[\s,]*)+", re.IGNORECASE)
+
+
 def is_yes(text: str) -> bool:
-    return bool(_YES.match(text.strip()))
+    return bool(_YES.match(_LEAD.sub("", text.strip())))
 
 
 def is_no(text: str) -> bool:
-    return bool(_NO.match(text.strip())) and not is_yes(text)
+    return bool(_NO.match(_LEAD.sub("", text.strip()))) and not is_yes(text)
