@@ -2,9 +2,11 @@
 third-party plugin.
 
 The order of ``__all__`` is the order the fast path tries their patterns: specific before
-general. ``recall`` first ("remind me about the dentist" is a question);
-``cancel_timer`` before ``list_timers`` before ``set_timer``; the catch-all ``calculate``
-(any digit) late; ``stop`` last. ``restore_timers`` runs once when an assistant starts.
+general. ``recall`` first ("remind me about the dentist" is a question, not a reminder);
+reminders before timers and alarms ("remind me to check the timer in 5 minutes");
+``cancel_reminder`` before ``cancel_timer`` and ``forget``; ``cancel_timer`` before
+``list_timers`` before ``set_timer``; the catch-all ``calculate`` (any digit) late; ``stop``
+last. ``restore_timers`` and ``restore_reminders`` run once when an assistant starts.
 """
 
 from skills.clock import (
@@ -19,11 +21,15 @@ from skills.clock import (
 )
 from skills.maths import calculate, convert_units
 from skills.memory import forget, recall, remember
+from skills.reminders import cancel_reminder, list_reminders, restore_reminders, set_reminder
 from skills.system import stop, system_status
 
 # Not sorted (ruff RUF022): the order is the fast path's order, see above.
 __all__ = [  # noqa: RUF022
     "recall",
+    "set_reminder",
+    "cancel_reminder",
+    "list_reminders",
     "cancel_timer",
     "cancel_alarm",
     "list_timers",
@@ -38,4 +44,5 @@ __all__ = [  # noqa: RUF022
     "system_status",
     "stop",
     "restore_timers",
+    "restore_reminders",
 ]

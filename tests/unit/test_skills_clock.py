@@ -71,7 +71,7 @@ def call(registry: SkillRegistry, ctx: SkillContext, name: str, **arguments: obj
 
 def test_starters_are_exported(builtin_registry: SkillRegistry) -> None:
     names = [s.__name__ for s in builtin_registry.starters]
-    assert names == ["restore_timers"]
+    assert names == ["restore_timers", "restore_reminders"]
 
 
 # ---------------------------------------------------------------- persistence
