@@ -4,7 +4,8 @@ third-party plugin.
 The order of ``__all__`` is the order the fast path tries their patterns: specific before
 general. ``recall`` first ("remind me about the dentist" is a question, not a reminder);
 reminders before timers and alarms ("remind me to check the timer in 5 minutes");
-``cancel_reminder`` before ``cancel_timer`` and ``forget``; ``cancel_timer`` before
+``cancel_reminder`` before ``cancel_timer`` and ``forget``; the lists before ``calculate`` and
+``system_status`` ("add 2 batteries to the shopping list"); ``cancel_timer`` before
 ``list_timers`` before ``set_timer``; the catch-all ``calculate`` (any digit) late; ``stop``
 last. ``restore_timers`` and ``restore_reminders`` run once when an assistant starts.
 """
@@ -19,6 +20,7 @@ from skills.clock import (
     set_alarm,
     set_timer,
 )
+from skills.lists import add_to_list, clear_list, read_list, remove_from_list
 from skills.maths import calculate, convert_units
 from skills.memory import forget, recall, remember
 from skills.reminders import cancel_reminder, list_reminders, restore_reminders, set_reminder
@@ -30,6 +32,10 @@ __all__ = [  # noqa: RUF022
     "set_reminder",
     "cancel_reminder",
     "list_reminders",
+    "clear_list",
+    "remove_from_list",
+    "add_to_list",
+    "read_list",
     "cancel_timer",
     "cancel_alarm",
     "list_timers",
