@@ -60,31 +60,45 @@ _LIST = (r"(?:(?:my|the|our) )?(?:(?P<list_name>shopping|grocery|groceries|to-?d
          r" )?list")
 _ADD = re.compile(rf"^(?:add|put|stick|pop|write|include|throw) (?P<item>.+?) "
                   rf"(?:to|on|onto|in|into) {_LIST}$", re.IGNORECASE)
+# "we need coffee, put it on the shopping list": the item comes first, named by "it".
+_NEED = re.compile(rf"^(?:we|i)(?: need| are out of|'re out of| have run out of|'ve run out of|"
+                   rf" ran out of) "
+                   rf"(?P<item>.+?),? (?:so |and )?(?:put|add|stick|pop) (?:it|them|that|those|"
+                   rf"some) (?:to|on|onto) {_LIST}$", re.IGNORECASE)
 _REMOVE = re.compile(rf"^(?:remove|delete|take|cross|strike|scratch|tick) (?:off )?"
                      rf"(?P<item>.+?) (?:off|from|off of) {_LIST}$", re.IGNORECASE)
 _CORRECTION = re.compile(r"^(?:no\b,? ?|sorry\b,? ?|actually\b,? ?)*(?:i meant |i said |"
                          r"make it |just )?", re.IGNORECASE)
 
 
-def _item_args(rx: re.Pattern[str]) -> Callable[[re.Match[str]], dict[str, Any] | None]:
+# Words that stand for an item without naming one: "add something to the list" asks what.
+_PLACEHOLDERS = {"something", "anything", "stuff", "things", "an item", "item", "items",
+                 "it", "them", "that", "this", "some", "more"}
+
+
+def _named(item: str) -> bool:
+    return item.strip(" .,").lower() not in _PLACEHOLDERS
+
+
+def _item_args(*forms: re.Pattern[str]) -> Callable[[re.Match[str]], dict[str, Any] | None]:
     def extract(m: re.Match[str]) -> dict[str, Any] | None:
-        found = rx.match(m.string)
-        if found is None:
+        found = next((f for rx in forms if (f := rx.match(m.string))), None)
+        if found is None or not _named(found.group("item")):
             return None
         return {"item": found.group("item"),
                 "list_name": normalise_list_name(found.group("list_name"))}
     return extract
 
 
-def _item_parser(rx: re.Pattern[str]) -> Callable[[str], str | None]:
+def _item_parser(*forms: re.Pattern[str]) -> Callable[[str], str | None]:
     def parse(text: str) -> str | None:
         """The item of a command, or a bare answer ("milk", "no i meant oat milk")."""
-        if found := rx.match(text.strip()):
-            return found.group("item")
+        if found := next((f for rx in forms if (f := rx.match(text.strip()))), None):
+            return found.group("item") if _named(found.group("item")) else None
         answer = _CORRECTION.sub("", text.strip()).strip(" .,")
         words = answer.lower().split()
         # A command or a question is not an answer naming an item.
-        if not words or "list" in words or words[0] in _NOT_ITEMS:
+        if not words or "list" in words or words[0] in _NOT_ITEMS or not _named(answer):
             return None
         return answer
     return parse
@@ -93,7 +107,7 @@ def _item_parser(rx: re.Pattern[str]) -> Callable[[str], str | None]:
 _NOT_ITEMS = {"add", "put", "remove", "delete", "take", "what", "what's", "whats", "read",
               "clear", "empty", "cancel", "stop", "yes", "no", "yeah", "nope", "ok", "okay",
               "nothing", "never"}
-parse_item = _item_parser(_ADD)
+parse_item = _item_parser(_ADD, _NEED)
 """The Slot parser of ``add_to_list``'s item."""
 parse_removal = _item_parser(_REMOVE)
 
@@ -193,7 +207,8 @@ def _put_back(store: ListStore, name: str, taken: list[tuple[int, dict[str, str]
 
 
 @skill(patterns=[Pattern(re.compile(r"^(?:add|put|stick|pop|write|include|throw) .+ list$",
-                                    re.IGNORECASE), _item_args(_ADD))],
+                                    re.IGNORECASE), _item_args(_ADD)),
+                 Pattern(_NEED, _item_args(_NEED))],
        examples=["add milk to my shopping list", "put eggs and bread on the shopping list",
                  "add water the plants to my to-do list"],
        slots={"item": Slot(parse_item, "What should I add?")})
@@ -229,7 +244,7 @@ def add_to_list(ctx: SkillContext, item: str, list_name: str = "shopping") -> Un
 
 
 @skill(patterns=[Pattern(re.compile(
-           r"^(?:remove|delete|take|cross|strike|scratch|tick) .+ (?:off|from|off of) .*list$",
+           r"^(?:remove|delete|take|cross|strike|scratch|tick)\b.*\b(?:off|from)\b.*\blist$",
            re.IGNORECASE), _item_args(_REMOVE))],
        examples=["take milk off my shopping list", "remove eggs from the shopping list"],
        slots={"item": Slot(parse_removal, "What should I take off?")})

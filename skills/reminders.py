@@ -53,7 +53,8 @@ _COMMAND = re.compile(rf"^(?:(?P<lead>{_WHEN}),? )?(?:please )?{_TRIGGER}\b,? ?(
                       re.IGNORECASE)
 _FRONT = re.compile(rf"^(?:for )?(?P<when>{_WHEN}|{_CLOCK}|{DURATION_RX})(?= to\b| that\b|,|$)"
                     r",? ?(?P<rest>.*)$", re.IGNORECASE)
-_FRONT_DAY = re.compile(r"^(?P<day>tomorrow|tonight)\b,? ?(?P<rest>.*)$", re.IGNORECASE)
+_FRONT_DAY = re.compile(r"^(?:for |on )?(?P<day>tomorrow|tonight)\b,? ?(?P<rest>.*)$",
+                        re.IGNORECASE)
 _TAIL = re.compile(rf"^(?P<what>.+?),? (?P<when>{_WHEN})$", re.IGNORECASE)
 _INTRO = re.compile(r"^(?:to|that|about|of)\b\s*", re.IGNORECASE)
 _ONLY_WHEN = re.compile(rf"^(?:{_WHEN}|{_CLOCK}|{DURATION_RX}|{_DAY})$", re.IGNORECASE)
@@ -205,8 +206,8 @@ def _reminder_args(m: re.Match[str]) -> dict[str, Any] | None:
 # The pattern also says when a command is a reminder lacking its time or text (the turn then
 # asks for it): a trigger followed by "to"/"that", by a time alone, or by nothing. "Remind me
 # in well-hower with a timer" is neither: a misheard timer, left to set_timer's question.
-_REMINDER = re.compile(rf"\b{_TRIGGER}\b(?=.*\b(?:to|that)\b|,? (?:{_WHEN}|{_DAY})$|$)",
-                       re.IGNORECASE)
+_REMINDER = re.compile(rf"\b{_TRIGGER}\b(?=.*\b(?:to|that)\b|,? (?:for |on )?(?:{_WHEN}|{_DAY}|"
+                       rf"{_CLOCK}|{DURATION_RX})$|$)", re.IGNORECASE)
 
 
 @skill(patterns=[Pattern(_REMINDER, _reminder_args)],

@@ -167,6 +167,10 @@ def test_split_items(text, items) -> None:
      {"item": "go to the gym", "list_name": "to-do"}),
     ("add two batteries to the list", "add_to_list", {"item": "2 batteries",
                                                       "list_name": "shopping"}),
+    ("we need coffee, put it on the shopping list", "add_to_list",
+     {"item": "coffee", "list_name": "shopping"}),
+    ("we're out of eggs and milk so add them to the list", "add_to_list",
+     {"item": "eggs and milk", "list_name": "shopping"}),
     ("take milk off my shopping list", "remove_from_list",
      {"item": "milk", "list_name": "shopping"}),
     ("remove call the bank from the to-do list", "remove_from_list",
@@ -183,10 +187,24 @@ def test_fast_path(builtin_registry, text, name, arguments) -> None:
     assert m is not None and (m.skill.name, m.arguments) == (name, arguments)
 
 
-@pytest.mark.parametrize("text", ["add milk", "what's on the christmas list", "add 2 and 3"])
+@pytest.mark.parametrize("text", ["add milk", "what's on the christmas list", "add 2 and 3",
+                                  "add something to the list", "put it on my to-do list",
+                                  "remove from my shopping list"])
 def test_not_list_commands(builtin_registry, text) -> None:
+    """Not a command the list skills act on (no list, or no item named: the turn asks)."""
     m = fastpath.match(builtin_registry, text)
-    assert m is None or m.skill.name not in ("add_to_list", "read_list")
+    assert m is None or m.skill.name not in ("add_to_list", "read_list", "remove_from_list")
+
+
+@pytest.mark.parametrize(("text", "name"), [
+    ("add something to the list", "add_to_list"), ("remove from my shopping list",
+                                                  "remove_from_list")])
+def test_a_list_command_without_an_item_names_its_skill(builtin_registry, text, name) -> None:
+    """The skill's pattern finds its words, so the turn asks for the item."""
+    s = builtin_registry.skills[name]
+    norm = fastpath.normalise(text)
+    assert any(p.regex.search(norm) for p in s.patterns)
+    assert s.slots["item"].parse(norm) is None
 
 
 def test_item_slot(builtin_registry) -> None:
@@ -199,7 +217,9 @@ def test_item_slot(builtin_registry) -> None:
     ("add milk to my shopping list", "milk"), ("milk", "milk"),
     ("eggs and bread", "eggs and bread"),
     ("no i meant oat milk", "oat milk"), ("add to my shopping list", None),
-    ("what's on my shopping list", None), ("no", None), ("", None),
+    ("we need coffee, put it on the shopping list", "coffee"),
+    ("what's on my shopping list", None), ("no", None), ("", None), ("something", None),
+    ("add something to my list", None),
 ])
 def test_parse_item(text, item) -> None:
     assert parse_item(text) == item

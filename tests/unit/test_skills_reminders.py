@@ -77,6 +77,7 @@ NOW = dt.datetime(2026, 3, 2, 15, 0)  # a Monday afternoon
     ("remind me tomorrow at 9 am to renew the parking permit", "renew the parking permit",
      "tomorrow at 9 am"),
     ("remind me to call mum tomorrow at 6", "call mum", "tomorrow at 6"),
+    ("set a reminder for tomorrow at 6 to call mum", "call mum", "tomorrow at 6"),
     ("remind me tomorrow to call mum at 6", "call mum", "tomorrow at 6"),
     ("remind me in half an hour to stretch", "stretch", "in half an hour"),
     ("set a reminder for 6 pm to call mum", "call mum", "6 pm"),
@@ -151,7 +152,8 @@ def test_a_reminder_without_what_or_when_is_not_guessed(builtin_registry, text) 
 
 @pytest.mark.parametrize(("text", "names_it"), [
     ("remind me to call mum", True), ("remind me in 10 minutes", True), ("remind me", True),
-    ("set a reminder", True), ("remind me tomorrow", True),
+    ("set a reminder", True), ("remind me tomorrow", True), ("set a reminder for tomorrow", True),
+    ("set a reminder for 6 pm", True),
     ("remind me in well-hower with a timer", False), ("what reminders do I have", False),
 ])
 def test_the_pattern_names_a_reminder_that_lacks_its_time_or_text(builtin_registry, text,
