@@ -107,6 +107,19 @@ def _item_parser(*forms: re.Pattern[str]) -> Callable[[str], str | None]:
 _NOT_ITEMS = {"add", "put", "remove", "delete", "take", "what", "what's", "whats", "read",
               "clear", "empty", "cancel", "stop", "yes", "no", "yeah", "nope", "ok", "okay",
               "nothing", "never"}
+def parse_list_name(text: str) -> str | None:
+    """The list a command or a correction names ("... to my to-do list", "no, I meant the
+    shopping list"), or None when it names none (the skill's default then applies)."""
+    if m := re.search(rf"\b{_LIST}\b", text, re.IGNORECASE):
+        return normalise_list_name(m.group("list_name")) if m.group("list_name") else None
+    # a bare answer to "Which list?": "shopping", "the to-do one"
+    answer = _CORRECTION.sub("", text.strip()).strip(" .,")
+    if m := re.fullmatch(r"(?:the |my )?(?P<name>shopping|grocery|groceries|to-?do|to do|todo)"
+                         r"(?: one)?", answer, re.IGNORECASE):
+        return normalise_list_name(m.group("name"))
+    return None
+
+
 parse_item = _item_parser(_ADD, _NEED)
 """The Slot parser of ``add_to_list``'s item."""
 parse_removal = _item_parser(_REMOVE)
@@ -211,7 +224,8 @@ def _put_back(store: ListStore, name: str, taken: list[tuple[int, dict[str, str]
                  Pattern(_NEED, _item_args(_NEED))],
        examples=["add milk to my shopping list", "put eggs and bread on the shopping list",
                  "add water the plants to my to-do list"],
-       slots={"item": Slot(parse_item, "What should I add?")})
+       slots={"item": Slot(parse_item, "What should I add?"),
+              "list_name": Slot(parse_list_name, "Which list, shopping or to-do?")})
 def add_to_list(ctx: SkillContext, item: str, list_name: str = "shopping") -> Undoable | str:
     """Add one or more items to the shopping list or the to-do list.
 
@@ -247,7 +261,8 @@ def add_to_list(ctx: SkillContext, item: str, list_name: str = "shopping") -> Un
            r"^(?:remove|delete|take|cross|strike|scratch|tick)\b.*\b(?:off|from)\b.*\blist$",
            re.IGNORECASE), _item_args(_REMOVE))],
        examples=["take milk off my shopping list", "remove eggs from the shopping list"],
-       slots={"item": Slot(parse_removal, "What should I take off?")})
+       slots={"item": Slot(parse_removal, "What should I take off?"),
+              "list_name": Slot(parse_list_name, "Which list, shopping or to-do?")})
 def remove_from_list(ctx: SkillContext, item: str, list_name: str = "shopping") -> Undoable | str:
     """Remove items from the shopping list or the to-do list.
 

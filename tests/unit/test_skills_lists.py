@@ -8,7 +8,13 @@ import pytest
 
 from assistant import fastpath
 from assistant.skills import Plan, SkillContext, SkillRegistry, ToolResult
-from skills.lists import normalise_list_name, parse_item, parse_removal, split_items
+from skills.lists import (
+    normalise_list_name,
+    parse_item,
+    parse_list_name,
+    parse_removal,
+    split_items,
+)
 
 
 def call(registry: SkillRegistry, ctx: SkillContext, name: str, **arguments: object
@@ -236,3 +242,19 @@ def test_unusable_saved_entries_are_dropped(builtin_registry, context) -> None:
         "shopping": [{"id": "a", "item": "milk"}, "junk", {"item": 3}], "to-do": 7}}))
     assert read(builtin_registry, context) == "Your shopping list has 1 item: milk."
     assert read(builtin_registry, context, "to-do") == "Your to-do list is empty."
+
+
+@pytest.mark.parametrize(("text", "name"), [
+    ("add milk to my shopping list", "shopping"), ("no, I meant the shopping list", "shopping"),
+    ("put it on the to do list", "to-do"), ("the to-do one", "to-do"), ("shopping", "shopping"),
+    ("oat milk", None), ("add milk to the list", None), ("no, I meant oat milk", None),
+])
+def test_parse_list_name(text, name) -> None:
+    """The list_name slot: what the user's words name, so that a correction ("no, I meant
+    the shopping list") can move an item, and nothing when they name no list."""
+    assert parse_list_name(text) == name
+
+
+def test_list_slots(builtin_registry) -> None:
+    for skill_name in ("add_to_list", "remove_from_list"):
+        assert builtin_registry.skills[skill_name].slots["list_name"].parse is parse_list_name
