@@ -92,8 +92,12 @@ def _tokens(text: str) -> list[str]:
 
 
 def _mentions(text: str, phrase: list[str]) -> bool:
+    """Whether ``text`` says ``phrase``, the last word perhaps possessive: "my car's MOT" is
+    about "my car", "my sister's car" is not."""
     words = _tokens(text)
-    return any(words[i:i + len(phrase)] == phrase for i in range(len(words) - len(phrase) + 1))
+    n = len(phrase)
+    return any(words[i:i + n - 1] == phrase[:-1] and words[i + n - 1].removesuffix("'s")
+               == phrase[-1] for i in range(len(words) - n + 1))
 
 
 def _matches(store: Any, query: str) -> list[Any]:

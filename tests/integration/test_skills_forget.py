@@ -1,5 +1,5 @@
 """``forget`` on the real embedder and chromadb: "forget what I told you about my car" plans
-every fact about the car (and not the sister's car), and a yes deletes exactly those.
+every fact about the car (its MOT too, not the sister's car), and a yes deletes exactly those.
 
 With MiniLM, "my car" is 0.53 similar to "my car is blue" but only ~0.26 to "my car needs new
 tyres", less than to "my sister's car is red" (~0.48): no similarity threshold separates
@@ -20,7 +20,8 @@ from assistant.skills import Plan, SkillContext, SkillRegistry
 
 pytestmark = pytest.mark.slow
 
-CAR_FACTS = ["my car is blue", "my car is parked in the garage", "my car needs new tyres"]
+CAR_FACTS = ["my car is blue", "my car is parked in the garage", "my car needs new tyres",
+             "my car's MOT is due in March"]
 OTHER_FACTS = ["my sister's car is red", "my bike lock code is 4321"]
 
 
@@ -42,7 +43,7 @@ def test_forget_plans_every_fact_about_the_topic(
     registry, ctx, store = skills
     for fact in CAR_FACTS + OTHER_FACTS:
         assert registry.call("remember", {"fact": fact}, ctx).ok
-    assert len(store.facts()) == 5
+    assert len(store.facts()) == 6
 
     m = fastpath.match(registry, "forget what I told you about my car")
     assert m is not None and m.skill.name == "forget"
@@ -50,13 +51,13 @@ def test_forget_plans_every_fact_about_the_topic(
     assert isinstance(plan, Plan), plan
     named = {r.text for r in store.get(plan.arguments["ids"])}
     assert named == set(CAR_FACTS)
-    assert plan.question.startswith("Forget these 3 things: ")
+    assert plan.question.startswith("Forget these 4 things: ")
     for fact in CAR_FACTS:
         assert fact.replace("my ", "your ") in plan.question
 
     asked: list[str] = []
     r = registry.call("forget", m.arguments, ctx, confirm=lambda q: asked.append(q) or True)
-    assert r.ok and r.result == "Forgotten: 3 things about your car.", r.result
+    assert r.ok and r.result == "Forgotten: 4 things about your car.", r.result
     assert asked == [plan.question]
     assert sorted(f.text for f in store.facts()) == sorted(OTHER_FACTS)
 

@@ -59,6 +59,7 @@ CARS = {
     "m-3": ("my sister's car is red", 0.48),
     "m-4": ("my car needs new tyres", 0.26),
     "m-5": ("my bike lock code is 4321", 0.19),
+    "m-6": ("my car's MOT is due in March", 0.21),
 }
 
 
@@ -77,9 +78,9 @@ def test_the_plan_names_every_fact_about_the_topic(builtin_registry: SkillRegist
     m = fastpath.match(builtin_registry, "forget what I told you about my car")
     assert m is not None and m.arguments == {"query": "my car"}
     plan = builtin_registry.plan("forget", m.arguments, ctx)
-    assert plan == Plan("Forget these 3 things: your car is blue; your car is parked in the "
-                        "garage; your car needs new tyres?",
-                        {"query": "my car", "ids": ["m-1", "m-2", "m-4"]})
+    assert plan == Plan("Forget these 4 things: your car is blue; your car is parked in the "
+                        "garage; your car needs new tyres; your car's MOT is due in March?",
+                        {"query": "my car", "ids": ["m-1", "m-2", "m-4", "m-6"]})
     assert store.deleted == []  # planning deletes nothing
 
 
@@ -92,9 +93,9 @@ def test_a_yes_deletes_exactly_what_the_plan_named(builtin_registry, ctx, store)
         return True
 
     r = builtin_registry.call("forget", {"query": "my car"}, ctx, confirm=yes)
-    assert r.ok and r.result == "Forgotten: 3 things about your car."
-    assert asked[0].startswith("Forget these 3 things: ")
-    assert store.deleted == ["m-1", "m-2", "m-4"]
+    assert r.ok and r.result == "Forgotten: 4 things about your car."
+    assert asked[0].startswith("Forget these 4 things: ")
+    assert store.deleted == ["m-1", "m-2", "m-4", "m-6"]
     assert set(store.records) == {"m-3", "m-5", "m-9"}
 
 
