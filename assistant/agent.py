@@ -187,7 +187,17 @@ class Assistant:
         self._memory_lock = threading.Lock()
         self.dialogue = Dialogue(timeout_s=config.skills.dialogue_timeout_s)
         """The waiting question and the last action; written only by :meth:`turn`."""
-        self.registry.start(self.context)  # e.g. reminders that fell due while off
+        self._started = threading.Lock()
+        self._skills_started = False
+
+    def start_skills(self) -> None:
+        """Run the skills' start hooks once (reminders that fell due while the assistant was
+        off announce themselves), on the first turn or warm-up: by then a host such as the
+        voice loop has set ``context.announce`` to speak."""
+        with self._started:
+            if not self._skills_started:
+                self._skills_started = True
+                self.registry.start(self.context)
 
     @property
     def engine(self) -> LLMEngine:
@@ -227,6 +237,7 @@ class Assistant:
     def warm_up(self) -> None:
         """Open the memory, load the model and prefill the stable prompt prefix, so the first
         LLM turn only pays for its own words. Safe to run on a background thread."""
+        self.start_skills()
         if self.config.memory.enabled:
             self._retrieve("")  # opens the store, or records why it cannot be opened
         self.engine.complete([self.system_message()], max_tokens=1)
@@ -276,6 +287,7 @@ class Assistant:
         :meth:`speculable` allowed, which changes no dialogue state."""
         start = time.perf_counter()
         self.cancel.clear()
+        self.start_skills()
         text = " ".join(text.split())
         result = self._answer(text, on_text, start) if text else \
             TurnResult("I didn't catch anything. What would you like?", kind="empty")
