@@ -32,7 +32,8 @@ _ABOUT = re.compile(
     r"what can you help (?:me )?with|what are you able to do|what do you do|"
     r"what (?:skills|commands|abilities|features) do you have|what are your (?:skills|commands|"
     r"abilities|features)|what do you know how to do|how can you help(?: me)?|"
-    r"what can i (?:ask|say to) you|what kind of things can you do|who are you|what are you|"
+    r"what can i (?:ask|say to) you|what commands do you (?:understand|know)|"
+    r"how do i use you|what kind of things can you do|who are you|what are you|"
     r"list (?:your|the) (?:skills|commands))$",
     re.IGNORECASE)
 _UNDO = re.compile(
