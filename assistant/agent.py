@@ -1,11 +1,19 @@
-"""One conversational turn, end to end: fast path first, then the LLM with function calling.
+"""One conversational turn, end to end: decide what kind of request it is, then answer it.
 
 ``Assistant.turn(text)`` is the whole brain that the text chat and the voice loop share:
 
+0. A question the assistant asked is answered first (a clarification's missing value, a
+   yes or no to a proposed call: :mod:`assistant.understand.dialogue`). Then the utterance
+   is classified (:mod:`assistant.understand.classify`): a question about the assistant, an
+   undo or correction of the last action, a command, a near-command (ask for what is
+   missing), a domain no skill serves (say so), or chat. Only commands the user gave, or
+   calls the user confirmed, change anything.
 1. The fast path (:mod:`assistant.fastpath`) matches skill patterns; a hit runs the skill and
    its result is the reply, with no LLM at all.
 2. Otherwise the LLM decides, under a JSON-schema grammar, which tools to call (possibly
-   none); the calls run (concurrently when several), their results go back to the model, up
+   none). Read-only calls run, once per skill; a call that acts is grounded in the user's
+   words (:mod:`assistant.understand.grounding`) and put to the user as a question unless
+   the model is trusted with tools (``llm.tools_trusted``); results go back to the model, up
    to ``llm.max_tool_steps`` rounds.
 3. Unless the utterance is small talk, the memory is searched
    (:mod:`assistant.memory.retrieval`). When a sentence of the user's notes answers the
@@ -18,7 +26,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -26,11 +36,15 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from assistant import AssistantError, fastpath
+from assistant import AssistantError
 from assistant.config import Config
 from assistant.llm import Generation, LLMEngine, Message
 from assistant.models import resolve
-from assistant.skills import SkillContext, SkillRegistry, ToolResult, build_registry
+from assistant.skills import Skill, SkillContext, SkillRegistry, ToolResult, build_registry
+from assistant.understand import about
+from assistant.understand.classify import Understanding, classify, missing_slot, read_slots
+from assistant.understand.dialogue import Action, Dialogue, Proposal, Question, is_no, is_yes
+from assistant.understand.grounding import grounded_parameters, ungrounded
 
 if TYPE_CHECKING:  # chromadb takes ~2 s to import: loaded on first use, off the fast path
     from assistant.memory import MemoryStore
@@ -41,6 +55,13 @@ TOOLS_PREAMBLE = (
     '{"calls": [{"name": ..., "arguments": {...}}]}, else {"calls": []}. '
     "After tool results arrive, answer in plain words.\nTools:\n"
 )
+
+
+TurnKind = Literal["command", "clarify", "confirm", "correction", "undo", "cancelled",
+                   "unsupported", "about", "chat", "empty"]
+_ASKS_FOR_MORE = re.compile(r"\b(?:story|stories|poem|essay|list|lists|steps|explain|describe|"
+                            r"in detail|detailed|at length|long|longer|more about|everything)\b",
+                            re.IGNORECASE)
 
 
 @dataclass
@@ -69,11 +90,17 @@ class TurnResult:
     interrupted: bool = False
     sources: list[str] = field(default_factory=list)
     """Ids of the memory records quoted in the prompt (see ``assistant memory list``)."""
+    kind: TurnKind = "command"
+    """What the turn did: ran a command, asked a clarifying question ("clarify") or for a
+    yes ("confirm"), amended or undid the last action, dropped a question ("cancelled"),
+    said plainly that a domain is not served ("unsupported"), described itself ("about"),
+    or let the LLM answer ("chat")."""
 
     def as_dict(self) -> dict[str, Any]:
         metrics = {k: round(v, 2) if isinstance(v, float) else v
                    for k, v in asdict(self.metrics).items()}
-        return {"text": self.text, "tool_calls": [c.as_dict() for c in self.tool_calls],
+        return {"text": self.text, "kind": self.kind,
+                "tool_calls": [c.as_dict() for c in self.tool_calls],
                 "metrics": metrics, "interrupted": self.interrupted, "sources": self.sources}
 
 
@@ -99,6 +126,13 @@ def system_message(prompt: str, tools: list[str], memory: str = "") -> Message:
     if memory:
         content += "\n\n" + memory
     return {"role": "system", "content": content}
+
+
+def capabilities(registry: SkillRegistry) -> str:
+    """The system prompt's account of the assistant: what it can do, and today's date."""
+    return (f"Today is {dt.date.today():%A, %B %-d, %Y}. You work offline: you have no "
+            "internet, no live news, weather, prices or scores, and no smart-home control; "
+            "never make those up. " + about.skills_sentence(registry))
 
 
 def decide(engine: LLMEngine, messages: list[Message], tools: list[dict[str, Any]],
@@ -151,6 +185,19 @@ class Assistant:
         self._memory: MemoryStore | None = memory
         self._owns_memory = memory is None
         self._memory_lock = threading.Lock()
+        self.dialogue = Dialogue(timeout_s=config.skills.dialogue_timeout_s)
+        """The waiting question and the last action; written only by :meth:`turn`."""
+        self._started = threading.Lock()
+        self._skills_started = False
+
+    def start_skills(self) -> None:
+        """Run the skills' start hooks once (reminders that fell due while the assistant was
+        off announce themselves), on the first turn or warm-up: by then a host such as the
+        voice loop has set ``context.announce`` to speak."""
+        with self._started:
+            if not self._skills_started:
+                self._skills_started = True
+                self.registry.start(self.context)
 
     @property
     def engine(self) -> LLMEngine:
@@ -167,7 +214,8 @@ class Assistant:
 
     def system_message(self, memory: str = "") -> Message:
         tools = [s.signature for s in self.registry.skills.values()] if self.uses_tools else []
-        return system_message(self.config.llm.system_prompt, tools, memory)
+        prompt = self.config.llm.system_prompt + " " + capabilities(self.registry)
+        return system_message(prompt, tools, memory)
 
     def memory(self) -> MemoryStore:
         """The memory store, opened on first use; raises AssistantError (busy, no model)."""
@@ -189,6 +237,7 @@ class Assistant:
     def warm_up(self) -> None:
         """Open the memory, load the model and prefill the stable prompt prefix, so the first
         LLM turn only pays for its own words. Safe to run on a background thread."""
+        self.start_skills()
         if self.config.memory.enabled:
             self._retrieve("")  # opens the store, or records why it cannot be opened
         self.engine.complete([self.system_message()], max_tokens=1)
@@ -234,17 +283,14 @@ class Assistant:
              remember: bool = True) -> TurnResult:
         """Answer one user utterance. ``on_text`` receives reply text as it streams.
         ``remember=False`` leaves the history alone (a speculative turn: the caller calls
-        :meth:`remember` if it turns out to be wanted)."""
+        :meth:`remember` if it turns out to be wanted); such a turn is only ever one that
+        :meth:`speculable` allowed, which changes no dialogue state."""
         start = time.perf_counter()
         self.cancel.clear()
+        self.start_skills()
         text = " ".join(text.split())
-        if not text:
-            result = TurnResult("I didn't catch anything. What would you like?")
-        elif (match := fastpath.match(self.registry, text)) is not None:
-            call = self._call(match.skill.name, match.arguments)
-            result = TurnResult(self._speakable(call), [call])
-        else:
-            result = self._llm_turn(text, on_text, start)
+        result = self._answer(text, on_text, start) if text else \
+            TurnResult("I didn't catch anything. What would you like?", kind="empty")
         if result.metrics.path == "fast":
             result.metrics.total_ms = result.metrics.ttft_ms = (time.perf_counter() - start) * 1000
             if on_text and result.text:
@@ -253,17 +299,153 @@ class Assistant:
             self.remember(text, result)
         return result
 
+    def _answer(self, text: str, on_text: Callable[[str], None] | None,
+                start: float) -> TurnResult:
+        """The reply: to a waiting question first, else by the utterance's kind."""
+        pending = self.dialogue.waiting()
+        if pending is not None:
+            self.dialogue.pending = None
+            answered = self._reply_to(pending, text)
+            if answered is not None:
+                return answered
+        last = self.dialogue.last_action()
+        u = classify(self.registry, text, can_undo=last is not None)
+        if u.kind in ("undo", "correction") and last is not None:
+            fixed = self._correct(u, last)
+            if fixed is not None:
+                return fixed
+            u = classify(self.registry, text)
+        if u.kind == "about":
+            return TurnResult(about.describe(self.registry), kind="about")
+        if u.kind == "command" and u.skill is not None:
+            return self._command(u.skill, u.arguments)
+        if u.kind == "clarify" and u.skill is not None:
+            return self._ask(u.skill, u.arguments, u.slot)
+        if u.kind == "unsupported" and u.domain is not None:
+            return TurnResult(u.domain.answer, kind="unsupported")
+        return self._llm_turn(text, on_text, start, tools=u.tools)
+
     def speculable(self, text: str) -> bool:
         """Can this utterance be answered before the user has surely finished, and the answer
-        thrown away if they go on? Only when nothing it may do changes anything: a fast-path
-        skill declared ``read_only``, or an LLM answer with no tool to call."""
-        match = fastpath.match(self.registry, " ".join(text.split()))
-        if match is not None:
-            return match.skill.read_only
-        return bool(text.strip()) and not (self.uses_tools and self.registry.relevant(text))
+        thrown away if they go on? Only when nothing it may do changes anything, the
+        conversation's state included: a fast-path skill declared ``read_only``, a question
+        about the assistant, an honest refusal, or an LLM answer with no tool to call."""
+        text = " ".join(text.split())
+        if not text or self.dialogue.waiting() is not None:
+            return False
+        u = classify(self.registry, text, can_undo=self.dialogue.last_action() is not None)
+        if u.kind == "command" and u.skill is not None:
+            return u.skill.read_only
+        if u.kind in ("about", "unsupported"):
+            return True
+        return u.kind == "chat" and not (u.tools and self.uses_tools
+                                         and self.registry.relevant(text))
 
-    def _call(self, name: str, arguments: dict[str, Any]) -> ToolResult:
-        result = self.registry.call(name, arguments, self.context, self.confirm)
+    # ------------------------------------------------------------------ the dialogue
+
+    def _command(self, s: Skill, arguments: dict[str, Any],
+                 kind: TurnKind = "command") -> TurnResult:
+        """Run a command the user gave in words; one that needs a yes is asked first."""
+        if s.risk == "confirm" and self.confirm is None:
+            return self._propose(s, arguments)
+        call = self._call(s.name, arguments)
+        return TurnResult(self._speakable(call), [call], kind=kind)
+
+    def _propose(self, s: Skill, arguments: dict[str, Any]) -> TurnResult:
+        """Put a call to the user as a question; the next utterance's yes runs it."""
+        try:
+            plan = self.registry.plan(s.name, arguments, self.context)
+        except Exception as exc:  # a plan is the skill's code: its failure is one sentence
+            return TurnResult(f"Sorry, I couldn't prepare that: {exc}.", kind="command")
+        if isinstance(plan, str):  # nothing to do ("I have nothing saved about that.")
+            return TurnResult(plan, kind="command")
+        self.dialogue.pending = Proposal(s.name, plan.arguments, plan.question)
+        return TurnResult(plan.question, kind="confirm")
+
+    def _ask(self, s: Skill, known: dict[str, Any], slot: str, tries: int = 1,
+             prefix: str = "") -> TurnResult:
+        question = prefix + s.slots[slot].ask
+        self.dialogue.pending = Question(s.name, known, slot, question, tries=tries)
+        return TurnResult(question, kind="clarify")
+
+    def _reply_to(self, pending: Question | Proposal, text: str) -> TurnResult | None:
+        """The answer to a waiting question, or None when ``text`` is a new request."""
+        from assistant.fastpath import normalise
+
+        norm = normalise(text)
+        if isinstance(pending, Proposal):
+            if is_yes(norm):
+                call = self._call(pending.skill, pending.arguments, confirmed=True)
+                return TurnResult(self._speakable(call), [call], kind="command")
+            if is_no(norm):
+                return TurnResult("Okay, I won't.", kind="cancelled")
+            return None
+        s = self.registry.skills.get(pending.skill)
+        if s is None:
+            return None
+        if is_no(norm):
+            return TurnResult("Okay, never mind.", kind="cancelled")
+        known = {**pending.arguments, **{k: v for k, v in read_slots(s, norm).items()
+                                         if k not in pending.arguments or k == pending.slot}}
+        if pending.slot in known:
+            slot = missing_slot(s, known)
+            if slot is not None:
+                return self._ask(s, known, slot)
+            return self._command(s, known)
+        if classify(self.registry, text).kind != "chat" or len(norm.split()) > 4:
+            return None  # a new request, not an answer: the question is dropped
+        if pending.tries < 2:
+            return self._ask(s, pending.arguments, pending.slot, pending.tries + 1,
+                             prefix="Sorry, I didn't get that. ")
+        return TurnResult("Sorry, I still didn't get it, so I've left it.", kind="cancelled")
+
+    def _correct(self, u: Understanding, last: Action) -> TurnResult | None:
+        """Undo or amend the last action; None when the words are not about it after all."""
+        if u.kind == "undo":
+            said = self._undo(last)
+            return TurnResult(said, kind="undo")
+        s = self.registry.skills.get(last.skill)
+        redo = classify(self.registry, u.rest)
+        if redo.kind == "command" and redo.skill is not None and not redo.skill.read_only:
+            undone = self._undo(last) if last.undo else ""
+            result = self._command(redo.skill, redo.arguments, kind="correction")
+            result.text = " ".join(p for p in (undone, result.text) if p)
+            return result
+        new = read_slots(s, u.rest) if s is not None else {}
+        if s is None or not new:
+            return None
+        if last.undo is None:
+            return TurnResult(f"Sorry, I can't change that: {last.skill.replace('_', ' ')} "
+                              "can't be undone.", kind="correction")
+        self._undo(last, quiet=True)
+        result = self._command(s, {**last.arguments, **new}, kind="correction")
+        if result.tool_calls and result.tool_calls[0].ok:
+            result.text = "Changed it. " + result.text
+        return result
+
+    def _undo(self, last: Action, quiet: bool = False) -> str:
+        self.dialogue.last = None
+        if last.undo is None:
+            return f"Sorry, I can't undo {last.skill.replace('_', ' ')}."
+        try:
+            said = last.undo()
+        except Exception as exc:
+            return f"Sorry, I couldn't undo that: {exc}."
+        self.registry.audit({"kind": "undo", "name": last.skill, "arguments": last.arguments,
+                             "result": said})
+        return "" if quiet else said
+
+    def _record(self, call: ToolResult) -> None:
+        """Remember a call that changed something, for "cancel that" and corrections."""
+        s = self.registry.skills.get(call.name)
+        if call.ok and s is not None and not s.read_only:
+            self.dialogue.last = Action(call.name, call.arguments, str(call.result), call.undo)
+
+    def _call(self, name: str, arguments: dict[str, Any], confirmed: bool = False) -> ToolResult:
+        """Run a skill (``confirmed``: the user said yes to exactly this call)."""
+        confirm = (lambda _q: True) if confirmed else self.confirm
+        result = self.registry.call(name, arguments, self.context, confirm)
+        self._record(result)
         if self.on_tool is not None:
             self.on_tool(result)
         return result
@@ -278,7 +460,7 @@ class Assistant:
     def _speakable(call: ToolResult) -> str:
         if isinstance(call.result, str):
             return call.result
-        return json.dumps(call.result) if call.ok else "Sorry, that didn't work."
+        return str(call.result) if call.ok else "Sorry, that didn't work."
 
     @staticmethod
     def _said_by(calls: list[ToolResult]) -> str:
@@ -301,14 +483,17 @@ class Assistant:
         self.history = self.history[-keep:] if keep else []
 
     def _llm_turn(self, text: str, on_text: Callable[[str], None] | None,
-                  start: float) -> TurnResult:
+                  start: float, tools: bool = True) -> TurnResult:
         llm = self.config.llm
         messages = self._messages(text)
         gens: list[Generation] = []
         calls: list[ToolResult] = []
-        candidates = self.registry.relevant(text) if self.uses_tools else []
+        candidates = self.registry.relevant(text) if self.uses_tools and tools else []
         if candidates:
-            calls = self._tool_rounds(messages, gens, candidates)
+            calls, asked = self._tool_rounds(text, messages, gens, candidates)
+            if asked is not None:
+                asked.tool_calls[:0] = calls
+                return asked
         # Retrieved text joins only the answer, after any tool decision: a document can
         # never steer which tool runs, and the decision prompt stays short.
         retrieved = self._retrieve(text)
@@ -321,6 +506,8 @@ class Assistant:
         gens.append(answer)
         reply = []
         first_piece_at = 0.0
+        # Spoken answers stay short unless the user asked for a story, a list, details.
+        word_limit = None if _ASKS_FOR_MORE.search(text) else llm.answer_words
         lead = retrieved.attribution() if retrieved else ""
         if lead:  # spoken while the model prefills the passages
             first_piece_at = time.perf_counter()
@@ -344,6 +531,10 @@ class Assistant:
             reply.append(piece)
             if on_text:
                 on_text(piece)
+            said = "".join(reply)
+            if word_limit and len(said.split()) >= word_limit and \
+                    said.rstrip().endswith((".", "!", "?")):
+                break  # closing the stream stops the generation
         total_tokens = sum(g.tokens for g in gens)
         metrics = TurnMetrics(
             "llm",
@@ -356,7 +547,7 @@ class Assistant:
             retrieval_ms=retrieved.ms if retrieved else 0.0,
         )
         return TurnResult("".join(reply).strip(), calls, metrics, interrupted=answer.cancelled,
-                          sources=retrieved.ids if retrieved else [])
+                          sources=retrieved.ids if retrieved else [], kind="chat")
 
     def _quote_turn(self, retrieved: Retrieved, gens: list[Generation],
                     on_text: Callable[[str], None] | None, start: float) -> TurnResult:
@@ -368,28 +559,62 @@ class Assistant:
         metrics = TurnMetrics("memory", ttft_ms=elapsed, total_ms=elapsed,
                               tokens=sum(g.tokens for g in gens),
                               retrieval_ms=retrieved.ms)
-        return TurnResult(reply, [], metrics, sources=retrieved.ids)
+        return TurnResult(reply, [], metrics, sources=retrieved.ids, kind="chat")
 
-    def _tool_rounds(self, messages: list[Message], gens: list[Generation],
-                     candidates: list[str]) -> list[ToolResult]:
+    def _tool_rounds(self, text: str, messages: list[Message], gens: list[Generation],
+                     candidates: list[str]) -> tuple[list[ToolResult], TurnResult | None]:
         """Let the model call the candidate tools for up to ``max_tool_steps`` rounds; extends
-        ``messages`` with each decision and its results. Returns every call made."""
-        tools = self.registry.tool_schemas(candidates)
+        ``messages`` with each decision and the results. Returns the calls made, and the
+        turn's reply when a call that acts is put to the user instead (or asked about).
+
+        The model is not trusted to act: a skill that acts is offered with its arguments
+        limited to what the user said, and the call is proposed, not run, unless
+        ``llm.tools_trusted``; after a call that acts there is no further round. Each skill
+        runs at most once a turn."""
+        from assistant.fastpath import normalise
+
+        norm = normalise(text)
+        tools = []
+        for name in candidates:
+            s = self.registry.skills[name]
+            params = s.parameters if s.read_only else grounded_parameters(s, norm)
+            if params is not None:
+                tools.append({**s.tool_schema(), "parameters": params})
         made: list[ToolResult] = []
-        previous: list[dict[str, Any]] | None = None
+        used: set[str] = set()
         for _ in range(self.config.llm.max_tool_steps):
+            if not tools:
+                break
             raw, wanted, gen = decide(self.engine, messages, tools, self.cancel)
             gens.append(gen)
-            if not wanted or wanted == previous:
-                break
-            previous = wanted
+            wanted = [c for c in wanted if c["name"] not in used]
+            reading = [c for c in wanted if self.registry.skills[c["name"]].read_only]
+            acting = [c for c in wanted if c not in reading][:1]
+            if acting:
+                s = self.registry.skills[acting[0]["name"]]
+                arguments = acting[0]["arguments"]
+                if (slot := ungrounded(s, arguments, norm)) is not None:
+                    return made, self._ask_or_refuse(s, slot)
+                if not self.config.llm.tools_trusted:
+                    return made, self._propose(s, arguments)
             results = list(self._pool.map(lambda c: self._call(c["name"], c["arguments"]),
-                                          wanted))
+                                          reading + acting))
             made += results
+            used |= {c["name"] for c in reading + acting}
+            tools = [t for t in tools if t["name"] not in used]
+            if not results or acting:
+                break
             messages += [
                 {"role": "assistant", "content": raw},
                 {"role": "user", "content": "Tool results:\n" + "\n".join(
                     json.dumps({"name": r.name, "ok": r.ok, "result": r.result})
                     for r in results) + "\nNow answer my request in one short sentence."},
             ]
-        return made
+        return made, None
+
+    def _ask_or_refuse(self, s: Skill, argument: str) -> TurnResult:
+        """The model chose a value the user never said: ask for it, or say it is unclear."""
+        if argument in s.slots:
+            return self._ask(s, {}, argument)
+        return TurnResult(f"Sorry, I'm not sure what you want me to {s.name.replace('_', ' ')}"
+                          ". Could you say it another way?", kind="clarify")

@@ -40,6 +40,26 @@ def run_once(config: Config, text: str, *, as_json: bool, assume_yes: bool = Fal
     return 0
 
 
+def run_json_lines(config: Config) -> int:
+    """One conversation for scripts: a message per line of stdin, a JSON object per line of
+    stdout (the ``--once --json`` object), in order, flushed as each turn ends. A question
+    the assistant asks ("A timer for how long?", "Clear your list?") is answered by the next
+    line, as in speech. Timers and reminders that fire go to stderr."""
+    err = Console(stderr=True)
+    assistant = Assistant(config, announce=lambda msg: err.print(msg))
+    try:
+        for line in sys.stdin:
+            text = line.strip()
+            if not text:
+                continue
+            result = assistant.turn(text)
+            print(json.dumps(result.as_dict()), flush=True)
+    finally:
+        assistant.close()
+    _report_plugin_errors(assistant, err)
+    return 0
+
+
 def _report_plugin_errors(assistant: Assistant, console: Console) -> None:
     for problem in assistant.registry.errors:
         console.print(f"[yellow]skill skipped:[/] {problem}", highlight=False)
@@ -76,7 +96,7 @@ def _footer(result: TurnResult) -> str:
     m = result.metrics
     tools = ", ".join(f"{c.name}({json.dumps(c.arguments)})" + ("" if c.ok else " failed")
                       for c in result.tool_calls)
-    parts = [m.path, f"{m.total_ms:.0f} ms"]
+    parts = [result.kind if result.kind != "chat" else m.path, f"{m.total_ms:.0f} ms"]
     if m.path == "llm":
         parts += [f"first text {m.ttft_ms:.0f} ms", f"{m.tokens_per_s:.0f} tok/s",
                   f"cache {m.cached_tokens}/{m.prompt_tokens}"]
@@ -90,18 +110,15 @@ def _footer(result: TurnResult) -> str:
 def run_repl(config: Config) -> int:
     console = Console()
     _setup_readline(config)
-
-    def confirm(question: str) -> bool:
-        answer = console.input(f"[yellow]{question}[/] [y/N] ").strip().lower()
-        return answer in {"y", "yes", "yeah", "sure", "ok", "okay"}
-
-    assistant = Assistant(config, confirm=confirm,
+    # A call that needs a yes is asked as the reply, and the next line answers it, as in
+    # speech ("Clear your shopping list (3 items: ...)?" → "yes").
+    assistant = Assistant(config,
                           announce=lambda msg: console.print(f"\n[bold magenta]⏰ {msg}[/]"))
     _report_plugin_errors(assistant, console)
     threading.Thread(target=_warm_up, args=(assistant, console), daemon=True).start()
     console.print("[bold]Offline assistant[/] — type a message; /quit to leave. "
-                  "Try: 'set a timer for five minutes', 'what's seventeen times twenty three', "
-                  "'remember that my bike is in the shed'.")
+                  "Try: 'what can you do', 'set a timer for five minutes', "
+                  "'what's fifteen percent of eighty', 'remember that my bike is in the shed'.")
     try:
         _repl_loop(assistant, console)
     finally:

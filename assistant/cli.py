@@ -22,10 +22,12 @@ err_console = Console(stderr=True)
 
 
 def _cmd_chat(args: argparse.Namespace, loaded: LoadedConfig) -> int:
-    from assistant.chat import run_once, run_repl
+    from assistant.chat import run_json_lines, run_once, run_repl
 
     if args.once is not None:
         return run_once(loaded.config, args.once, as_json=args.json, assume_yes=args.yes)
+    if args.json:
+        return run_json_lines(loaded.config)
     return run_repl(loaded.config)
 
 
@@ -146,7 +148,7 @@ def _cmd_memory(args: argparse.Namespace, loaded: LoadedConfig) -> int:
     return run(args, loaded.config, console)
 
 
-BENCHMARKS = ("llm", "skills", "voice", "memory")
+BENCHMARKS = ("llm", "skills", "voice", "memory", "trust")
 """``assistant bench`` choices, one module of :mod:`assistant.bench` each."""
 
 
@@ -172,7 +174,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     chat = sub.add_parser("chat", help="talk to the assistant in text")
     chat.add_argument("--once", metavar="TEXT", help="answer one message and exit")
-    chat.add_argument("--json", action="store_true", help="with --once: print one JSON object")
+    chat.add_argument("--json", action="store_true",
+                      help="print JSON: with --once one object; without it, read one message "
+                      "per line from standard input and print one object per line, keeping "
+                      "the conversation (a question asked is answered by the next line)")
     chat.add_argument("--yes", action="store_true",
                       help="with --once: approve skills that ask for confirmation")
     chat.set_defaults(func=_cmd_chat)
@@ -262,6 +267,11 @@ def build_parser() -> argparse.ArgumentParser:
                        '"" = none)')
     bench.add_argument("--turns", type=int, default=10,
                        help="questions answered with memory on and off (memory; 0 = skip)")
+    bench.add_argument("--model", action="append", default=[], metavar="GGUF",
+                       help="trust: also run the cases with this model (catalogue name or "
+                       ".gguf path); repeatable")
+    bench.add_argument("--show-wrong", action="store_true",
+                       help="trust: list every case that went wrong, and why")
     bench.set_defaults(func=_cmd_bench)
     return parser
 

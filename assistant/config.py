@@ -60,6 +60,16 @@ class LLMConfig(_Section):
     max_tool_steps: int = Field(
         3, ge=1, le=8, description="Most tool calls the model may chain in one turn."
     )
+    tools_trusted: bool = Field(
+        False,
+        description="Let the model run skills that act without asking the user first. Off "
+        "for the small default model, which cannot be trusted to pick or fill tools; the "
+        "arguments must come from the user's words either way.",
+    )
+    answer_words: int = Field(
+        60, ge=10, description="A spoken answer ends at the first sentence end after this "
+        "many words, unless the user asked for more (a story, a list, details).",
+    )
 
 
 class SkillsConfig(_Section):
@@ -73,6 +83,10 @@ class SkillsConfig(_Section):
     llm_fallback: bool = Field(
         True,
         description="Let the LLM choose a tool when no skill pattern matches (function calling).",
+    )
+    dialogue_timeout_s: float = Field(
+        60.0, gt=0, description="How long a clarifying question or a 'should I...?' waits "
+        "for its answer; 'cancel that' works on the last action for ten times this.",
     )
 
 

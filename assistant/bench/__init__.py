@@ -9,6 +9,7 @@ One module per benchmark, each with ``run(config, args, console) -> int`` (``arg
 * :mod:`assistant.bench.skills`: skill selection (fast path, tool gate, LLM) and BFCL;
 * :mod:`assistant.bench.voice`: the voice loop's latencies, barge-in, ASR and TTS;
 * :mod:`assistant.bench.memory`: retrieval quality, speed at scale, a retrieving turn's cost.
+* :mod:`assistant.bench.trust`: does the assistant do exactly what was asked, and nothing else.
 
 A new benchmark is a module here with that ``run``, and its name in ``assistant.cli.BENCHMARKS``.
 Helpers they share are in :mod:`assistant.bench.common`.

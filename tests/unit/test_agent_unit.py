@@ -177,7 +177,8 @@ class _ScriptedEngine:
 def test_an_answer_in_json_is_never_spoken(config, answer: list[str], spoken: str) -> None:
     config.memory.enabled = False
     decision = ['{"calls": [{"name": "calculate", "arguments": {"expression": "17*23"}}]}']
-    engine = _ScriptedEngine(decision, [], answer)  # the second decision: no more calls
+    # Each skill runs at most once a turn: with calculate used there is no second decision.
+    engine = _ScriptedEngine(decision, answer)
     a = Assistant(config, engine=engine, announce=lambda _m: None)
     heard: list[str] = []
     result = a.turn("could you work out seventeen by twenty three for me", on_text=heard.append)

@@ -17,7 +17,9 @@ from assistant.skills import (
 )
 
 BUILTINS = {"calculate", "cancel_timer", "convert_units", "forget", "get_date", "get_time",
-            "list_timers", "recall", "remember", "set_alarm", "set_timer", "stop", "system_status"}
+            "list_timers", "recall", "remember", "set_alarm", "set_timer", "stop", "system_status",
+            "set_reminder", "list_reminders", "cancel_reminder", "add_to_list",
+            "remove_from_list", "read_list", "clear_list", "cancel_alarm"}
 
 
 # ---------------------------------------------------------------- skills used by the tests

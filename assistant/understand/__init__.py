@@ -1,0 +1,1 @@
+"""Deciding what kind of request an utterance is, before anything acts."""

@@ -1,0 +1,131 @@
+"""The turn's dialogue paths (assistant.agent with assistant.understand): clarifying
+questions, corrections, undo, confirmations and honest refusals, on test skills that act.
+No LLM is needed on these paths; a turn that reached it would fail (no engine)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from assistant.agent import Assistant
+from assistant.skills import Pattern, Plan, SkillRegistry, Slot, Undoable, skill
+
+TIMERS: list[int] = []
+CLEARED: list[str] = []
+
+
+def _minutes(text: str) -> int | None:
+    m = re.search(r"\b(\d+) minutes?\b", text)
+    return int(m.group(1)) * 60 if m else None
+
+
+@skill(patterns=[Pattern(re.compile(r"\btimer\b", re.I),
+                         lambda m: {"seconds": s} if (s := _minutes(m.string)) else None)],
+       slots={"seconds": Slot(_minutes, "A timer for how long?")})
+def set_timer(seconds: int) -> Undoable:
+    """Start a countdown timer.
+
+    Args:
+        seconds: Length in seconds.
+    """
+    TIMERS.append(seconds)
+
+    def undo() -> str:
+        TIMERS.remove(seconds)
+        return f"Cancelled the {seconds // 60} minute timer."
+
+    return Undoable(f"Timer set for {seconds // 60} minutes.", undo)
+
+
+def _plan_clear() -> Plan:
+    return Plan("Clear your shopping list (2 items: milk, eggs)?", {})
+
+
+@skill(risk="confirm", patterns=[r"^clear (?:my )?shopping list$"], plan=_plan_clear)
+def clear_list() -> str:
+    """Clear the shopping list."""
+    CLEARED.append("shopping")
+    return "Cleared your shopping list."
+
+
+@pytest.fixture
+def assistant(config):
+    TIMERS.clear()
+    CLEARED.clear()
+    config.memory.enabled = False
+    registry = SkillRegistry([set_timer.__skill__, clear_list.__skill__])
+    return Assistant(config, registry=registry, announce=lambda _m: None)
+
+
+def test_a_missing_value_is_asked_for_and_the_answer_fills_it(assistant):
+    asked = assistant.turn("set a timer for, uh, later")
+    assert (asked.kind, asked.text, TIMERS) == ("clarify", "A timer for how long?", [])
+    done = assistant.turn("ten minutes")
+    assert done.kind == "command" and TIMERS == [600]
+    assert done.tool_calls[0].arguments == {"seconds": 600}
+
+
+def test_never_mind_drops_the_question(assistant):
+    assistant.turn("a timer please")
+    assert assistant.turn("never mind").kind == "cancelled"
+    assert TIMERS == [] and assistant.dialogue.waiting() is None
+
+
+def test_an_unreadable_answer_is_asked_again_once(assistant):
+    assistant.turn("a timer please")
+    again = assistant.turn("blue")
+    assert again.kind == "clarify" and again.text.startswith("Sorry, I didn't get that.")
+    assert assistant.turn("green").kind == "cancelled"
+    assert TIMERS == []
+
+
+def test_a_new_request_replaces_the_question(assistant):
+    assistant.turn("a timer please")
+    result = assistant.turn("turn on the kitchen lights")
+    assert result.kind == "unsupported" and assistant.dialogue.waiting() is None
+
+
+def test_a_correction_amends_the_last_action(assistant):
+    assistant.turn("set a timer for 5 minutes")
+    fixed = assistant.turn("no, I meant ten minutes")
+    assert fixed.kind == "correction" and TIMERS == [600]
+    assert fixed.text == "Changed it. Timer set for 10 minutes."
+
+
+def test_cancel_that_undoes_only_the_last_action(assistant):
+    assistant.turn("set a timer for 5 minutes")
+    assistant.turn("set a timer for 7 minutes")
+    undone = assistant.turn("cancel that")
+    assert (undone.kind, undone.text) == ("undo", "Cancelled the 7 minute timer.")
+    assert TIMERS == [300]
+    # and only once: the next "cancel that" has nothing left to undo
+    assert assistant.dialogue.last_action() is None
+
+
+def test_a_confirm_skill_says_what_it_will_do_and_runs_on_yes(assistant):
+    asked = assistant.turn("clear my shopping list")
+    assert asked.kind == "confirm"
+    assert asked.text == "Clear your shopping list (2 items: milk, eggs)?"
+    assert CLEARED == []
+    done = assistant.turn("yes")
+    assert done.kind == "command" and CLEARED == ["shopping"]
+
+
+def test_no_declines_a_proposal(assistant):
+    assistant.turn("clear my shopping list")
+    assert assistant.turn("no").kind == "cancelled"
+    assert CLEARED == []
+
+
+def test_unsupported_and_about_answer_without_a_model(assistant):
+    assert assistant.turn("what's the latest news").text.startswith("I can't get the news")
+    said = assistant.turn("what can you do")
+    assert said.kind == "about" and "countdown timer" in said.text
+
+
+def test_speculation_never_covers_a_dialogue(assistant):
+    assert assistant.speculable("what's the weather like")  # a refusal changes nothing
+    assert not assistant.speculable("set a timer for later")  # it would ask a question
+    assistant.turn("a timer please")
+    assert not assistant.speculable("ten minutes")  # the answer to a waiting question
