@@ -565,10 +565,11 @@ class Assistant:
                      candidates: list[str]) -> tuple[list[ToolResult], TurnResult | None]:
         """Let the model call the candidate tools for up to ``max_tool_steps`` rounds; extends
         ``messages`` with each decision and the results. Returns the calls made, and the
-        turn's reply when a call that acts is put to the user instead (or asked about).
+        turn's reply when a call that acts is put to the user instead.
 
-        The model is not trusted to act: a skill that acts is offered with its arguments
-        limited to what the user said, and the call is proposed, not run, unless
+        The model is not trusted to act: a skill that acts is offered only when it has no
+        patterns of its own (its rules would have recognised its requests), with its
+        arguments limited to what the user said; the call is proposed, not run, unless
         ``llm.tools_trusted``; after a call that acts there is no further round. Each skill
         runs at most once a turn."""
         from assistant.fastpath import normalise
@@ -577,6 +578,10 @@ class Assistant:
         tools = []
         for name in candidates:
             s = self.registry.skills[name]
+            if not s.read_only and s.patterns:
+                # Its own rules know its requests, and found none here (not even a
+                # near-command): the model choosing it would be a guess.
+                continue
             params = s.parameters if s.read_only else grounded_parameters(s, norm)
             if params is not None:
                 tools.append({**s.tool_schema(), "parameters": params})
@@ -593,8 +598,8 @@ class Assistant:
             if acting:
                 s = self.registry.skills[acting[0]["name"]]
                 arguments = acting[0]["arguments"]
-                if (slot := ungrounded(s, arguments, norm)) is not None:
-                    return made, self._ask_or_refuse(s, slot)
+                if ungrounded(s, arguments, norm) is not None:
+                    break  # a value the user never said: answer in words, act on nothing
                 if not self.config.llm.tools_trusted:
                     return made, self._propose(s, arguments)
             results = list(self._pool.map(lambda c: self._call(c["name"], c["arguments"]),
@@ -611,10 +616,3 @@ class Assistant:
                     for r in results) + "\nNow answer my request in one short sentence."},
             ]
         return made, None
-
-    def _ask_or_refuse(self, s: Skill, argument: str) -> TurnResult:
-        """The model chose a value the user never said: ask for it, or say it is unclear."""
-        if argument in s.slots:
-            return self._ask(s, {}, argument)
-        return TurnResult(f"Sorry, I'm not sure what you want me to {s.name.replace('_', ' ')}"
-                          ". Could you say it another way?", kind="clarify")

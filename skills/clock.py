@@ -371,11 +371,23 @@ _AM = re.compile(r"(?:(?<=\d)|(?<=\d ))am\b|\b(?:in the|this|tomorrow) morning\b
 _HOUR = r"(\d{1,2})(?:[: ](\d{2}))?\b(?! ?(?:hours?|hrs?|minutes?|mins?|seconds?|secs?|days?)\b)"
 
 
+_NOT_A_CLOCK = r"(?!\s*(?:hours?|hrs?|minutes?|mins?|seconds?|secs?|percent|%))"
+
+
+def _written_times(t: str) -> str:
+    """Whisper's ways of writing a time, as "H:MM": "6.30" and "10.15pm" → "6:30", "10:15 pm";
+    "1230 pm" → "12:30 pm"; "at 705" → "at 7:05" (a duration such as "0.25 hours" is left)."""
+    t = re.sub(r"(\d)(am|pm)\b", r"\1 \2", t)
+    t = re.sub(rf"\b(\d{{1,2}})\.([0-5]\d)\b{_NOT_A_CLOCK}", r"\1:\2", t)
+    t = re.sub(r"\b(\d{1,2})([0-5]\d) (am|pm)\b", r"\1:\2 \3", t)
+    return re.sub(rf"\b(at|by)\s+(\d{{1,2}})([0-5]\d)\b{_NOT_A_CLOCK}", r"\1 \2:\3", t)
+
+
 def clock_time(text: str) -> tuple[int, int, bool] | None:
     """(hour, minute, explicit) from a normalised phrase, where ``explicit`` says the phrase
     settles morning or afternoon (am/pm, "in the evening", noon, 24-hour or zero-padded
     '06:00'); '7' or 'at 7' is not explicit."""
-    t = text.lower()
+    t = _written_times(text.lower())
     explicit = bool(re.search(r"\b(?:noon|midday|midnight)\b", t))
     t = re.sub(r"\b(?:noon|midday)\b", "12:00", t)
     t = re.sub(r"\bmidnight\b", "0:00", t)

@@ -26,7 +26,9 @@ MAX_ITEMS = 200
 
 _NAMES = {"shopping": "shopping", "shop": "shopping", "grocery": "shopping",
           "groceries": "shopping", "to-do": "to-do", "todo": "to-do", "to do": "to-do",
-          "to-dos": "to-do", "todos": "to-do", "to dos": "to-do", "task": "to-do",
+          "to-dos": "to-do", "todos": "to-do", "to dos": "to-do",
+          # tiny.en's hearings of "to-do": "2 list", "two list"
+          "2": "to-do", "two": "to-do", "2 do": "to-do", "two do": "to-do", "task": "to-do",
           "tasks": "to-do", "things to do": "to-do"}
 
 
@@ -56,8 +58,8 @@ def split_items(text: str) -> list[str]:
     return items
 
 
-_LIST = (r"(?:(?:my|the|our) )?(?:(?P<list_name>shopping|grocery|groceries|to-?do|to do|todo)"
-         r" )?list")
+_LIST = (r"(?:(?:my|the|our) )?(?:(?P<list_name>shopping|grocery|groceries|to-?do|to do|todo|"
+         r"2 do|2) )?list")
 _ADD = re.compile(rf"^(?:add|put|stick|pop|write|include|throw) (?P<item>.+?) "
                   rf"(?:to|on|onto|in|into) {_LIST}$", re.IGNORECASE)
 # "we need coffee, put it on the shopping list": the item comes first, named by "it".

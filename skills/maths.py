@@ -237,8 +237,10 @@ _SPOKEN_FORMS = [
     (r"\bminus\b|\btake away\b", "-"), (r"\bto the power of\b|\braised to\b", "^"),
     (r"\bsquared\b", "^2"), (r"\bcubed\b", "^3"), (r"\bmod(?:ulo)?\b", "%"),
 ]
+# A lead-in, then at most two more words before the sum: a weak recogniser often garbles
+# the lead-in ("What in 1 plus 2 plus 3", "was a hundred minus 37"), rarely the numbers.
 _EXPR = re.compile(r"^(?:what(?:'s| is)?|how much is|calculate|compute|work out|solve|"
-                   r"what do you get (?:for|if you do))?\s*"
+                   r"what do you get (?:for|if you do))?\s*(?:[a-z']+\s+){0,2}?"
                    r"(?P<expr>(?:[\d.\s()+\-*/^%,]|sqrt|cbrt|root|\bof\b|\boff\b)+?)\s*"
                    r"(?:equals?|is)?$", re.IGNORECASE)
 

@@ -55,7 +55,8 @@ _AMEND = re.compile(
 # Text dressed as the system, the assistant or a tool call: a voice never says this, a pasted
 # or forwarded message might. Nothing in it is acted on; it only gets an answer in words.
 _INJECTION = re.compile(
-    r"^\W*(?:system|assistant|developer|tool|function)\s*:|<\s*/?\s*(?:tool_call|tool|system|"
+    r"^\W*(?:system|assistant|developer|tool|function)\s*[:#\]>]|\bwithout asking\b|"
+    r"\b(?:user|i) (?:has|have) already confirmed\b|<\s*/?\s*(?:tool_call|tool|system|"
     r"function_call)\b|\{\s*\"(?:name|calls|tool|function)\"\s*:|\bignore (?:all |any |the )?"
     r"(?:previous|prior|above|earlier|your) (?:instructions|rules|prompts?)\b|"
     r"\byou are now\b|\bnew instructions\s*:|\b(?:developer|god|admin|dan) mode\b",

@@ -53,6 +53,8 @@ class DomainMatcher:
                 "expansion_rules": ha["expansion_rules"], "skip_words": ha["skip_words"]}
         # Home Assistant's first: its sentences know the device ("kitchen lights" → lights).
         self._intents = [Intents.from_dict(ha), Intents.from_dict(ours)]
+        self._device_domains = {name: domain for domain, names in data["devices"].items()
+                                for name in names}
         devices = [TextSlotValue(TextChunk(name), name, context={"domain": domain},
                                  metadata={"domain": domain})
                    for domain, names in data["devices"].items() for name in names]
@@ -83,12 +85,17 @@ class DomainMatcher:
         domain = name if name in self._answers else self._ha_intents.get(name)
         if domain is None:
             return None  # an intent we serve ourselves (timers, lists, the time)
-        if domain == "devices":
+        if domain in ("devices", "lights", "locks", "covers", "heating"):
             domain = self._entity_domain(result.entities) or domain
         return Domain(domain, self._answers[domain], name)
 
     def _entity_domain(self, entities: dict[str, Any]) -> str | None:
         """Our domain for the device a smart-home sentence named ("the lamp" → lights)."""
+        if (x := entities.get("x")) is not None:  # our "is the {x} on": a known device?
+            ha_domain = self._device_domains.get(str(x.value).strip().lower().removeprefix(
+                "the "))
+            if ha_domain in self._entity_domains:
+                return self._entity_domains[ha_domain]
         for key in ("domain", "name"):
             entity = entities.get(key)
             if entity is None:

@@ -7,6 +7,7 @@ import pytest
 from assistant.agent import Assistant, TurnResult, decision_schema, system_message
 from assistant.config import Config, LLMConfig, PathsConfig, SkillsConfig
 from assistant.models import ModelError
+from assistant.skills import SkillRegistry, skill
 
 
 @pytest.fixture
@@ -193,3 +194,46 @@ def test_prefill_without_a_model_is_silent(assistant) -> None:
     assistant.prefill("tell me about the")
     with pytest.raises(ModelError):
         assistant.turn("tell me about the moon and the stars tonight")
+
+
+SENT: list[str] = []
+
+
+@skill
+def send_note(to: str, words: str) -> str:
+    """Send a note to someone.
+
+    Args:
+        to: Who gets it.
+        words: What it says.
+    """
+    SENT.append(f"{to}: {words}")
+    return f"Sent {to} the note."
+
+
+def _note_assistant(config, *replies: list[str]) -> Assistant:
+    config.memory.enabled = False
+    SENT.clear()
+    registry = SkillRegistry([send_note.__skill__])
+    return Assistant(config, engine=_ScriptedEngine(*replies), registry=registry,
+                     announce=lambda _m: None)
+
+
+def test_a_call_the_model_wants_is_asked_not_run(config) -> None:
+    decision = ['{"calls": [{"name": "send_note", "arguments": '
+                '{"to": "sam", "words": "running late"}}]}']
+    a = _note_assistant(config, decision)
+    asked = a.turn("please send a note to sam saying running late")
+    assert asked.kind == "confirm" and SENT == []
+    assert asked.text == "Should I send note with to sam and words running late?"
+    done = a.turn("yes")
+    assert done.kind == "command" and SENT == ["sam: running late"]
+
+
+def test_a_value_the_user_never_said_is_not_acted_on(config) -> None:
+    decision = ['{"calls": [{"name": "send_note", "arguments": '
+                '{"to": "the boss", "words": "I quit"}}]}']
+    a = _note_assistant(config, decision, ["I can't do that."])
+    result = a.turn("please send a note to sam saying running late")
+    assert result.kind == "chat" and result.tool_calls == [] and SENT == []
+    assert a.dialogue.waiting() is None
