@@ -138,6 +138,9 @@ class Skill:
     examples: tuple[str, ...] = ()
     context_param: str | None = None
     source: str = ""
+    topic: str = ""
+    """A few words for "what can you do" ("timers and alarms"); skills that share one are
+    said together. Empty: the skill's name, in words."""
     slots: dict[str, Slot] = field(default_factory=dict)
     """Arguments the turn can read from the user's words (see :class:`Slot`)."""
     plan: Callable[..., Plan | str] | None = None
@@ -245,6 +248,7 @@ def skill(
     examples: Iterable[str] = (),
     slots: dict[str, Slot] | None = None,
     plan: Callable[..., Plan | str] | None = None,
+    topic: str = "",
 ) -> Any:
     """Mark a function as a skill. Usable bare (``@skill``) or with options."""
 
@@ -277,6 +281,7 @@ def skill(
             source=fn.__module__,
             slots=dict(slots or {}),
             plan=plan,
+            topic=topic,
         )
         return fn
 

@@ -497,7 +497,8 @@ def restore_timers(ctx: SkillContext) -> None:
         ctx.announce(_sentence(schedule.error))
 
 
-@skill(read_only=True,
+@skill(topic="the time and date",
+       read_only=True,
        patterns=[r"\bwhat(?:'s| is) the (?:current )?time\b", r"\bwhat time is it\b",
                  r"\bwhat time it is\b", r"\b(?:tell me|know|have|got) the time\b",
                  r"\bhow late is it\b",
@@ -507,7 +508,8 @@ def get_time() -> str:
     return f"It's {say_clock(dt.datetime.now())}."
 
 
-@skill(read_only=True,
+@skill(topic="the time and date",
+       read_only=True,
        patterns=[r"\bwhat(?:'s| is) (?:the |today's )?date\b", r"\btoday's date\b",
                  r"\b(?:what|which) (?:day|date) (?:of the (?:week|month) )?"
                  r"(?:is it|is today|it is)\b",
@@ -519,7 +521,8 @@ def get_date() -> str:
     return f"Today is {dt.date.today():%A, %B %-d, %Y}."
 
 
-@skill(read_only=True,
+@skill(topic="timers and alarms",
+       read_only=True,
        patterns=[r"\b(?:what|which|any|list|show|check|how many)\b.*\btimers?\b",
                  r"\bhow (?:much|long) (?:time )?(?:is )?left\b",
                  r"^(?:my )?timers$"])
@@ -557,7 +560,8 @@ def _cancel_args(m: re.Match[str]) -> dict[str, Any]:
     return {"label": _label(m.string)}
 
 
-@skill(patterns=[Pattern(re.compile(
+@skill(topic="timers and alarms",
+       patterns=[Pattern(re.compile(
     r"\b(?:cancel|stop|delete|remove|clear|turn off|switch off|get rid of|kill|end|reset)\b"
     r".*\btimers?\b", re.IGNORECASE), _cancel_args)])
 def cancel_timer(ctx: SkillContext, label: str | None = None) -> str | Undoable:
@@ -577,7 +581,8 @@ def _cancel_alarm_args(m: re.Match[str]) -> dict[str, Any]:
     return {"label": None if label in _NOT_LABELS or label in _NOT_ANSWERS else label}
 
 
-@skill(patterns=[Pattern(re.compile(
+@skill(topic="timers and alarms",
+       patterns=[Pattern(re.compile(
     r"\b(?:cancel|stop|delete|remove|clear|turn off|switch off|get rid of|kill|disable)\b"
     r".*\balarms?\b", re.IGNORECASE), _cancel_alarm_args)])
 def cancel_alarm(ctx: SkillContext, label: str | None = None) -> str | Undoable:
@@ -605,7 +610,8 @@ def _timer_args(m: re.Match[str]) -> dict[str, Any] | None:
     return {"seconds": seconds, "label": _label(m.string)} if seconds else None
 
 
-@skill(patterns=[Pattern(re.compile(r"\btimer\b|\bcount ?down\b", re.IGNORECASE), _timer_args)],
+@skill(topic="timers and alarms",
+       patterns=[Pattern(re.compile(r"\btimer\b|\bcount ?down\b", re.IGNORECASE), _timer_args)],
        examples=["set a timer for an hour", "a quarter of an hour countdown"],
        slots={"seconds": Slot(parse_duration, "A timer for how long?"),
               "label": Slot(parse_label, "What should I call it?")})
@@ -636,7 +642,8 @@ def _alarm_args(m: re.Match[str]) -> dict[str, Any] | None:
     return {"time": clock, "label": label}
 
 
-@skill(patterns=[Pattern(re.compile(r"\balarm\b|\bwake me\b", re.IGNORECASE), _alarm_args)],
+@skill(topic="timers and alarms",
+       patterns=[Pattern(re.compile(r"\balarm\b|\bwake me\b", re.IGNORECASE), _alarm_args)],
        examples=["wake me up at seven"],
        slots={"time": Slot(parse_clock, "An alarm for what time?")})
 def set_alarm(ctx: SkillContext, time: str, label: str | None = None) -> Undoable:

@@ -221,7 +221,8 @@ def _put_back(store: ListStore, name: str, taken: list[tuple[int, dict[str, str]
     return undo
 
 
-@skill(patterns=[Pattern(re.compile(r"^(?:add|put|stick|pop|write|include|throw) .+ list$",
+@skill(topic="shopping and to-do lists",
+       patterns=[Pattern(re.compile(r"^(?:add|put|stick|pop|write|include|throw) .+ list$",
                                     re.IGNORECASE), _item_args(_ADD)),
                  Pattern(_NEED, _item_args(_NEED))],
        examples=["add milk to my shopping list", "put eggs and bread on the shopping list",
@@ -259,7 +260,8 @@ def add_to_list(ctx: SkillContext, item: str, list_name: str = "shopping") -> Un
     return Undoable(text, undo)
 
 
-@skill(patterns=[Pattern(re.compile(
+@skill(topic="shopping and to-do lists",
+       patterns=[Pattern(re.compile(
            r"^(?:remove|delete|take|cross|strike|scratch|tick)\b.*\b(?:off|from)\b.*\blist$",
            re.IGNORECASE), _item_args(_REMOVE))],
        examples=["take milk off my shopping list", "remove eggs from the shopping list"],
@@ -296,7 +298,8 @@ def _name_args(m: re.Match[str]) -> dict[str, Any]:
     return {"list_name": normalise_list_name(m.groupdict().get("list_name"))}
 
 
-@skill(read_only=True,
+@skill(topic="shopping and to-do lists",
+       read_only=True,
        patterns=[Pattern(re.compile(form, re.IGNORECASE), _name_args) for form in (
            rf"^(?:what(?:'s| is| do i have| have i got| have we got) (?:on|in) |"
            rf"read (?:me )?(?:out )?|show (?:me )?|check |open |tell me what's on )?{_LIST}$",
@@ -325,7 +328,8 @@ def _clear_plan(ctx: SkillContext, list_name: str = "shopping") -> Plan | str:
     return Plan(f"Clear {_say_list(name)} ({count}: {', '.join(items)})?", {"list_name": name})
 
 
-@skill(risk="confirm", plan=_clear_plan,
+@skill(topic="shopping and to-do lists",
+       risk="confirm", plan=_clear_plan,
        patterns=[Pattern(re.compile(rf"^(?:clear|empty|wipe|delete|erase) (?:out |all of |"
                                     rf"everything (?:on|from) )?{_LIST}(?: out)?$", re.IGNORECASE),
                          _name_args)])

@@ -258,9 +258,11 @@ def _calc_args(m: re.Match[str]) -> dict[str, Any] | None:
 
 
 # Spoken operators, so that the tool gate offers calculate for "six multiplied by seven".
-@skill(read_only=True,
+@skill(topic="maths",
+       read_only=True,
        patterns=[Pattern(re.compile(r"\d", re.IGNORECASE), _calc_args)],
-       examples=["plus minus multiplied divided over squared cubed power modulo sum product "
+       examples=["what's fifteen percent of eighty",
+                 "plus minus multiplied divided over squared cubed power modulo sum product "
                  "percent square cube root"])
 def calculate(expression: str) -> str:
     """Work out arithmetic: + - * / ^, brackets, percentages and roots.
@@ -363,7 +365,8 @@ _TIME_WORDS = {w for q, _, aliases in _UNITS.values() if q == "time" for a in al
 
 # Unit names, so that the tool gate offers convert_units for "how many feet in a mile";
 # time words are left out: "what day is it" or "a timer for an hour" is not a conversion.
-@skill(read_only=True,
+@skill(topic="unit conversions",
+       read_only=True,
        patterns=[Pattern(re.compile(form, re.IGNORECASE), _convert_args)
                  for form in _CONVERT_FORMS],
        examples=[" ".join(w for _, _, aliases in _UNITS.values() for a in aliases

@@ -41,7 +41,8 @@ def _best_sentence(text: str, query: str) -> str:
                default=body)
 
 
-@skill(patterns=[r"^(?:please )?(?:remember|don't forget|do not forget|note|make a note|"
+@skill(topic="remembering what you tell me",
+       patterns=[r"^(?:please )?(?:remember|don't forget|do not forget|note|make a note|"
                  r"keep in mind)(?: that)? (?P<fact>.+)$"])
 def remember(ctx: SkillContext, fact: str) -> str:
     """Save a fact the user explicitly asks to be remembered.
@@ -59,7 +60,8 @@ def remember(ctx: SkillContext, fact: str) -> str:
     return f"Okay, I'll remember that {second_person(fact)}."
 
 
-@skill(read_only=True,
+@skill(topic="remembering what you tell me",
+       read_only=True,
        patterns=[r"^(?:what did i (?:tell you|say|mention) about|what do you remember about|"
                  r"do you remember|recall|remind me (?:about|of)) (?P<query>.+)$",
                  r"^where (?:is|are|did i (?:park|put|leave)) (?P<query>my .+)$"])
@@ -140,7 +142,8 @@ def _forget_plan(ctx: SkillContext, query: str, ids: list[str] | None = None) ->
     return Plan(question, {"query": query, "ids": [r.id for r in records]})
 
 
-@skill(risk="confirm", plan=_forget_plan,
+@skill(topic="remembering what you tell me",
+       risk="confirm", plan=_forget_plan,
        patterns=[r"^(?:please )?forget (?:what i (?:told you|said) about |about |that )"
                  r"(?P<query>.+)$"])
 def forget(ctx: SkillContext, query: str, ids: list[str] | None = None) -> str:

@@ -210,7 +210,8 @@ _REMINDER = re.compile(rf"\b{_TRIGGER}\b(?=.*\b(?:to|that)\b|,? (?:for |on )?(?:
                        rf"{_CLOCK}|{DURATION_RX})$|$)", re.IGNORECASE)
 
 
-@skill(patterns=[Pattern(_REMINDER, _reminder_args)],
+@skill(topic="reminders",
+       patterns=[Pattern(_REMINDER, _reminder_args)],
        examples=["remind me to call mum at 6 pm", "in 20 minutes remind me to stir the soup"],
        slots={"text": Slot(parse_what, "What should I remind you about?"),
               "when": Slot(parse_when, "When should I remind you?")})
@@ -245,7 +246,8 @@ def set_reminder(ctx: SkillContext, text: str, when: str) -> Undoable:
     return Undoable(f"Okay, I'll remind you {said}.{note}", undo)
 
 
-@skill(read_only=True,
+@skill(topic="reminders",
+       read_only=True,
        patterns=[r"\b(?:what|which|any|list|show|read|tell me|check|how many)\b.*\breminders?\b",
                  r"^(?:my )?reminders$"])
 def list_reminders(ctx: SkillContext) -> str:
@@ -278,7 +280,8 @@ def _cancel_args(m: re.Match[str]) -> dict[str, Any]:
     return {"words": words if _words(words) else None}
 
 
-@skill(patterns=[Pattern(re.compile(
+@skill(topic="reminders",
+       patterns=[Pattern(re.compile(
     r"\b(?:cancel|delete|remove|clear|forget|drop|get rid of|turn off|stop)\b.*\breminders?\b",
     re.IGNORECASE), _cancel_args)])
 def cancel_reminder(ctx: SkillContext, words: str | None = None) -> str | Undoable:

@@ -7,7 +7,8 @@ import psutil
 from assistant.skills import SkillContext, skill
 
 
-@skill(read_only=True,
+@skill(topic="the device's status",
+       read_only=True,
        patterns=[r"\b(?:cpu|processor|ram|battery|disk space|disk usage|storage space|"
                  r"system status|system load)\b",
                  r"\bhow(?:'s| is| are) (?:the |my )?(?:system|device|computer|machine)\b",

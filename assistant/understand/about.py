@@ -6,30 +6,24 @@ installed skill's description, with one example phrase where the skill gives one
 
 from __future__ import annotations
 
-from assistant.skills import Skill, SkillRegistry
-
-_CUT = (" (", " with ", ", ", ": ", "; ")
+from assistant.skills import SkillRegistry
 
 
-def _phrase(s: Skill) -> str:
-    """A skill's description as a short phrase a spoken list can hold: its first clause, at
-    most seven words, lower-cased ("Start a countdown timer that..." → "start a countdown
-    timer that announces itself")."""
-    words = s.description.rstrip(".")
-    for cut in _CUT:
-        words = words.split(cut)[0]
-    words = " ".join(words.split()[:7])
-    return words[:1].lower() + words[1:]
+def topics(registry: SkillRegistry) -> list[str]:
+    """What the skills are about, in registry order, each once ("timers and alarms", ...)."""
+    found = [s.topic or s.name.replace("_", " ") for s in registry.skills.values()
+             if s.name != "stop"]
+    return list(dict.fromkeys(found))
 
 
 def skills_sentence(registry: SkillRegistry) -> str:
-    """"I can ...; ...; and ..." over the installed skills ("" with none)."""
-    phrases = [_phrase(s) for s in registry.skills.values() if s.name != "stop"]
-    if not phrases:
+    """"I can help with a, b, and c." over the installed skills ("" with none)."""
+    said = topics(registry)
+    if not said:
         return ""
-    if len(phrases) == 1:
-        return f"I can {phrases[0]}."
-    return "I can " + "; ".join(phrases[:-1]) + "; and " + phrases[-1] + "."
+    if len(said) == 1:
+        return f"I can help with {said[0]}."
+    return "I can help with " + ", ".join(said[:-1]) + ", and " + said[-1] + "."
 
 
 def describe(registry: SkillRegistry, *, spoken: bool = True) -> str:
@@ -43,7 +37,11 @@ def describe(registry: SkillRegistry, *, spoken: bool = True) -> str:
                  + (f' Try: "{s.examples[0]}".' if s.examples else "") for s in skills]
         return "Here is what I can do:\n" + "\n".join(lines)
     text = skills_sentence(registry)
-    examples = [s.examples[0] for s in skills if s.examples][:3]
+    first_of_topic: dict[str, str] = {}
+    for s in skills:
+        if s.examples:
+            first_of_topic.setdefault(s.topic or s.name, s.examples[0])
+    examples = list(first_of_topic.values())[:3]
     if examples:
         text += " For example, say: " + ", or ".join(f'"{e}"' for e in examples) + "."
     return text + " I work offline, so I can't get live news, weather or prices."

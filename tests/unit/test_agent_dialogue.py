@@ -121,7 +121,7 @@ def test_no_declines_a_proposal(assistant):
 def test_unsupported_and_about_answer_without_a_model(assistant):
     assert assistant.turn("what's the latest news").text.startswith("I can't get the news")
     said = assistant.turn("what can you do")
-    assert said.kind == "about" and "countdown timer" in said.text
+    assert said.kind == "about" and "set timer" in said.text
 
 
 def test_speculation_never_covers_a_dialogue(assistant):
