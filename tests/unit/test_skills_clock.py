@@ -19,29 +19,7 @@ from skills.clock import (
     parse_duration,
     parse_label,
 )
-
-
-class Said(list):
-    """A list that is also the ``announce`` callback."""
-
-    def __call__(self, text: str) -> None:
-        self.append(text)
-
-
-def wait_for(predicate: Callable[[], bool], timeout: float = 3.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.02)
-    return predicate()
-
-
-def close_schedules(ctx: SkillContext) -> None:
-    """Stop a context's timer threads, keeping the files: the process has ended."""
-    for service in ctx.services.values():
-        if isinstance(service, Schedule):
-            service.close()
+from tests.fixtures.schedules import Said, close_schedules, wait_for
 
 
 @pytest.fixture

@@ -11,28 +11,8 @@ import pytest
 
 from assistant import fastpath
 from assistant.skills import SkillContext, SkillRegistry, ToolResult
-from skills.clock import Schedule
 from skills.reminders import parse_what, parse_when, split_reminder
-
-
-class Said(list):
-    def __call__(self, text: str) -> None:
-        self.append(text)
-
-
-def wait_for(predicate: Callable[[], bool], timeout: float = 3.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.02)
-    return predicate()
-
-
-def close_schedules(ctx: SkillContext) -> None:
-    for service in ctx.services.values():
-        if isinstance(service, Schedule):
-            service.close()
+from tests.fixtures.schedules import Said, close_schedules, wait_for
 
 
 @pytest.fixture
