@@ -212,8 +212,22 @@ class Assistant:
     def uses_tools(self) -> bool:
         return self.config.skills.llm_fallback and bool(self.registry.skills)
 
+    def model_may_call(self, s: Skill) -> bool:
+        """Whether the LLM is ever offered ``s``: read-only skills, and skills that act but
+        have no patterns of their own. One that has patterns was not recognised by them, not
+        even as a near-command, so the model choosing it would be a guess."""
+        return s.read_only or not s.patterns
+
+    def offered(self, text: str) -> list[str]:
+        """The skills the LLM may choose from for ``text`` (an empty list means just talk)."""
+        if not self.uses_tools:
+            return []
+        return [n for n in self.registry.relevant(text)
+                if self.model_may_call(self.registry.skills[n])]
+
     def system_message(self, memory: str = "") -> Message:
-        tools = [s.signature for s in self.registry.skills.values()] if self.uses_tools else []
+        tools = [s.signature for s in self.registry.skills.values()
+                 if self.model_may_call(s)] if self.uses_tools else []
         prompt = self.config.llm.system_prompt + " " + capabilities(self.registry)
         return system_message(prompt, tools, memory)
 
@@ -338,8 +352,7 @@ class Assistant:
             return u.skill.read_only
         if u.kind in ("about", "unsupported"):
             return True
-        return u.kind == "chat" and not (u.tools and self.uses_tools
-                                         and self.registry.relevant(text))
+        return u.kind == "chat" and not (u.tools and self.offered(text))
 
     # ------------------------------------------------------------------ the dialogue
 
@@ -488,7 +501,7 @@ class Assistant:
         messages = self._messages(text)
         gens: list[Generation] = []
         calls: list[ToolResult] = []
-        candidates = self.registry.relevant(text) if self.uses_tools and tools else []
+        candidates = self.offered(text) if tools else []
         if candidates:
             calls, asked = self._tool_rounds(text, messages, gens, candidates)
             if asked is not None:
@@ -568,8 +581,8 @@ class Assistant:
         turn's reply when a call that acts is put to the user instead.
 
         The model is not trusted to act: a skill that acts is offered only when it has no
-        patterns of its own (its rules would have recognised its requests), with its
-        arguments limited to what the user said; the call is proposed, not run, unless
+        patterns of its own (:meth:`model_may_call`), with its arguments limited to what the
+        user said; the call is proposed, not run, unless
         ``llm.tools_trusted``; after a call that acts there is no further round. Each skill
         runs at most once a turn."""
         from assistant.fastpath import normalise
@@ -578,10 +591,6 @@ class Assistant:
         tools = []
         for name in candidates:
             s = self.registry.skills[name]
-            if not s.read_only and s.patterns:
-                # Its own rules know its requests, and found none here (not even a
-                # near-command): the model choosing it would be a guess.
-                continue
             params = s.parameters if s.read_only else grounded_parameters(s, norm)
             if params is not None:
                 tools.append({**s.tool_schema(), "parameters": params})

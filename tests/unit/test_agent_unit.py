@@ -61,12 +61,14 @@ def test_system_message_layout():
     assert system_message("Be brief.", [])["content"] == "Be brief."
 
 
-def test_assistant_system_message_lists_skill_signatures(assistant):
+def test_assistant_system_message_lists_the_skills_the_model_may_call(assistant):
     content = assistant.system_message()["content"]
-    assert "set_timer(seconds: integer, label: string?)" in content
+    assert "calculate(expression: string)" in content  # read-only: the model may call it
+    # set_timer acts and has patterns of its own: the model is never offered it
+    assert "set_timer(" not in content and "timers and alarms" in content
     no_tools = Assistant(assistant.config.model_copy(
         update={"skills": SkillsConfig(llm_fallback=False)}), registry=assistant.registry)
-    assert "set_timer" not in no_tools.system_message()["content"]
+    assert "calculate(" not in no_tools.system_message()["content"]
 
 
 def test_llm_use_would_raise(assistant):
