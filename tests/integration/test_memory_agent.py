@@ -177,8 +177,9 @@ def test_injected_document_cannot_reach_a_tool_decision(config: Config, make_ass
     engine = ObedientEngine()
     assistant = make_assistant(engine=engine)
     assistant.turn("remember that my passport is in the top drawer")
-    # "forget" in the question opens the tool gate, so a decision runs for this turn.
-    result = assistant.turn("when is the sourdough starter fed, and should I forget rye?")
+    # "grams" and "cup" open the tool gate (convert_units), so a decision runs for this turn.
+    result = assistant.turn("when is the sourdough starter fed, and how many grams is a cup "
+                            "of rye?")
     decisions = [p for is_decision, p in engine.prompts if is_decision]
     answers = [p for is_decision, p in engine.prompts if not is_decision]
     assert decisions, "the tool gate let a decision run"
