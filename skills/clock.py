@@ -286,7 +286,7 @@ _KIND_WORDS = {"timer", "timers", "alarm", "alarms", "reminder", "reminders", "c
 _NOT_LABELS = {"a", "an", "the", "my", "this", "that", "new", "one", "hour", "minute", "second",
                "hours", "minutes", "seconds", "min", "mins", "sec", "secs", "me",
                "all", "every", "each", "current", "running", "of", "is", "for", "and",
-               "it", "to", "in", "at", *_KIND_WORDS}
+               "it", "to", "in", "at", "on", "off", *_KIND_WORDS}
 # Words that make a short answer a command or a reply rather than a name ("set", "no").
 _NOT_ANSWERS = {"set", "start", "make", "create", "cancel", "stop", "delete", "remove",
                 "yes", "no", "yeah", "nope", "ok", "okay", "sure", "please", "thanks",
@@ -611,7 +611,9 @@ def _timer_args(m: re.Match[str]) -> dict[str, Any] | None:
 
 
 @skill(topic="timers and alarms",
-       patterns=[Pattern(re.compile(r"\btimer\b|\bcount ?down\b", re.IGNORECASE), _timer_args)],
+       # "time for 12 minutes" is how tiny.en often hears "timer for 12 minutes"
+       patterns=[Pattern(re.compile(r"\btimer\b|\bcount ?down\b|^time for (?=\d|an? )",
+                                    re.IGNORECASE), _timer_args)],
        examples=["set a timer for an hour", "a quarter of an hour countdown"],
        slots={"seconds": Slot(parse_duration, "A timer for how long?"),
               "label": Slot(parse_label, "What should I call it?")})

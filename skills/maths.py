@@ -254,6 +254,8 @@ def _calc_args(m: re.Match[str]) -> dict[str, Any] | None:
                                    em.group("expr")):
         return None
     expression = re.sub(r"\s+", "", em.group("expr"))
+    if not re.match(r"-?[\d.(]|sqrt|cbrt|root", expression):
+        return None  # the first number was lost ("what's due to the power of 10")
     return {"expression": re.sub(r"(?<=[\d%])(off?)(?=\d)", r" \1 ", expression)}
 
 
