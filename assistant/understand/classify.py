@@ -37,8 +37,8 @@ _ABOUT = re.compile(
     r"list (?:your|the) (?:skills|commands))$",
     re.IGNORECASE)
 _UNDO = re.compile(
-    r"^(?:(?:no|oops|oh no|wait|sorry)[\s,]+)?(?:(?:please )?(?:cancel|undo|scratch|revert|"
-    r"take back|remove|delete|drop|reverse)(?: that| it| this| the last (?:one|1)"
+    r"^(?:(?:no|oops|oh no|wait|sorry)[\s,]+)?(?:(?:please )?(?:cancel(?:led)?|undo|scratch|"
+    r"revert|take back|remove|delete|drop|reverse)(?: that| it| this| out| the last (?:one|1)"
     r"| what you just did| that (?:one|1))?|not that(?: one| 1)?|never ?mind that|"
     r"that's wrong|that was wrong|wrong (?:one|1)|that's not what i (?:said|meant|asked))$",
     re.IGNORECASE)

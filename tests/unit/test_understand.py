@@ -97,6 +97,7 @@ def test_clarify_names_the_missing_slot_and_keeps_what_was_said(registry):
     ("undo that", "undo", ""),
     ("not that one", "undo", ""),
     ("scratch that", "undo", ""),
+    ("cancelled out.", "undo", ""),  # tiny.en's "cancel that"
     ("no, I meant ten minutes", "correction", "10 minutes"),
     ("make it ten minutes instead", "correction", "10 minutes"),
     ("actually, twenty minutes", "correction", "20 minutes"),
