@@ -2,10 +2,12 @@
 
 import os
 import sys
+from collections.abc import Callable, Iterator
 
 import pytest
 
 from assistant.skills import SkillContext, SkillRegistry
+from tests.fixtures.skills import Said, close_schedules
 
 
 @pytest.fixture(autouse=True)
@@ -61,3 +63,20 @@ def context(tmp_path, announced):
     if timers is not None:  # never leave a timer thread behind
         timers.cancel(None, "timer")
         timers.cancel(None, "alarm")
+
+
+@pytest.fixture
+def restart(builtin_registry: SkillRegistry) -> Iterator[Callable[[SkillContext], SkillContext]]:
+    """A fresh assistant on the same data folder, started (the old one is shut down)."""
+    made: list[SkillContext] = []
+
+    def make(old: SkillContext) -> SkillContext:
+        close_schedules(old)
+        fresh = SkillContext(data_dir=old.data_dir, announce=Said())
+        made.append(fresh)
+        builtin_registry.start(fresh)
+        return fresh
+
+    yield make
+    for fresh in made:
+        close_schedules(fresh)

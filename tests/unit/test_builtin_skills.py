@@ -9,19 +9,11 @@ import pytest
 from assistant.skills import SkillContext, SkillRegistry
 from skills.clock import parse_clock, parse_duration, say_duration
 from skills.maths import evaluate
+from tests.fixtures.skills import wait_for
 
 
 def call(registry: SkillRegistry, context: SkillContext, name: str, **arguments):
     return registry.call(name, arguments, context)
-
-
-def wait_for(predicate, timeout: float = 3.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.02)
-    return predicate()
 
 
 # ---------------------------------------------------------------- calculate

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from assistant import fastpath
-from assistant.skills import SkillContext, SkillRegistry, ToolResult
+from assistant.skills import SkillContext, SkillRegistry
 from skills.clock import (
     JsonFile,
     Schedule,
@@ -19,32 +18,7 @@ from skills.clock import (
     parse_duration,
     parse_label,
 )
-from tests.fixtures.schedules import Said, close_schedules, wait_for
-
-
-@pytest.fixture
-def restart(builtin_registry: SkillRegistry, context: SkillContext
-            ) -> Iterator[Callable[[SkillContext], SkillContext]]:
-    """A fresh assistant on the same data folder, started (the old one is shut down)."""
-    made: list[SkillContext] = []
-
-    def make(old: SkillContext) -> SkillContext:
-        close_schedules(old)
-        ctx = SkillContext(data_dir=old.data_dir, announce=Said())
-        made.append(ctx)
-        builtin_registry.start(ctx)
-        return ctx
-
-    yield make
-    for ctx in made:
-        close_schedules(ctx)
-
-
-def call(registry: SkillRegistry, ctx: SkillContext, name: str, **arguments: object
-         ) -> ToolResult:
-    result = registry.call(name, arguments, ctx)
-    assert result.ok, result.result
-    return result
+from tests.fixtures.skills import Said, call, close_schedules, wait_for
 
 
 def test_starters_are_exported(builtin_registry: SkillRegistry) -> None:

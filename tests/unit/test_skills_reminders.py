@@ -5,14 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import pytest
 
 from assistant import fastpath
-from assistant.skills import SkillContext, SkillRegistry, ToolResult
+from assistant.skills import SkillContext
 from skills.reminders import parse_what, parse_when, split_reminder
-from tests.fixtures.schedules import Said, close_schedules, wait_for
+from tests.fixtures.skills import call, close_schedules, wait_for
 
 
 @pytest.fixture
@@ -20,29 +20,6 @@ def ctx(context: SkillContext) -> Iterator[SkillContext]:
     """The shared context, its reminder threads stopped afterwards."""
     yield context
     close_schedules(context)
-
-
-@pytest.fixture
-def restart(builtin_registry: SkillRegistry) -> Iterator[Callable[[SkillContext], SkillContext]]:
-    made: list[SkillContext] = []
-
-    def make(old: SkillContext) -> SkillContext:
-        close_schedules(old)
-        fresh = SkillContext(data_dir=old.data_dir, announce=Said())
-        made.append(fresh)
-        builtin_registry.start(fresh)
-        return fresh
-
-    yield make
-    for fresh in made:
-        close_schedules(fresh)
-
-
-def call(registry: SkillRegistry, ctx: SkillContext, name: str, **arguments: object
-         ) -> ToolResult:
-    result = registry.call(name, arguments, ctx)
-    assert result.ok, result.result
-    return result
 
 
 # ---------------------------------------------------------------- what and when
