@@ -254,6 +254,7 @@ def test_a_finished_question_ends_sooner_than_an_open_sentence(models: Models) -
 def test_the_llm_prompt_is_prefilled_while_the_user_speaks(models: Models,
                                                            monkeypatch: pytest.MonkeyPatch) -> None:
     from assistant.agent import Assistant
+    from assistant.understand.classify import classify
 
     prefilled: list[str] = []
     prefill = Assistant.prefill
@@ -262,11 +263,21 @@ def test_the_llm_prompt_is_prefilled_while_the_user_speaks(models: Models,
         prefilled.append(words)
         prefill(self, words)
 
+    asked: list[tuple[str, bool, str]] = []  # why not, if it never prefills
+    speculable = Assistant.speculable
+
+    def judged(self: Assistant, words: str) -> bool:
+        verdict = speculable(self, words)
+        asked.append((words, verdict, classify(self.registry, words).kind))
+        return verdict
+
     monkeypatch.setattr(Assistant, "prefill", recorded)
+    monkeypatch.setattr(Assistant, "speculable", judged)
     run = run_loop(models, np.concatenate([
         silence(0.5), piper(models, "Tell me something interesting about the ocean and the "
                                     "animals that live in it."), silence(3)]))
-    assert prefilled, "no prefill while the user spoke"
+    assert prefilled, f"no prefill while the user spoke; speculable: {asked}; partials: " \
+        f"{[e.text for e in run.of(Partial)]}"
     partials = {e.text for e in run.of(Partial)}
     assert set(prefilled) <= partials  # the words so far, as the live transcript had them
     (end,) = run.of(TurnEnd)
