@@ -38,9 +38,17 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from assistant import AssistantError
 from assistant.config import Config
+from assistant.fastpath import normalise
 from assistant.llm import Generation, LLMEngine, Message
 from assistant.models import resolve
-from assistant.skills import Skill, SkillContext, SkillRegistry, ToolResult, build_registry
+from assistant.skills import (
+    Skill,
+    SkillContext,
+    SkillRegistry,
+    ToolResult,
+    build_registry,
+    spoken_name,
+)
 from assistant.understand import about
 from assistant.understand.classify import Understanding, classify, missing_slot, read_slots
 from assistant.understand.dialogue import Action, Dialogue, Proposal, Question, is_no, is_yes
@@ -372,19 +380,17 @@ class Assistant:
             return TurnResult(f"Sorry, I couldn't prepare that: {exc}.", kind="command")
         if isinstance(plan, str):  # nothing to do ("I have nothing saved about that.")
             return TurnResult(plan, kind="command")
-        self.dialogue.pending = Proposal(s.name, plan.arguments, plan.question)
+        self.dialogue.pending = Proposal(s.name, plan.arguments)
         return TurnResult(plan.question, kind="confirm")
 
     def _ask(self, s: Skill, known: dict[str, Any], slot: str, tries: int = 1,
              prefix: str = "") -> TurnResult:
         question = prefix + s.slots[slot].ask
-        self.dialogue.pending = Question(s.name, known, slot, question, tries=tries)
+        self.dialogue.pending = Question(s.name, known, slot, tries=tries)
         return TurnResult(question, kind="clarify")
 
     def _reply_to(self, pending: Question | Proposal, text: str) -> TurnResult | None:
         """The answer to a waiting question, or None when ``text`` is a new request."""
-        from assistant.fastpath import normalise
-
         norm = normalise(text)
         if isinstance(pending, Proposal):
             if is_yes(norm):
@@ -428,7 +434,7 @@ class Assistant:
         if s is None or not new:
             return None
         if last.undo is None:
-            return TurnResult(f"Sorry, I can't change that: {last.skill.replace('_', ' ')} "
+            return TurnResult(f"Sorry, I can't change that: {spoken_name(last.skill)} "
                               "can't be undone.", kind="correction")
         self._undo(last, quiet=True)
         result = self._command(s, {**last.arguments, **new}, kind="correction")
@@ -439,7 +445,7 @@ class Assistant:
     def _undo(self, last: Action, quiet: bool = False) -> str:
         self.dialogue.last = None
         if last.undo is None:
-            return f"Sorry, I can't undo {last.skill.replace('_', ' ')}."
+            return f"Sorry, I can't undo {spoken_name(last.skill)}."
         try:
             said = last.undo()
         except Exception as exc:
@@ -452,7 +458,7 @@ class Assistant:
         """Remember a call that changed something, for "cancel that" and corrections."""
         s = self.registry.skills.get(call.name)
         if call.ok and s is not None and not s.read_only:
-            self.dialogue.last = Action(call.name, call.arguments, str(call.result), call.undo)
+            self.dialogue.last = Action(call.name, call.arguments, call.undo)
 
     def _call(self, name: str, arguments: dict[str, Any], confirmed: bool = False) -> ToolResult:
         """Run a skill (``confirmed``: the user said yes to exactly this call)."""
@@ -585,8 +591,6 @@ class Assistant:
         user said; the call is proposed, not run, unless
         ``llm.tools_trusted``; after a call that acts there is no further round. Each skill
         runs at most once a turn."""
-        from assistant.fastpath import normalise
-
         norm = normalise(text)
         tools = []
         for name in candidates:

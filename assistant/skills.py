@@ -165,13 +165,23 @@ class Skill:
     @cached_property
     def keywords(self) -> set[str]:
         """Content words of the name, description, argument docs and examples."""
-        texts = [self.name.replace("_", " "), self.description, *self.examples]
+        texts = [spoken_name(self.name), self.description, *self.examples]
         texts += [p.get("description", "") for p in self.parameters.get("properties", {}).values()]
         return content_words(" ".join(texts))
 
     def tool_schema(self) -> dict[str, Any]:
         """The OpenAI-style function description handed to the LLM."""
         return {"name": self.name, "description": self.description, "parameters": self.parameters}
+
+
+def json_types(prop: dict[str, Any]) -> list[str]:
+    """The JSON types a schema property allows ("any" when it names none), ``anyOf`` read."""
+    return [v.get("type", "any") for v in prop.get("anyOf", [prop])]
+
+
+def spoken_name(name: str) -> str:
+    """A skill's name as words to say, e.g. "set timer"."""
+    return name.replace("_", " ")
 
 
 def signature(tool: dict[str, Any]) -> str:
@@ -182,7 +192,7 @@ def signature(tool: dict[str, Any]) -> str:
     required = set(params.get("required", []))
     args = []
     for pname, prop in params.get("properties", {}).items():
-        kinds = [v.get("type", "any") for v in prop.get("anyOf", [prop])]
+        kinds = json_types(prop)
         arg = f"{pname}: {'|'.join(k for k in kinds if k != 'null')}"
         args.append(arg if pname in required else arg + "?")
     return f"{tool['name']}({', '.join(args)}): {tool.get('description', '')}"
@@ -269,7 +279,7 @@ def skill(
         )
         fn.__skill__ = Skill(  # type: ignore[attr-defined]
             name=name or fn.__name__,
-            description=summary or fn.__name__.replace("_", " "),
+            description=summary or spoken_name(fn.__name__),
             func=fn,
             args_model=model,
             risk=risk,
@@ -456,10 +466,10 @@ class SkillRegistry:
             if isinstance(plan, str):
                 return True, plan
             if not confirm(plan.question):
-                return False, f"Okay, I did not {_verb(name)}."
+                return False, f"Okay, I did not {spoken_name(name)}."
             kwargs = _kwargs(s, plan.arguments)
         elif s.risk == "confirm":
-            return False, f"I need you to confirm before I {_verb(name)}."
+            return False, f"I need you to confirm before I {spoken_name(name)}."
         if s.context_param:
             kwargs[s.context_param] = context
         return self._run(s, kwargs)
@@ -519,16 +529,11 @@ def _kwargs(s: Skill, arguments: dict[str, Any]) -> dict[str, Any]:
     return {k: getattr(args, k) for k in type(args).model_fields}
 
 
-def _verb(name: str) -> str:
-    """A skill name as words to put after "I", e.g. "set timer"."""
-    return name.replace("_", " ")
-
-
 def describe_call(s: Skill, arguments: dict[str, Any]) -> str:
     """A call in words, e.g. "set timer with seconds 3600 and label pasta"."""
     said = [f"{k.replace('_', ' ')} {v}" for k, v in arguments.items()
             if v not in (None, "", [], {})]
-    return _verb(s.name) + (" with " + " and ".join(said) if said else "")
+    return spoken_name(s.name) + (" with " + " and ".join(said) if said else "")
 
 
 async def _await(value: Any) -> Any:

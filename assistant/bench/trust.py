@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import tempfile
 import time
 from collections import defaultdict
@@ -25,7 +24,7 @@ from rich.console import Console
 from rich.table import Table
 
 from assistant.agent import Assistant, TurnResult
-from assistant.bench.common import DATA
+from assistant.bench.common import DATA, cell
 from assistant.config import Config
 from assistant.llm import LLMEngine
 from assistant.models import resolve
@@ -141,14 +140,6 @@ def with_defaults(assistant: Assistant, call: ToolResult) -> ToolResult:
     return ToolResult(call.name, {**full, **call.arguments}, call.result, call.ok, call.ms)
 
 
-def _cell_ms(values: list[float]) -> str:
-    if not values:
-        return "-"
-    ordered = sorted(values)
-    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
-    return f"{statistics.median(values):.0f} / {p95:.0f}"
-
-
 def table(outcomes: list[Outcome], title: str) -> Table:
     by_category: dict[str, list[Outcome]] = defaultdict(list)
     for o in outcomes:
@@ -162,7 +153,7 @@ def table(outcomes: list[Outcome], title: str) -> Table:
         refused = sum(o.last.kind == "unsupported" for o in group)
         t.add_row(name, str(len(group)), f"{right} ({100 * right / len(group):.0f}%)",
                   str(sum(len(o.unintended) for o in group)), str(asked), str(refused),
-                  _cell_ms([o.ms for o in group]))
+                  cell([o.ms for o in group], 0))
 
     for name in sorted(by_category):
         row(name, by_category[name])

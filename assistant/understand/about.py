@@ -6,12 +6,12 @@ installed skill's description, with one example phrase where the skill gives one
 
 from __future__ import annotations
 
-from assistant.skills import SkillRegistry
+from assistant.skills import SkillRegistry, spoken_name
 
 
 def topics(registry: SkillRegistry) -> list[str]:
     """What the skills are about, in registry order, each once ("timers and alarms", ...)."""
-    found = [s.topic or s.name.replace("_", " ") for s in registry.skills.values()
+    found = [s.topic or spoken_name(s.name) for s in registry.skills.values()
              if s.name != "stop"]
     return list(dict.fromkeys(found))
 

@@ -24,7 +24,6 @@ class Question:
     """The values already known, read from the user's words."""
     slot: str
     """The argument asked for."""
-    asked: str
     at: float = field(default_factory=time.monotonic)
     tries: int = 1
 
@@ -35,7 +34,6 @@ class Proposal:
 
     skill: str
     arguments: dict[str, Any]
-    question: str
     at: float = field(default_factory=time.monotonic)
 
 
@@ -45,7 +43,6 @@ class Action:
 
     skill: str
     arguments: dict[str, Any]
-    said: str
     undo: Callable[[], str] | None = None
     at: float = field(default_factory=time.monotonic)
 

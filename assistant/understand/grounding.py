@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from assistant.skills import Skill
+from assistant.skills import Skill, json_types
 from assistant.understand.classify import read_slots
 
 MAX_SPAN_WORDS = 6
@@ -40,10 +40,6 @@ def numbers(norm: str) -> list[float]:
     return [float(n) for n in _NUMBER.findall(norm)]
 
 
-def _types(prop: dict[str, Any]) -> set[str]:
-    return {v.get("type", "any") for v in prop.get("anyOf", [prop])}
-
-
 def grounded_parameters(s: Skill, norm: str) -> dict[str, Any] | None:
     """``s``'s parameter schema with each string and number limited to the values ``norm``
     grounds; None when a required argument has no grounded value (the skill cannot be
@@ -53,7 +49,7 @@ def grounded_parameters(s: Skill, norm: str) -> dict[str, Any] | None:
     required = set(params.get("required", []))
     props: dict[str, Any] = {}
     for name, prop in params.get("properties", {}).items():
-        kinds = _types(prop)
+        kinds = set(json_types(prop))
         values: list[Any] = []
         if name in s.slots:  # the skill's own reader is the authority on this argument
             values = [slot_values[name]] if name in slot_values else []

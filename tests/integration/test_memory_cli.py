@@ -8,7 +8,6 @@ import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -149,21 +148,6 @@ def test_missing_embedding_model_is_one_line(cli_env: dict[str, str], tmp_path: 
 
 
 # ---------------------------------------------------------------- skills
-
-
-@pytest.fixture
-def skills(config: Config, tmp_path: Path) -> Iterator[tuple[SkillRegistry, SkillContext,
-                                                               MemoryStore]]:
-    """The real registry (entry points) and a context whose memory is an open store."""
-    registry = SkillRegistry(default_timeout_s=60)  # first calls on a loaded 2-core machine
-    registry.load_entry_points()
-    assert registry.errors == []
-    assert {"remember", "recall", "forget"} <= set(registry.skills)
-    store = open_store(config)
-    try:
-        yield registry, SkillContext(data_dir=tmp_path / "data", memory=lambda: store), store
-    finally:
-        store.close()
 
 
 def test_remember_and_recall_skills(skills: tuple[SkillRegistry, SkillContext, MemoryStore]

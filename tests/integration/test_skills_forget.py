@@ -8,14 +8,10 @@ them, which is why ``forget`` first takes the facts that say the query's words.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 
 from assistant import fastpath
-from assistant.config import Config
-from assistant.memory import MemoryStore, open_store
+from assistant.memory import MemoryStore
 from assistant.skills import Plan, SkillContext, SkillRegistry
 
 pytestmark = pytest.mark.slow
@@ -23,19 +19,6 @@ pytestmark = pytest.mark.slow
 CAR_FACTS = ["my car is blue", "my car is parked in the garage", "my car needs new tyres",
              "my car's MOT is due in March"]
 OTHER_FACTS = ["my sister's car is red", "my bike lock code is 4321"]
-
-
-@pytest.fixture
-def skills(config: Config, tmp_path: Path) -> Iterator[tuple[SkillRegistry, SkillContext,
-                                                               MemoryStore]]:
-    registry = SkillRegistry(default_timeout_s=60)  # first calls on a loaded 2-core machine
-    registry.load_entry_points()
-    assert registry.errors == []
-    store = open_store(config)
-    try:
-        yield registry, SkillContext(data_dir=tmp_path / "data", memory=lambda: store), store
-    finally:
-        store.close()
 
 
 def test_forget_plans_every_fact_about_the_topic(
