@@ -52,6 +52,7 @@ from assistant.skills import (
 from assistant.understand import about
 from assistant.understand.classify import Understanding, classify, missing_slot, read_slots
 from assistant.understand.dialogue import Action, Dialogue, Proposal, Question, is_no, is_yes
+from assistant.understand.domains import default_matcher
 from assistant.understand.grounding import grounded_parameters, ungrounded
 
 if TYPE_CHECKING:  # chromadb takes ~2 s to import: loaded on first use, off the fast path
@@ -260,6 +261,9 @@ class Assistant:
         """Open the memory, load the model and prefill the stable prompt prefix, so the first
         LLM turn only pays for its own words. Safe to run on a background thread."""
         self.start_skills()
+        # The domain matcher loads and hassil compiles on first use (0.25-0.5 s): here, not
+        # in a turn or on the listener's first partial.
+        default_matcher().match("turn on the light")
         if self.config.memory.enabled:
             self._retrieve("")  # opens the store, or records why it cannot be opened
         self.engine.complete([self.system_message()], max_tokens=1)
