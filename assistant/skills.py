@@ -7,7 +7,8 @@ exceptions, timeouts and junk results become a short explanation, never a crash.
 
 A parameter annotated :class:`SkillContext` is not part of the schema: the registry passes the
 running assistant's context (data folder, an ``announce`` callback for asynchronous messages,
-``stop`` to cut the current answer short, and a dict of shared services).
+with ``announce_in`` and ``room`` to say them in the room that asked, ``stop`` to cut the
+current answer short, and a dict of shared services).
 
 Skills are found in three places: the entry-point group ``assistant.skills`` (the built-in
 ``skills`` package is registered there like any third-party plugin), and the ``.py`` files in
@@ -56,6 +57,20 @@ class SkillContext:
     memory: Callable[[], Any] | None = None
     """Returns the user's memory store (:class:`assistant.memory.MemoryStore`), opening it on
     first use; None where the host has no memory."""
+    room: str = ""
+    """The room the current request came from ("" = this device)."""
+    announce_in: Callable[[str, str], None] | None = None
+    """Say ``text`` in ``room`` (``announce_in(room, text)``): the hub routes it to that room's
+    satellite. None: everything goes to :attr:`announce`."""
+
+    def announce_to(self, room: str, text: str) -> None:
+        """Say ``text`` in ``room`` through :attr:`announce_in` when there is one and ``room``
+        is not "", else through :attr:`announce`. Both are looked up now: a host may replace
+        them after the skills (and their timers) were set up."""
+        if room and self.announce_in is not None:
+            self.announce_in(room, text)
+        else:
+            self.announce(text)
 
     def service(self, key: str, factory: Callable[[], Any]) -> Any:
         """The shared object under ``key``, created by ``factory`` on first use."""
