@@ -11,6 +11,11 @@ atomically on every change) and fired on a ``threading.Timer``, announcing itsel
 process: at start ``restore_timers`` re-arms the ones still running and says, once, which
 fell due while the assistant was off. Reminders (:mod:`skills.reminders`) use the same
 schedule class with their own file.
+
+Rooms: a hub serves several rooms (satellites) from one schedule. Each entry keeps the
+``SkillContext.room`` it was set from and is said there (``SkillContext.announce_to``), going
+off or missed. A room sees and cancels its own entries and those set on the device itself
+(room ""), its own first; the device sees all of them (see :meth:`Schedule.active`).
 """
 
 from __future__ import annotations
@@ -108,12 +113,15 @@ class Entry:
     text: str | None = None
     """A reminder's words, as the user said them ("call my mum")."""
     created: float = 0.0
+    room: str = ""
+    """The room it was set from, and is said in ("" = the device itself)."""
     handle: threading.Timer | None = field(default=None, repr=False, compare=False)
 
     def as_json(self) -> dict[str, Any]:
-        # Not dataclasses.asdict: it would deep-copy the threading.Timer.
-        return {f.name: getattr(self, f.name) for f in fields(self)
-                if f.name != "handle" and getattr(self, f.name) is not None}
+        # Not dataclasses.asdict: it would deep-copy the threading.Timer. None and "" mean
+        # "not set" and are left out, so a device without rooms writes what it always did.
+        return {f.name: value for f in fields(self)
+                if f.name != "handle" and (value := getattr(self, f.name)) not in (None, "")}
 
     @classmethod
     def from_json(cls, raw: Any) -> Entry | None:
@@ -126,6 +134,8 @@ class Entry:
             entry.due = float(entry.due)
         except (TypeError, ValueError):
             return None
+        if not isinstance(entry.room, str):  # a hand-edited file: say it on the device
+            entry.room = ""
         return entry if isinstance(entry.id, str) and isinstance(entry.kind, str) else None
 
 
@@ -138,10 +148,14 @@ class Schedule:
     """
 
     def __init__(self, path: Path, announce: Callable[[str], None],
-                 message: Callable[[Entry], str]) -> None:
-        """``announce`` says a message when an entry goes off; ``message`` words it."""
+                 message: Callable[[Entry], str],
+                 announce_in: Callable[[str, str], None] | None = None) -> None:
+        """``announce`` says a message when an entry goes off; ``message`` words it;
+        ``announce_in(room, text)`` says it instead for an entry set in a room (None: all go
+        to ``announce``)."""
         self._file = JsonFile(path)
         self._announce = announce
+        self._announce_in = announce_in
         self._message = message
         self._lock = threading.RLock()
         self._entries: dict[str, Entry] = {}
@@ -185,7 +199,11 @@ class Schedule:
             if entry is None:  # cancelled while the timer thread was waking up
                 return
             self._save()
-        self._announce(self._message(entry))
+        text = self._message(entry)
+        if entry.room and self._announce_in is not None:
+            self._announce_in(entry.room, text)
+        else:
+            self._announce(text)
 
     def add(self, kind: str, due: float, **details: Any) -> tuple[Entry, bool]:
         """Schedule a new entry; returns it and whether it was saved (it runs either way: a
@@ -221,12 +239,16 @@ class Schedule:
         return entry
 
     def cancel(self, label: str | None, kind: str = "timer",
-               where: Callable[[Entry], bool] | None = None) -> list[Entry]:
+               where: Callable[[Entry], bool] | None = None, room: str = "") -> list[Entry]:
         """Cancel the running entries of ``kind`` with this label (all of them for None)
-        that ``where`` accepts; returns them, soonest first."""
+        that ``where`` accepts, among those ``room`` sees (:meth:`active`); returns them,
+        soonest first. In a room its own entries go first: "cancel the timer" in the
+        kitchen cancels the kitchen's, and only when it has none that match, the device's."""
         with self._lock:
-            chosen = [e for e in self.active((kind,)) if (label is None or e.label == label)
-                      and (where is None or where(e))]
+            chosen = [e for e in self.active((kind,), room)
+                      if (label is None or e.label == label) and (where is None or where(e))]
+            if room:
+                chosen = [e for e in chosen if e.room == room] or chosen
             for entry in chosen:
                 self._entries.pop(entry.id, None)
                 if entry.handle is not None:
@@ -235,12 +257,15 @@ class Schedule:
                 self._save()
         return chosen
 
-    def active(self, kinds: Iterable[str] | None = None) -> list[Entry]:
-        """The entries still to go off, soonest first."""
+    def active(self, kinds: Iterable[str] | None = None, room: str = "") -> list[Entry]:
+        """The entries still to go off, soonest first, as seen from ``room``: a room sees its
+        own and the device's (room ""), not another room's; the device ("") sees them all,
+        as it did before there were rooms."""
         wanted = None if kinds is None else set(kinds)
         with self._lock:
             return sorted((e for e in self._entries.values()
-                           if wanted is None or e.kind in wanted), key=lambda e: e.due)
+                           if (wanted is None or e.kind in wanted)
+                           and (not room or e.room in ("", room))), key=lambda e: e.due)
 
     def take_missed(self) -> list[Entry]:
         """The entries that fell due while no assistant ran, once: they are removed."""
@@ -264,10 +289,24 @@ class Schedule:
 def schedule_for(ctx: SkillContext, key: str, filename: str,
                  message: Callable[[Entry], str]) -> Schedule:
     """The context's schedule under ``key``, loaded from ``<data>/<filename>`` on first use.
-    Announcements look ``ctx.announce`` up when they happen: the voice loop replaces it after
-    the assistant (and perhaps the schedule) was made."""
+    Announcements look ``ctx.announce`` (and ``ctx.announce_in``) up when they happen: the
+    voice loop replaces it after the assistant (and perhaps the schedule) was made. The
+    schedule is shared through ``ctx.services``, so every room's turns reach the same one;
+    it says things through the context that made it, in the room each entry was set from."""
     return ctx.service(key, lambda: Schedule(ctx.data_dir / filename,
-                                             lambda text: ctx.announce(text), message))
+                                             lambda text: ctx.announce(text), message,
+                                             announce_in=ctx.announce_to))
+
+
+def announce_missed(ctx: SkillContext, missed: list[Entry],
+                    words: Callable[[list[Entry]], str]) -> None:
+    """Say what fell due while the assistant was off: ``words`` of the entries, once for
+    each room they were set from (one sentence for all when the host has no rooms)."""
+    by_room: dict[str, list[Entry]] = {}
+    for entry in missed:
+        by_room.setdefault(entry.room if ctx.announce_in is not None else "", []).append(entry)
+    for room, entries in by_room.items():
+        ctx.announce_to(room, words(entries))
 
 
 # ---------------------------------------------------------------- parsers
@@ -490,9 +529,8 @@ def restore_timers(ctx: SkillContext) -> None:
     """Re-arm the timers and alarms still running; say once which ones went off while the
     assistant was off."""
     schedule = _service(ctx)
-    missed = schedule.take_missed()
-    if missed:
-        ctx.announce(f"While I was off, {join_words([_missed(e) for e in missed])}.")
+    announce_missed(ctx, schedule.take_missed(),
+                    lambda missed: f"While I was off, {join_words([_missed(e) for e in missed])}.")
     if schedule.error:
         ctx.announce(_sentence(schedule.error))
 
@@ -528,7 +566,9 @@ def get_date() -> str:
                  r"^(?:my )?timers$"])
 def list_timers(ctx: SkillContext) -> str:
     """List the running timers and alarms with the time left on each."""
-    active = _service(ctx).active(("timer", "alarm"))
+    # (Not in the docstring: that is the LLM's description.) In a room: that room's and the
+    # device's, never another room's (Schedule.active).
+    active = _service(ctx).active(("timer", "alarm"), ctx.room)
     if not active:
         return "There are no timers running."
     now = time.time()
@@ -572,7 +612,8 @@ def cancel_timer(ctx: SkillContext, label: str | None = None) -> str | Undoable:
     """
     label = clean_label(label)
     schedule = _service(ctx)
-    return _cancelled(schedule, "timer", label, schedule.cancel(label, "timer"))
+    return _cancelled(schedule, "timer", label,
+                      schedule.cancel(label, "timer", room=ctx.room))
 
 
 def _cancel_alarm_args(m: re.Match[str]) -> dict[str, Any]:
@@ -593,7 +634,8 @@ def cancel_alarm(ctx: SkillContext, label: str | None = None) -> str | Undoable:
     """
     label = clean_label(label)
     schedule = _service(ctx)
-    return _cancelled(schedule, "alarm", label, schedule.cancel(label, "alarm"))
+    return _cancelled(schedule, "alarm", label,
+                      schedule.cancel(label, "alarm", room=ctx.room))
 
 
 def _cancel_one(schedule: Schedule, entry: Entry, what: str) -> Callable[[], str]:
@@ -628,7 +670,8 @@ def set_timer(ctx: SkillContext, seconds: int, label: str | None = None) -> Undo
         raise ValueError("a timer must be between 1 second and 7 days")
     label = clean_label(label)
     schedule = _service(ctx)
-    entry, _ = schedule.add("timer", time.time() + seconds, label=label, seconds=seconds)
+    entry, _ = schedule.add("timer", time.time() + seconds, label=label, seconds=seconds,
+                            room=ctx.room)
     what = f"{_duration_adjective(seconds)} {_name(entry)}"
     return Undoable(f"{capital(_name(entry))} set for {say_duration(seconds)}."
                     + _unsaved(schedule), _cancel_one(schedule, entry, what))
@@ -664,7 +707,8 @@ def set_alarm(ctx: SkillContext, time: str, label: str | None = None) -> Undoabl
         due += dt.timedelta(days=1)
     label = clean_label(label)
     schedule = _service(ctx)
-    entry, _ = schedule.add("alarm", due.timestamp(), label=label, clock=f"{due:%H:%M}")
+    entry, _ = schedule.add("alarm", due.timestamp(), label=label, clock=f"{due:%H:%M}",
+                            room=ctx.room)
     day = "today" if due.date() == now.date() else "tomorrow"
     what = f"{say_clock(due)} {label + ' ' if label else ''}alarm"
     return Undoable(f"{capital(_name(entry))} set for {say_clock(due)} {day}."

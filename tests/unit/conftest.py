@@ -3,11 +3,12 @@
 import os
 import sys
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 
 from assistant.skills import SkillContext, SkillRegistry
-from tests.fixtures.skills import Said, close_schedules
+from tests.fixtures.skills import Said, SaidIn, close_schedules
 
 
 @pytest.fixture(autouse=True)
@@ -66,13 +67,14 @@ def context(tmp_path, announced):
 
 
 @pytest.fixture
-def restart(builtin_registry: SkillRegistry) -> Iterator[Callable[[SkillContext], SkillContext]]:
-    """A fresh assistant on the same data folder, started (the old one is shut down)."""
+def restart(builtin_registry: SkillRegistry) -> Iterator[Callable[..., SkillContext]]:
+    """A fresh assistant on the same data folder, started (the old one is shut down);
+    keyword arguments are more fields of its context (``announce_in=SaidIn()``)."""
     made: list[SkillContext] = []
 
-    def make(old: SkillContext) -> SkillContext:
+    def make(old: SkillContext, **fields: Any) -> SkillContext:
         close_schedules(old)
-        fresh = SkillContext(data_dir=old.data_dir, announce=Said())
+        fresh = SkillContext(data_dir=old.data_dir, announce=Said(), **fields)
         made.append(fresh)
         builtin_registry.start(fresh)
         return fresh
@@ -80,3 +82,13 @@ def restart(builtin_registry: SkillRegistry) -> Iterator[Callable[[SkillContext]
     yield make
     for fresh in made:
         close_schedules(fresh)
+
+
+@pytest.fixture
+def hub(tmp_path, builtin_registry: SkillRegistry) -> Iterator[SkillContext]:
+    """A hub's own context, started, with ``announce_in`` recording (room, text): its
+    schedules are the ones every room shares (see ``tests.fixtures.skills.in_room``)."""
+    ctx = SkillContext(data_dir=tmp_path / "hub", announce=Said(), announce_in=SaidIn())
+    builtin_registry.start(ctx)
+    yield ctx
+    close_schedules(ctx)

@@ -18,7 +18,7 @@ from skills.clock import (
     parse_duration,
     parse_label,
 )
-from tests.fixtures.skills import Said, call, close_schedules, wait_for
+from tests.fixtures.skills import Said, SaidIn, call, close_schedules, in_room, wait_for
 
 
 def test_starters_are_exported(builtin_registry: SkillRegistry) -> None:
@@ -266,3 +266,133 @@ def test_a_closed_schedule_never_overwrites_a_newer_one(builtin_registry, contex
     context.services["timers"].cancel(None, "timer")  # the old process, after its end
     saved = json.loads((context.data_dir / "timers.json").read_text())["entries"]
     assert sorted(e["label"] for e in saved) == ["eggs", "pasta"]
+
+
+# ---------------------------------------------------------------- rooms
+
+
+def test_each_room_hears_its_own_timer(builtin_registry, hub) -> None:
+    kitchen, hall = in_room(hub, "kitchen"), in_room(hub, "hall")
+    call(builtin_registry, kitchen, "set_timer", seconds=1, label="pasta")
+    call(builtin_registry, hall, "set_timer", seconds=1, label="tea")
+    assert wait_for(lambda: len(hub.announce_in) == 2), hub.announce_in
+    assert sorted(hub.announce_in) == [("hall", "Your tea timer for 1 second is done."),
+                                       ("kitchen", "Your pasta timer for 1 second is done.")]
+    assert hub.announce == []
+
+
+def test_the_devices_own_timer_is_said_on_the_device(builtin_registry, hub) -> None:
+    call(builtin_registry, hub, "set_timer", seconds=1, label="eggs")
+    assert wait_for(lambda: len(hub.announce) == 1)
+    assert hub.announce == ["Your eggs timer for 1 second is done."]
+    assert hub.announce_in == []
+
+
+def test_without_announce_in_a_rooms_timer_is_said_as_before(builtin_registry,
+                                                             context) -> None:
+    call(builtin_registry, context, "list_timers")  # the device makes the schedule
+    kitchen = SkillContext(data_dir=context.data_dir, announce=Said(),
+                           services=context.services, room="kitchen")
+    call(builtin_registry, kitchen, "set_timer", seconds=1, label="pasta")
+    assert wait_for(lambda: len(context.announce) == 1)
+    assert context.announce == ["Your pasta timer for 1 second is done."]  # the schedule's
+    assert kitchen.announce == []
+
+
+def test_a_room_lists_and_cancels_its_own_first(builtin_registry, hub) -> None:
+    kitchen, hall = in_room(hub, "kitchen"), in_room(hub, "hall")
+    call(builtin_registry, kitchen, "set_timer", seconds=600, label="pasta")
+    call(builtin_registry, hall, "set_timer", seconds=900, label="pasta")
+    call(builtin_registry, hub, "set_timer", seconds=1200, label="eggs")
+    listed = call(builtin_registry, kitchen, "list_timers").result
+    assert listed.count("pasta timer") == 1 and "eggs timer" in listed  # not the hall's
+    assert "has 9 minutes" in listed or "has 10 minutes" in listed
+    assert call(builtin_registry, hub, "list_timers").result.count("pasta timer") == 2
+
+    # "cancel the pasta timer" / "cancel the timer" in the kitchen: the kitchen's only
+    cancelled = call(builtin_registry, kitchen, "cancel_timer", label="pasta")
+    assert cancelled.result == "Cancelled the pasta timer."
+    assert call(builtin_registry, kitchen, "cancel_timer", label="pasta").result == \
+        "There is no pasta timer running."  # the hall's is not the kitchen's to cancel
+    assert "pasta timer" in call(builtin_registry, hall, "list_timers").result
+    assert cancelled.undo() == "Okay, the pasta timer is back on."
+    assert call(builtin_registry, kitchen, "cancel_timer").result == "Cancelled the timer."
+    # with none of its own left, the device's timer is the one a room can cancel
+    assert call(builtin_registry, kitchen, "cancel_timer").result == "Cancelled the timer."
+    assert call(builtin_registry, hub, "list_timers").result.startswith(
+        "The pasta timer has 1")  # the hall's alone is left (14 or 15 minutes)
+
+
+def test_a_room_cancels_its_own_alarm(builtin_registry, hub) -> None:
+    kitchen, hall = in_room(hub, "kitchen"), in_room(hub, "hall")
+    call(builtin_registry, hall, "set_alarm", time="07:30")
+    assert call(builtin_registry, kitchen, "cancel_alarm").result == "There is no alarm set."
+    assert call(builtin_registry, hall, "cancel_alarm").result == "Cancelled the alarm."
+
+
+def test_a_restart_keeps_the_room(builtin_registry, hub, restart) -> None:
+    call(builtin_registry, in_room(hub, "kitchen"), "set_timer", seconds=600, label="pasta")
+    call(builtin_registry, in_room(hub, "hall"), "set_timer", seconds=2, label="tea")
+    saved = json.loads((hub.data_dir / "timers.json").read_text())["entries"]
+    assert {e["label"]: e["room"] for e in saved} == {"pasta": "kitchen", "tea": "hall"}
+
+    again = restart(hub, announce_in=SaidIn())
+    assert again.announce == [] and again.announce_in == []
+    assert "pasta timer" in call(builtin_registry, in_room(again, "kitchen"), "list_timers").result
+    assert "pasta timer" not in call(builtin_registry, in_room(again, "hall"),
+                                     "list_timers").result
+    assert wait_for(lambda: len(again.announce_in) == 1), "the restored timer never went off"
+    assert again.announce_in == [("hall", "Your tea timer for 2 seconds is done.")]
+
+
+def test_what_fell_due_while_off_is_said_in_each_room(builtin_registry, hub,
+                                                      restart) -> None:
+    call(builtin_registry, in_room(hub, "kitchen"), "set_timer", seconds=300, label="pasta")
+    call(builtin_registry, in_room(hub, "hall"), "set_alarm", time="07:30")
+    call(builtin_registry, hub, "set_timer", seconds=600, label="eggs")
+    close_schedules(hub)
+    _age(hub.data_dir, "timer")
+    _age(hub.data_dir, "alarm")
+
+    again = restart(hub, announce_in=SaidIn())
+    assert again.announce_in == [
+        ("kitchen", "While I was off, your pasta timer for 5 minutes finished."),
+        ("hall", "While I was off, your 7:30 AM alarm went off."),
+    ]
+    assert again.announce == ["While I was off, your eggs timer for 10 minutes finished."]
+
+
+def test_missed_entries_of_rooms_on_a_host_without_rooms(builtin_registry, hub,
+                                                        restart) -> None:
+    """A data folder from a hub, opened by a plain assistant: one sentence, as before."""
+    call(builtin_registry, in_room(hub, "kitchen"), "set_timer", seconds=300, label="pasta")
+    call(builtin_registry, in_room(hub, "hall"), "set_timer", seconds=600, label="tea")
+    close_schedules(hub)
+    _age(hub.data_dir, "timer")
+    assert restart(hub).announce == ["While I was off, your pasta timer for 5 minutes "
+                                     "finished and your tea timer for 10 minutes finished."]
+
+
+def test_a_file_without_rooms_still_loads(builtin_registry, hub, restart) -> None:
+    """Entries saved before there were rooms belong to the device: every room sees them,
+    and they are said on the device."""
+    close_schedules(hub)
+    now = time.time()
+    hub.data_dir.mkdir(parents=True, exist_ok=True)
+    (hub.data_dir / "timers.json").write_text(json.dumps({"version": 1, "entries": [
+        {"id": "old1", "kind": "timer", "due": now + 1, "label": "tea", "seconds": 1,
+         "created": now - 599},
+        {"id": "old2", "kind": "timer", "due": now + 600, "label": "pasta", "seconds": 900,
+         "created": now - 300},
+        {"id": "old3", "kind": "timer", "due": now - 60, "label": "eggs", "seconds": 300,
+         "created": now - 360},
+    ]}))
+    again = restart(hub, announce_in=SaidIn())
+    assert again.announce == ["While I was off, your eggs timer for 5 minutes finished."]
+    assert "pasta timer" in call(builtin_registry, in_room(again, "kitchen"),
+                                 "list_timers").result
+    assert wait_for(lambda: len(again.announce) == 2)
+    assert again.announce[1] == "Your tea timer for 1 second is done."
+    assert again.announce_in == []
+    saved = json.loads((hub.data_dir / "timers.json").read_text())["entries"]
+    assert [e["id"] for e in saved] == ["old2"] and "room" not in saved[0]  # as it was
