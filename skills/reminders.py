@@ -6,7 +6,8 @@ start hook, and the parsers that split a reminder command into what and when (al
 
 A reminder is an entry of a :class:`skills.clock.Schedule` (the one timers run on), kept in
 ``<data>/reminders.json``: it fires on a background thread as "Reminder: call mum.", and one
-that fell due while the assistant was off is said once at start.
+that fell due while the assistant was off is said once at start. Like a timer, it is said in
+the room it was set from, and a room lists and cancels its own and the device's reminders.
 
 "remind me about X" / "remind me of X" is not a reminder but a question about what the user
 told the assistant: that is ``recall`` (:mod:`skills.memory`), tried first.
@@ -24,6 +25,7 @@ from skills.clock import (
     DURATION_RX,
     Entry,
     Schedule,
+    announce_missed,
     capital,
     clock_time,
     join_words,
@@ -176,17 +178,20 @@ def _service(ctx: SkillContext) -> Schedule:
     return schedule_for(ctx, "reminders", "reminders.json", _done)
 
 
+def _while_off(missed: list[Entry]) -> str:
+    """What to say at start about the reminders that fell due while the assistant was off."""
+    if len(missed) == 1:
+        return f"While I was off, a reminder was due: {_said(missed[0])}."
+    return (f"While I was off, {len(missed)} reminders were due: "
+            f"{'; '.join(_said(e) for e in missed)}.")
+
+
 @on_start
 def restore_reminders(ctx: SkillContext) -> None:
     """Re-arm the reminders still to come; say once those that fell due while the
     assistant was off."""
     schedule = _service(ctx)
-    missed = schedule.take_missed()
-    if len(missed) == 1:
-        ctx.announce(f"While I was off, a reminder was due: {_said(missed[0])}.")
-    elif missed:
-        ctx.announce(f"While I was off, {len(missed)} reminders were due: "
-                     f"{'; '.join(_said(e) for e in missed)}.")
+    announce_missed(ctx, schedule.take_missed(), _while_off)
     if schedule.error:
         ctx.announce(capital(schedule.error) + ".")
 
@@ -234,7 +239,7 @@ def set_reminder(ctx: SkillContext, text: str, when: str) -> Undoable:
     if not 0 < (due - now).total_seconds() <= MAX_AHEAD_S:
         raise ValueError("a reminder must be between 1 second and 7 days away")
     schedule = _service(ctx)
-    entry, saved = schedule.add("reminder", due.timestamp(), text=what)
+    entry, saved = schedule.add("reminder", due.timestamp(), text=what, room=ctx.room)
     said = f"{_say_when(due, now)}: {_said(entry)}"
     note = "" if saved else f" ({schedule.error}, so it won't survive a restart.)"
 
@@ -252,7 +257,7 @@ def set_reminder(ctx: SkillContext, text: str, when: str) -> Undoable:
                  r"^(?:my )?reminders$"])
 def list_reminders(ctx: SkillContext) -> str:
     """List the reminders that are set."""
-    active = _service(ctx).active(("reminder",))
+    active = _service(ctx).active(("reminder",), ctx.room)  # a room's and the device's
     if not active:
         return "You have no reminders."
     now = dt.datetime.now()
@@ -293,7 +298,7 @@ def cancel_reminder(ctx: SkillContext, words: str | None = None) -> str | Undoab
     wanted = _words(words or "")
     schedule = _service(ctx)
     cancelled = schedule.cancel(None, "reminder",
-                                where=lambda e: wanted <= _words(e.text or ""))
+                                where=lambda e: wanted <= _words(e.text or ""), room=ctx.room)
     if not cancelled:
         if wanted:
             return f"You have no reminder about {second_person(words or '')}."

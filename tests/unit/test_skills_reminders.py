@@ -12,7 +12,7 @@ import pytest
 from assistant import fastpath
 from assistant.skills import SkillContext
 from skills.reminders import parse_what, parse_when, split_reminder
-from tests.fixtures.skills import call, close_schedules, wait_for
+from tests.fixtures.skills import SaidIn, call, close_schedules, in_room, wait_for
 
 
 @pytest.fixture
@@ -237,3 +237,30 @@ def test_reminders_and_timers_keep_their_own_files(builtin_registry, ctx) -> Non
             ["entries"]] == ["reminder"]
     assert call(builtin_registry, ctx, "cancel_timer").result == "Cancelled the timer."
     assert "call mum" in call(builtin_registry, ctx, "list_reminders").result
+
+
+# ---------------------------------------------------------------- rooms
+
+
+def test_a_reminder_is_said_in_the_room_that_set_it(builtin_registry, hub, restart) -> None:
+    kitchen, hall = in_room(hub, "kitchen"), in_room(hub, "hall")
+    call(builtin_registry, kitchen, "set_reminder", text="call my mum", when="in 1 seconds")
+    call(builtin_registry, hall, "set_reminder", text="water the plants", when="in 600 seconds")
+    assert wait_for(lambda: len(hub.announce_in) == 1), "the reminder never went off"
+    assert hub.announce_in == [("kitchen", "Reminder: call your mum.")]
+    assert hub.announce == []
+
+    assert call(builtin_registry, kitchen, "list_reminders").result == "You have no reminders."
+    assert call(builtin_registry, kitchen, "cancel_reminder").result == "You have no reminders."
+    assert "water the plants" in call(builtin_registry, hall, "list_reminders").result
+
+    close_schedules(hub)
+    path = hub.data_dir / "reminders.json"
+    document = json.loads(path.read_text())
+    assert [e["room"] for e in document["entries"]] == ["hall"]
+    document["entries"][0]["due"] = time.time() - 60
+    path.write_text(json.dumps(document))
+    again = restart(hub, announce_in=SaidIn())
+    assert again.announce_in == [("hall", "While I was off, a reminder was due: "
+                                          "water the plants.")]
+    assert again.announce == []
