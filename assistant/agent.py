@@ -208,6 +208,30 @@ class Assistant:
                 self._skills_started = True
                 self.registry.start(self.context)
 
+    def conversation(self, room: str = "") -> Assistant:
+        """Another conversation with the same skills, model and memory (a room, or one of
+        Home Assistant's conversation ids): its own history, waiting question and cancel
+        flag, so that conversations can take turns at once (the model decodes for one at a
+        time, in order of arrival). The skills' shared objects, such as the timer table, are
+        this one's, and their start hooks have run here once. ``room``: where its requests
+        come from (a timer set there is announced there)."""
+        self.start_skills()
+        store = None
+        if self.config.memory.enabled and not self.memory_error:
+            try:
+                store = self.memory()
+            except AssistantError as exc:
+                self.memory_error = str(exc)
+        other = Assistant(self.config, announce=self.context.announce, confirm=self.confirm,
+                          registry=self.registry, engine=self.engine, memory=store)
+        other.memory_error = self.memory_error
+        other.context.services = self.context.services
+        other.context.channel = self.context.channel
+        other.context.room, other.context.announce_in = room, self.context.announce_in
+        other.on_tool, other.on_retrieval = self.on_tool, self.on_retrieval
+        other._skills_started = True
+        return other
+
     @property
     def engine(self) -> LLMEngine:
         if self._engine is None:

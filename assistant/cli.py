@@ -136,6 +136,26 @@ def _cmd_say(args: argparse.Namespace, loaded: LoadedConfig) -> int:
     return say_text(loaded.config, args.text, args.output)
 
 
+def _cmd_serve(args: argparse.Namespace, loaded: LoadedConfig) -> int:
+    import asyncio
+    import logging
+
+    from assistant.serve.server import serve
+
+    overrides = {f"serve.{key}": value for key, value in
+                 (("host", args.host), ("port", args.port), ("zeroconf", args.zeroconf or None))
+                 if value is not None}
+    config = load_config(args.config, overrides=overrides).config
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+
+    def ready(host: str, port: int) -> None:
+        err_console.print(f"serving Wyoming on {host}:{port} (speech to text, text to speech, "
+                          "conversation); models load in the background. Ctrl-C stops.")
+
+    asyncio.run(serve(config, on_ready=ready))
+    return 0
+
+
 def _cmd_doctor(args: argparse.Namespace, loaded: LoadedConfig) -> int:
     from assistant.doctor import run_doctor
 
@@ -203,6 +223,19 @@ def build_parser() -> argparse.ArgumentParser:
     say.add_argument("text")
     say.add_argument("-o", "--output", required=True, metavar="OUT.wav")
     say.set_defaults(func=_cmd_say)
+
+    serve = sub.add_parser(
+        "serve", help="Wyoming server for Home Assistant: speech to text, text to speech and "
+        "a conversation agent on one port",
+        description="Serve the assistant over the Wyoming protocol. In Home Assistant: "
+        "Settings → Devices & services → Add integration → Wyoming Protocol, then this "
+        "machine's address and port. Defaults come from the [serve] config section.")
+    serve.add_argument("--host", help="address to listen on (default 127.0.0.1: this machine "
+                       "only; 0.0.0.0 for the LAN)")
+    serve.add_argument("--port", type=int, help="TCP port (default 10700)")
+    serve.add_argument("--zeroconf", action="store_true",
+                       help="advertise the service on the LAN for Home Assistant to discover")
+    serve.set_defaults(func=_cmd_serve)
 
     skills = sub.add_parser("skills", help="the skills the assistant can use")
     skills_sub = skills.add_subparsers(dest="action", metavar="ACTION", required=True)

@@ -304,6 +304,36 @@ class MemoryConfig(_Section):
         return Path(self.path).expanduser() if self.path else data_dir / "memory"
 
 
+class ServeConfig(_Section):
+    """``assistant serve``: Wyoming services for Home Assistant, and the hub of satellites."""
+
+    host: str = Field(
+        "127.0.0.1", description="Address to listen on; 0.0.0.0 to reach it from the LAN "
+        "(Home Assistant on another machine).")
+    port: int = Field(10700, ge=1, le=65535, description="TCP port (Wyoming's usual 10700).")
+    zeroconf: bool = Field(
+        False, description="Advertise the service on the LAN (_wyoming._tcp), so that Home "
+        "Assistant discovers it; needs a LAN host.")
+    max_connections: int = Field(
+        64, ge=1, le=4096, description="Connections served at once; more are refused.")
+    idle_timeout_s: float = Field(
+        120.0, gt=0, description="A connection that sends nothing this long is closed.")
+    event_timeout_s: float = Field(
+        10.0, gt=0, description="Once an event starts arriving, the rest of it must arrive "
+        "within this time (a client that sends half a header and waits is closed).")
+    max_payload_bytes: int = Field(
+        1_048_576, ge=1024, description="Largest event payload (an audio chunk) accepted.")
+    max_audio_s: float = Field(
+        120.0, gt=0, description="Longest audio one transcription may send.")
+    max_text_chars: int = Field(
+        20_000, ge=100, description="Longest text one synthesis or conversation turn takes.")
+    conversations: int = Field(
+        64, ge=1, description="Conversations (Home Assistant's conversation ids, rooms) "
+        "remembered at once; the least recently used is forgotten first.")
+    conversation_idle_s: float = Field(
+        900.0, gt=0, description="A conversation unused this long is forgotten.")
+
+
 class PathsConfig(_Section):
     cache_dir: str = Field(
         "", description="Downloaded models; empty = $XDG_CACHE_HOME/assistant."
@@ -328,6 +358,7 @@ class Config(_Section):
     tts: TTSConfig = Field(default_factory=TTSConfig)
     voice: VoiceConfig = Field(default_factory=VoiceConfig)
     memory: MemoryConfig = Field(default_factory=MemoryConfig)
+    serve: ServeConfig = Field(default_factory=ServeConfig)
     paths: PathsConfig = Field(default_factory=PathsConfig)
 
 

@@ -12,6 +12,7 @@ import json
 import os
 import threading
 import time
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +31,38 @@ _LOADING = threading.Lock()
 """llama-cpp-python silences the whole process while it loads a model (stdout and stderr
 dup2'd to /dev/null, then put back): two loads at once can put back the silenced ones, and
 the process never prints again. Loads take turns."""
+
+
+class FairLock:
+    """A re-entrant lock granted in order of arrival. ``threading.RLock`` is not fair: the
+    thread that just released it often takes it again, so with several rooms sharing one
+    model, one room's answer could wait behind every token of another's."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition(threading.Lock())
+        self._waiting: deque[int] = deque()
+        self._owner: int | None = None
+        self._depth = 0
+
+    def __enter__(self) -> FairLock:
+        me = threading.get_ident()
+        with self._cond:
+            if self._owner == me:
+                self._depth += 1
+                return self
+            self._waiting.append(me)
+            while self._owner is not None or self._waiting[0] != me:
+                self._cond.wait()
+            self._waiting.popleft()
+            self._owner, self._depth = me, 1
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        with self._cond:
+            self._depth -= 1
+            if self._depth == 0:
+                self._owner = None
+                self._cond.notify_all()
 
 
 class LLMError(AssistantError):
@@ -84,8 +117,9 @@ class LLMEngine:
         self.seed = seed
         self._llama: Any = None
         self._formatter: Any = None
-        # Re-entrant: generation holds it while calling helpers that load lazily.
-        self._lock = threading.RLock()
+        # Re-entrant: generation holds it while calling helpers that load lazily. Fair:
+        # conversations sharing the model decode one at a time, in order of arrival.
+        self._lock = FairLock()
 
     # ------------------------------------------------------------------ loading
 

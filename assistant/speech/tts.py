@@ -211,7 +211,7 @@ class Piece:
     """Part of a streamed synthesis."""
 
     audio: np.ndarray
-    """16 kHz float32 samples."""
+    """float32 samples (16 kHz unless another rate was asked for)."""
     upto: float
     """Fraction of the text spoken once this piece has played (by phonemes)."""
 
@@ -304,15 +304,15 @@ class Synthesizer:
                                 *(p.audio for p in self.stream(text, whole=True))])
         return audio, (time.perf_counter() - start) * 1000
 
-    def stream(self, text: str, whole: bool = False) -> Iterator[Piece]:
-        """16 kHz audio of ``text`` (normalised first), piece by piece: the first is short, so
-        that it is ready soon; the others are decoded while it plays. ``whole``: one piece per
-        sentence (least work in all)."""
+    def stream(self, text: str, whole: bool = False, rate: int = RATE) -> Iterator[Piece]:
+        """Audio of ``text`` (normalised first) at ``rate`` (the loop's 16 kHz unless told),
+        piece by piece: the first is short, so that it is ready soon; the others are decoded
+        while it plays. ``whole``: one piece per sentence (least work in all)."""
         self.load()
         spoken = speakable(text)
         sentences = [p for p in self._voice.phonemize(spoken) if p] if spoken else []
         total = sum(len(p) for p in sentences)
-        resampler = soxr.ResampleStream(self.rate, RATE, 1, dtype="float32")
+        resampler = soxr.ResampleStream(self.rate, rate, 1, dtype="float32")
         done = 0
         first = not whole
         for phonemes in sentences:

@@ -189,6 +189,12 @@ class Listener:
         finally:
             self.decoding = False
 
+    def finish(self) -> None:
+        """The input ended: the utterance in progress, if any, ends now (its closing silence
+        will not come)."""
+        if self._utt is not None:
+            self._end(self._utt)
+
     def _on_frame(self, t: float, frame: np.ndarray, speaking: bool) -> None:
         tuning = self.config.tuning
         t_end = t + FRAME_S

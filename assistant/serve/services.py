@@ -1,0 +1,114 @@
+"""What the server computes with: the models, the threads they run on, the conversations.
+
+Models load in the background (all at once, as the voice loop's do), so that the server
+answers ``Describe`` at once; a request that needs a model waits for it, and if one cannot be
+loaded, every request that needs it is told why in one line. Each kind of work has its own
+threads: recognition one (Whisper decodes in order of arrival), synthesis one, turns several
+(a fast-path command never waits behind another conversation's LLM answer; the model itself
+decodes for one turn at a time, in order of arrival).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+
+from assistant import AssistantError, fastpath
+from assistant.agent import Assistant
+from assistant.config import Config
+from assistant.serve.conversations import Conversations
+from assistant.serve.room import Rooms
+from assistant.serve.stt import Dictation
+from assistant.speech.audio import RATE
+from assistant.speech.vad import silero_confirms
+from assistant.voice.app import build_detector, build_recognizer, build_synthesizer
+
+log = logging.getLogger(__name__)
+
+LOAD_WAIT_S = 600.0
+"""How long a request waits for the models to finish loading."""
+
+
+class Services:
+    """Owned by the server. ``announce`` says what a skill announces outside a turn (a timer
+    going off)."""
+
+    def __init__(self, config: Config, announce: Callable[[str], None] | None = None) -> None:
+        self.config = config
+        self.recognizer = build_recognizer(config)
+        self.synthesizer = build_synthesizer(config)
+        self.detector = build_detector(config)
+        self.assistant = Assistant(config, announce=announce or self._log_announcement)
+        self.assistant.context.channel = "voice"
+        self.rooms = Rooms()
+        self.assistant.context.announce_in = self.rooms.announce
+        self.conversations = Conversations(self.assistant, config.serve.conversations,
+                                           config.serve.conversation_idle_s)
+        self.asr = ThreadPoolExecutor(1, thread_name_prefix="asr")
+        self.tts = ThreadPoolExecutor(1, thread_name_prefix="tts")
+        self.turns = ThreadPoolExecutor(8, thread_name_prefix="turn")
+        self._loaded = threading.Event()
+        self.error = ""
+        """Why the models could not be loaded ("" while loading or once loaded)."""
+
+    def start_loading(self) -> None:
+        threading.Thread(target=self._load, name="load", daemon=True).start()
+
+    def _load(self) -> None:
+        try:
+            with ThreadPoolExecutor(4) as pool:
+                jobs = [pool.submit(self.recognizer.load), pool.submit(self.synthesizer.load),
+                        pool.submit(lambda: self.assistant.engine.llama),
+                        pool.submit(self.is_speech, np.zeros(RATE // 2, np.float32))]
+                if self.detector is not None:
+                    jobs.append(pool.submit(self.detector.load))
+                for job in jobs:
+                    job.result()
+            self.assistant.warm_up()
+        except AssistantError as exc:
+            self.error = str(exc)
+            log.error("cannot serve: %s", exc)
+        except Exception as exc:
+            self.error = f"{type(exc).__name__}: {exc}"
+            log.exception("loading the models failed")
+        finally:
+            self._loaded.set()
+
+    @property
+    def loaded(self) -> bool:
+        """Loading is over (well or not)."""
+        return self._loaded.is_set()
+
+    async def ready(self) -> str:
+        """Wait until the models are loaded; "" when they are, else why not."""
+        if not self._loaded.is_set():
+            done = await asyncio.get_running_loop().run_in_executor(
+                None, self._loaded.wait, LOAD_WAIT_S)
+            if not done:
+                return "the models are still loading; try again in a minute"
+        return self.error
+
+    def is_speech(self, audio: np.ndarray) -> bool:
+        return silero_confirms(audio, self.config.voice.vad.silero_threshold)
+
+    def dictation(self, wake: bool = False) -> Dictation:
+        """A transcription; ``wake``: the wake phrase applies (a room's utterance)."""
+        return Dictation(self.recognizer, self.is_speech, self.config.voice, self.is_command,
+                         self.detector, wake)
+
+    def is_command(self, text: str) -> bool:
+        return fastpath.match(self.assistant.registry, text) is not None
+
+    def close(self) -> None:
+        for pool in (self.asr, self.tts, self.turns):
+            pool.shutdown(wait=False, cancel_futures=True)
+        self.assistant.close()
+
+    @staticmethod
+    def _log_announcement(text: str) -> None:
+        log.warning("announcement: %s", text)

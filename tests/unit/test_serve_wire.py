@@ -1,0 +1,65 @@
+"""Reading Wyoming events with limits (assistant.serve.wire)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+
+from assistant.serve.wire import MAX_HEADER_BYTES, Limits, WireError, read_event
+
+LIMITS = Limits(idle_s=5.0, event_s=0.3, max_payload=1000)
+
+
+async def _read(data: bytes, eof: bool = True, limits: Limits = LIMITS):
+    reader = asyncio.StreamReader(limit=MAX_HEADER_BYTES)
+    reader.feed_data(data)
+    if eof:
+        reader.feed_eof()
+    return await read_event(reader, limits)
+
+
+def read(data: bytes, **kwargs: object):
+    return asyncio.run(_read(data, **kwargs))
+
+
+def test_an_event_with_data_and_payload_is_read_whole() -> None:
+    extra = json.dumps({"width": 2}).encode()
+    header = {"type": "audio-chunk", "data": {"rate": 16000}, "data_length": len(extra),
+              "payload_length": 4}
+    event = read(json.dumps(header).encode() + b"\n" + extra + b"\x01\x02\x03\x04")
+    assert event.type == "audio-chunk"
+    assert event.data == {"rate": 16000, "width": 2}
+    assert event.payload == b"\x01\x02\x03\x04"
+
+
+def test_end_of_stream_between_events_is_none() -> None:
+    assert read(b"") is None
+
+
+@pytest.mark.parametrize(("data", "code", "words"), [
+    (b"not json\n", "bad-event", "not a JSON line"),
+    (b"[1, 2]\n", "bad-event", '"type"'),
+    (b'{"type": "x", "data": [1]}\n', "bad-event", '"data"'),
+    (b'{"type": "x", "payload_length": 2147483648}\n', "too-large", "over the limit"),
+    (b'{"type": "x", "payload_length": -5}\n', "bad-event", "byte count"),
+    (b'{"type": "x", "data_length": "ten"}\n', "bad-event", "byte count"),
+    (b'{"type": "x", "payload_length": 10}\n\x00\x01', "truncated", "closed"),
+    (b'{"type": "x"' + b" " * (MAX_HEADER_BYTES + 10) + b"}\n", "too-large", "longer"),
+])
+def test_malformed_events_are_refused_in_one_line(data: bytes, code: str, words: str) -> None:
+    with pytest.raises(WireError) as caught:
+        read(data)
+    assert caught.value.code == code
+    assert words in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_half_a_header_times_out() -> None:
+    with pytest.raises(WireError) as caught:
+        read(b'{"type": "describe"', eof=False)
+    assert caught.value.code == "timeout"
+
+
+def test_an_idle_connection_ends_quietly() -> None:
+    assert read(b"", eof=False, limits=Limits(idle_s=0.1)) is None
