@@ -160,7 +160,7 @@ def ratio_cell(ours: Sequence[float], peer: Sequence[float], target: float) -> s
         return "-"
     a, b = statistics.median(ours), statistics.median(peer)
     if a <= 0:
-        return "< 0 (met: answered before the end)"
+        return "< 0 (met)"
     if b <= 0:
         return "- (peer at or below 0)"
     r = a / b
@@ -219,8 +219,10 @@ def ensure_venv(name: str, root: Path, console: Console) -> Path:
             if line.startswith("WARNING: Location"):  # pip's noise about unused local indexes
                 continue
             tail.append(line)
-            if line.startswith(("Collecting", "Successfully installed")):
-                step(console, f"  {line[:110]}")
+            if line.startswith("Collecting") and "(from" not in line:  # what was asked for
+                step(console, f"  {line}")
+            elif line.startswith("Successfully installed"):
+                step(console, f"  installed {len(line.split()) - 2} packages")
     if pip.returncode != 0:
         errors = [t for t in tail if t.startswith("ERROR")] or list(tail) or ["no output"]
         raise BenchError(f"installing {requirement} into {venv} failed: {errors[-1]}")
@@ -461,6 +463,13 @@ class Side:
     streamed: list[Spoken] = field(default_factory=list)
     failure: str = ""
 
+    def fail(self, what: str, exc: Exception) -> None:
+        """Stop measuring this server, saying why (and how its process ended, if it did)."""
+        proc = self.server.proc
+        ended = "" if proc is None or proc.poll() is None else \
+            f"; the server exited ({proc.returncode}): {self.server.log_tail()}"
+        self.failure = f"{what}: {exc or type(exc).__name__}{ended}"
+
     @property
     def asr(self) -> bool:
         return bool(self.server.info and self.server.info.asr)
@@ -492,9 +501,10 @@ def ours_available() -> bool:
     return probe.returncode == 0
 
 
-def _servers(config: Config, tmp: Path, scripts: dict[str, Path], ours: bool,
+def _servers(config: Config, tmp: Path, logs: Path, scripts: dict[str, Path], ours: bool,
              config_file: str | None) -> tuple[Server | None, Server, Server]:
-    """Ours (when this checkout has it) and the two peers, on the same model files."""
+    """Ours (when this checkout has it) and the two peers, on the same model files; each
+    one's output goes to ``logs``."""
     whisper = resolve(config.asr.model, "asr", config.paths.cache)
     voice = resolve(config.tts.voice, "tts", config.paths.cache)
     # the same CPU threads as our recogniser (faster-whisper's 4 oversubscribe 2 cores)
@@ -505,12 +515,12 @@ def _servers(config: Config, tmp: Path, scripts: dict[str, Path], ours: bool,
         "--data-dir", str(tmp / "whisper-data"), "--local-files-only",
         "--stt-library", "faster-whisper", "--beam-size", "1", "--compute-type", "int8",
         "--cpu-threads", str(threads), "--language", "en", "--uri", f"tcp://{HOST}:{port}"],
-        port, tmp / "wyoming-faster-whisper.log")
+        port, logs / "wyoming-faster-whisper.log")
     port = free_port()
     piper = Server("wyoming-piper", [
         str(scripts["wyoming-piper"]), "--voice", voice.name.removesuffix(".onnx"),
         "--data-dir", str(voice.parent), "--local-files-only", "--uri", f"tcp://{HOST}:{port}"],
-        port, tmp / "wyoming-piper.log")
+        port, logs / "wyoming-piper.log")
     (tmp / "whisper-data").mkdir()
     if not ours:
         return None, fw, piper
@@ -519,7 +529,7 @@ def _servers(config: Config, tmp: Path, scripts: dict[str, Path], ours: bool,
     if config_file:
         argv += ["--config", config_file]
     return (Server("ours (assistant serve)", [*argv, "serve", "--host", HOST, "--port",
-                                              str(port)], port, tmp / "ours.log", cwd=ROOT),
+                                              str(port)], port, logs / "ours.log", cwd=ROOT),
             fw, piper)
 
 
@@ -550,7 +560,7 @@ async def _measure(sides: list[Side], clips: list, runs: int, console: Console) 
                         side.heard.append(await transcribe(side.server.port, clip.audio))
                         side.refs.append(clip.text)
                     except (BenchError, OSError, TimeoutError) as exc:
-                        side.failure = f"recognition: {exc or type(exc).__name__}"
+                        side.fail("recognition", exc)
     step(console, f"synthesis: {len(SENTENCES)} replies x {runs}, one-shot and streaming...")
     for _ in range(runs):
         for text in SENTENCES:
@@ -562,7 +572,7 @@ async def _measure(sides: list[Side], clips: list, runs: int, console: Console) 
                     if side.tts_streaming:
                         side.streamed.append(await synthesize_streaming(side.server.port, text))
                 except (BenchError, OSError, TimeoutError) as exc:
-                    side.failure = f"synthesis: {exc or type(exc).__name__}"
+                    side.fail("synthesis", exc)
 
 
 def bench_serve(config: Config, console: Console, runs: int = 5,
@@ -581,7 +591,9 @@ def bench_serve(config: Config, console: Console, runs: int = 5,
     with tempfile.TemporaryDirectory(prefix="bench-serve-") as folder, \
             contextlib.ExitStack() as stack:
         tmp = Path(folder)
-        mine, fw, piper = _servers(config, tmp, scripts, ours, config_file)
+        logs = config.paths.cache / "bench-serve-logs"  # kept after the run, for a failure
+        logs.mkdir(parents=True, exist_ok=True)
+        mine, fw, piper = _servers(config, tmp, logs, scripts, ours, config_file)
         servers = [s for s in (mine, fw, piper) if s is not None]
         for server in servers:
             stack.callback(server.stop)
@@ -589,9 +601,10 @@ def bench_serve(config: Config, console: Console, runs: int = 5,
         asyncio.run(_start(servers, clips[0].audio, console))
         asyncio.run(_measure(sides, clips, runs, console))
         report = _wyoming_bench(scripts["wyoming-bench"], servers, clips, tmp, runs, console)
-    _print(console, config, sides, runs, len(clips))
+    _print(console, config, sides, runs, clips)
     console.rule("wyoming-bench (the public tool: sends audio as fast as it can)")
     console.print(report, markup=False, highlight=False)
+    step(console, f"the servers' own output: {logs}")
     return 0
 
 
@@ -644,27 +657,44 @@ def _wyoming_bench(script: Path, servers: list[Server], clips: list, tmp: Path, 
 # --- the table -----------------------------------------------------------------------------------
 
 
-def _print(console: Console, config: Config, sides: list[Side], runs: int, clips: int) -> None:
+def _version(side: Side) -> str:
+    info = side.server.info
+    programs = [*(info.asr + info.tts)] if info else []
+    return f"{side.server.name} {programs[0].version}" if programs and programs[0].version \
+        else side.server.name
+
+
+def _print(console: Console, config: Config, sides: list[Side], runs: int, clips: list) -> None:
     ours = next((s for s in sides if s.server.name.startswith("ours")), None)
-    table = Table("measure", "ours (median / p95)", "peer (median / p95)", "ours / peer",
+    speech_s = sum(len(c.audio) for c in clips) / RATE
+    table = Table("measure", "ours: median / p95", "peer: median / p95", "ours / peer",
                   "target", title=(
-                      f"Wyoming servers side by side: {psutil.cpu_count()} CPU threads "
-                      f"({cpu_model()}); models {config.asr.model}, {config.tts.voice}; "
-                      f"{runs} run(s)"))
+                      f"assistant serve against Home Assistant's usual Wyoming servers: "
+                      f"{psutil.cpu_count()} CPU threads ({cpu_model()}), models "
+                      f"{config.asr.model} and {config.tts.voice}, {runs} run(s)"),
+                  caption=(
+                      f"Speech: {len(clips)} real clips (pocketsphinx-testdata, {speech_s:.0f} s) "
+                      f"x {runs}, sent in {CHUNK}-sample chunks paced in real time; AudioStop "
+                      f"{HA_VAD_SILENCE_S} s after the end of speech, as Home Assistant's VAD "
+                      "(default sensitivity) would; a negative time: the Transcript came before "
+                      f"AudioStop. Replies: {len(SENTENCES)} texts of 4 to 21 words x {runs}; "
+                      "streaming sends a SynthesizeChunk a word, back to back, then the "
+                      "compatibility Synthesize and SynthesizeStop."))
     for peer in sides:
         if peer is ours:
             continue
+        table.add_section()
         if peer.asr:
-            _asr_rows(table, ours, peer, clips)
+            _asr_rows(table, ours if ours and ours.asr else None, peer)
         if peer.tts:
-            _tts_rows(table, ours, peer)
-    table.add_row("start → Describe answered, s",
-                  _described(ours), " / ".join(_described(s) for s in sides if s is not ours),
-                  "", "")
+            _tts_rows(table, ours if ours and ours.tts else None, peer)
+        table.add_row("  start → Describe answered, s", _described(ours), _described(peer),
+                      "", "")
     console.print(table)
     for side in sides:
         if side.failure:
-            console.print(f"[red]{side.server.name} stopped being measured: {side.failure}")
+            console.print(f"[red]{side.server.name} stopped being measured: {side.failure}",
+                          highlight=False)
     if ours is None:
         console.print("ours: not measured, this checkout has no `assistant serve` yet")
 
@@ -675,44 +705,40 @@ def _described(side: Side | None) -> str:
     return f"{side.server.described_s:.2f}"
 
 
-def _asr_rows(table: Table, ours: Side | None, peer: Side, clips: int) -> None:
-    mine = ours.heard if ours and ours.asr else []
+def _asr_rows(table: Table, ours: Side | None, peer: Side) -> None:
+    mine = ours.heard if ours else []
     stop = [h.stop_ms for h in mine], [h.stop_ms for h in peer.heard]
     end = [h.speech_ms for h in mine], [h.speech_ms for h in peer.heard]
-    table.add_row(f"recognition vs {peer.server.name}: AudioStop → Transcript, ms "
-                  f"({clips} real clips, 1024-sample chunks paced in real time; < 0: "
-                  "before AudioStop)", cell(stop[0], 0), cell(stop[1], 0),
-                  ratio_cell(*stop, 0.25), "<= 0.25")
-    table.add_row(f"  end of speech → Transcript, ms (AudioStop {HA_VAD_SILENCE_S} s after "
-                  "it, as Home Assistant's VAD)", cell(end[0], 0), cell(end[1], 0),
-                  ratio_cell(*end, 0.25), "")
-    early = f"{sum(h.stop_ms < 0 for h in mine)}/{len(mine)}" if mine else "-"
-    table.add_row("  Transcript before AudioStop", early,
+    table.add_row(f"speech to text, vs {_version(peer)}: AudioStop → Transcript, ms",
+                  cell(stop[0], 0), cell(stop[1], 0), ratio_cell(*stop, 0.25), "<= 0.25")
+    table.add_row("  end of speech → Transcript, ms", cell(end[0], 0), cell(end[1], 0),
+                  ratio_cell(*end, 0.25), "<= 0.25")
+    table.add_row("  Transcript before AudioStop",
+                  f"{sum(h.stop_ms < 0 for h in mine)}/{len(mine)}" if ours else "-",
                   f"{sum(h.stop_ms < 0 for h in peer.heard)}/{len(peer.heard)}", "", "")
     ours_wer, peer_wer = (ours.wer() if ours else None), peer.wer()
     verdict = "" if ours_wer is None or peer_wer is None else \
         ("met" if ours_wer <= peer_wer + 1e-9 else "not met")
-    table.add_row("  WER (numbers and punctuation normalised)",
+    table.add_row("  word error rate (numbers, punctuation normalised)",
                   "-" if ours_wer is None else f"{ours_wer:.1%}",
                   "-" if peer_wer is None else f"{peer_wer:.1%}", verdict, "ours <= peer")
 
 
 def _tts_rows(table: Table, ours: Side | None, peer: Side) -> None:
-    mine = ours.oneshot if ours and ours.tts else []
+    mine = ours.oneshot if ours else []
     first = [s.first_ms for s in mine], [s.first_ms for s in peer.oneshot]
-    table.add_row(f"synthesis vs {peer.server.name}: Synthesize → first audio, ms "
-                  f"({len(SENTENCES)} replies, 4-21 words)", cell(first[0], 0),
-                  cell(first[1], 0), ratio_cell(*first, 0.5), "<= 0.5")
+    table.add_row(f"text to speech, vs {_version(peer)}: Synthesize → first audio, ms",
+                  cell(first[0], 0), cell(first[1], 0), ratio_cell(*first, 0.5), "<= 0.5")
     mine_s = ours.streamed if ours else []
     streamed = [s.first_ms for s in mine_s], [s.first_ms for s in peer.streamed]
-    table.add_row("  streaming: first SynthesizeChunk → first audio, ms (a chunk a word, "
-                  "back to back)",
-                  cell(streamed[0], 0) if ours and ours.tts_streaming else "not offered",
+    offered = "" if ours is None or ours.tts_streaming else "not offered"
+    table.add_row("  streaming: first SynthesizeChunk → first audio, ms",
+                  offered or cell(streamed[0], 0),
                   cell(streamed[1], 0) if peer.tts_streaming else "not offered",
                   ratio_cell(*streamed, 0.5), "<= 0.5")
-    table.add_row("  real-time factor, one-shot (whole answer / its audio)",
+    table.add_row("  real-time factor, one-shot (time for the whole answer / its length)",
                   _rtf(mine), _rtf(peer.oneshot), "", "")
-    table.add_row("  audio cycles, streaming (per reply: one per sentence expected)",
+    table.add_row("  audio cycles a reply, streaming (sentences: 1, 1, 1, 2)",
                   _cycles(mine_s), _cycles(peer.streamed), "", "")
 
 
@@ -723,4 +749,3 @@ def _rtf(spoken: list[Spoken]) -> str:
 
 def _cycles(spoken: list[Spoken]) -> str:
     return ", ".join(str(s.cycles) for s in spoken[:len(SENTENCES)]) if spoken else "-"
-
