@@ -156,6 +156,16 @@ def _cmd_serve(args: argparse.Namespace, loaded: LoadedConfig) -> int:
     return 0
 
 
+def _cmd_satellite(args: argparse.Namespace, loaded: LoadedConfig) -> int:
+    import socket
+
+    from assistant.satellite.app import run_satellite
+
+    return run_satellite(loaded.config, hub=args.hub, room=args.name or socket.gethostname(),
+                         input_path=args.input, output_path=args.output,
+                         events_path=args.events, fast=args.fast, console=console)
+
+
 def _cmd_doctor(args: argparse.Namespace, loaded: LoadedConfig) -> int:
     from assistant.doctor import run_doctor
 
@@ -236,6 +246,26 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--zeroconf", action="store_true",
                        help="advertise the service on the LAN for Home Assistant to discover")
     serve.set_defaults(func=_cmd_serve)
+
+    satellite = sub.add_parser(
+        "satellite", help="a room's microphone and speaker, with the models on a hub",
+        description="Run this room's microphone, echo cancellation, VAD, barge-in and "
+        "speaker here, and everything else on a hub (`assistant serve` on a stronger "
+        "machine). Each room has its own conversation, timers and reminders.")
+    satellite.add_argument("--hub", required=True, metavar="HOST:PORT",
+                           help="the hub's `assistant serve` address, e.g. 192.168.1.20:10700")
+    satellite.add_argument("--name", metavar="ROOM",
+                           help="this room's name (default: the host name)")
+    satellite.add_argument("--input", metavar="IN.wav",
+                           help="use this audio file as the microphone (any rate/channels)")
+    satellite.add_argument("--output", metavar="OUT.wav",
+                           help="with --input: write what the room heard, on the input's "
+                           "timeline")
+    satellite.add_argument("--events", metavar="EVENTS.jsonl",
+                           help="write the event log here (as `assistant voice --events`)")
+    satellite.add_argument("--fast", action="store_true",
+                           help="with --input: skip idle time instead of pacing in real time")
+    satellite.set_defaults(func=_cmd_satellite)
 
     skills = sub.add_parser("skills", help="the skills the assistant can use")
     skills_sub = skills.add_subparsers(dest="action", metavar="ACTION", required=True)

@@ -35,6 +35,7 @@ from wyoming.handle import Handled, NotHandled
 from wyoming.info import Describe, Info
 from wyoming.ping import Ping, Pong
 from wyoming.pipeline import RunPipeline
+from wyoming.satellite import RunSatellite
 from wyoming.tts import (
     Synthesize,
     SynthesizeChunk,
@@ -222,6 +223,14 @@ class Handler(Connection):
             self.services.rooms.leave(self.room)
         self.room = Room(name, self.services, self.send)
         self.services.rooms.join(self.room)
+        task = asyncio.get_running_loop().create_task(self._run_satellite())
+        self._sends.add(task)
+        task.add_done_callback(self._sends.discard)
+
+    async def _run_satellite(self) -> None:
+        """Let the satellite stream once the models are loaded (Wyoming's RunSatellite)."""
+        if await self._ready():
+            await self.send(RunSatellite().event())
 
     async def disconnect(self) -> None:
         if self.room is not None:

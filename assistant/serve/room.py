@@ -8,8 +8,8 @@ the audio says, so that the satellite knows what was heard if it is cut off) the
 ``AudioStart`` … ``AudioStop`` at 16 kHz, and after the last one ``Handled(text, context)``
 with the turn's kind and tool calls. ``VoiceStarted`` from the satellite is a barge-in it has
 already paused for: generation and synthesis stop for this room only. A timer set here is
-announced here, with the same events and no ``Handled``; one due while the satellite is away
-waits for it to come back.
+announced here, with the same events (its ``Handled`` has the kind "announcement"); one due
+while the satellite is away waits for it to come back.
 """
 
 from __future__ import annotations
@@ -108,6 +108,8 @@ class Room:
     async def announce(self, text: str) -> None:
         async with self._speaking:
             await self._say(text)
+            await self.send(Handled(text=text, context={"conversation_id": self.name,
+                                                        "kind": "announcement"}).event())
 
     def close(self) -> None:
         """The satellite went away: whatever it was being told is dropped."""

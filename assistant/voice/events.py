@@ -180,10 +180,18 @@ class Error(Event, type="error"):
     message: str
 
 
+@dataclass(frozen=True)
+class Hub(Event, type="hub"):
+    """A satellite's link to its hub came up or went down (it reconnects by itself)."""
+
+    connected: bool
+    detail: str
+
+
 VoiceEvent = (SpeechStart | Partial | SpeechEnd | Speculation | SpeculationDropped | Transcript
               | Wake | ToolCall | Retrieval | LLMFirstToken | TTSChunk | AudioOutStart
               | AudioOutPause | AudioOutResume | AudioOutStop | BargeIn | BargeInDismissed
-              | TurnEnd | Error)
+              | TurnEnd | Error | Hub)
 """Every event the voice loop emits."""
 
 EVENT_TYPES: tuple[type[Event], ...] = get_args(VoiceEvent)
