@@ -17,6 +17,7 @@ import threading
 import time
 from collections.abc import Callable
 
+from wyoming.audio import AudioChunk
 from wyoming.client import AsyncTcpClient
 from wyoming.event import Event
 from wyoming.info import Attribution, Info, Satellite
@@ -41,6 +42,8 @@ class HubLink:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="hub-link", daemon=True)
         self._heard_at = 0.0
+        self.dropped = 0
+        """Audio chunks that could not go out: the hub was away, or the queue overflowed."""
 
     def start(self) -> None:
         self._thread.start()
@@ -50,10 +53,13 @@ class HubLink:
         that a room does not replay stale audio when it comes back."""
         if self.connected.is_set():
             self._loop.call_soon_threadsafe(self._put, event)
+        elif AudioChunk.is_type(event.type):
+            self.dropped += 1
 
     def _put(self, event: Event) -> None:
         if self._queue.full():
-            self._queue.get_nowait()
+            if AudioChunk.is_type(self._queue.get_nowait().type):
+                self.dropped += 1
         self._queue.put_nowait(event)
 
     @property
