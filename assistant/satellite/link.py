@@ -57,9 +57,8 @@ class HubLink:
             self.dropped += 1
 
     def _put(self, event: Event) -> None:
-        if self._queue.full():
-            if AudioChunk.is_type(self._queue.get_nowait().type):
-                self.dropped += 1
+        if self._queue.full() and AudioChunk.is_type(self._queue.get_nowait().type):
+            self.dropped += 1
         self._queue.put_nowait(event)
 
     @property
