@@ -35,9 +35,10 @@ import tempfile
 import time
 import wave
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 import psutil
@@ -63,6 +64,8 @@ from assistant.config import Config
 from assistant.models import resolve
 from assistant.speech.audio import RATE
 from assistant.voice.app import build_recognizer
+
+T = TypeVar("T")
 
 HOST = "127.0.0.1"
 """Every server of this benchmark listens here only."""
@@ -302,21 +305,29 @@ class Server:
                                  f"{self.log_tail()}")
             await asyncio.sleep(0.25)
 
-    def settle(self, timeout: float = 30.0, quiet: float = 5.0) -> None:
-        """Wait (bounded) until the server's process tree idles below ``quiet`` % of a core,
-        so that what it does in the background after starting (our LLM's prompt prefill)
-        is not timed against another server."""
-        assert self.proc is not None
-        deadline = time.perf_counter() + timeout
-        with contextlib.suppress(psutil.Error):
+    def cpu_s(self) -> float:
+        """CPU seconds used so far by the server and its children (0 once it is gone)."""
+        with contextlib.suppress(psutil.Error, AssertionError):
+            assert self.proc is not None
             root = psutil.Process(self.proc.pid)
-            while time.perf_counter() < deadline:
-                procs = [root, *root.children(recursive=True)]
-                before = sum(sum(p.cpu_times()[:2]) for p in procs)
-                time.sleep(0.5)
-                used = sum(sum(p.cpu_times()[:2]) for p in procs) - before
-                if 100 * used / 0.5 < quiet:
-                    return
+            return sum(sum(p.cpu_times()[:2]) for p in (root, *root.children(recursive=True)))
+        return 0.0
+
+
+def wait_quiet(servers: Sequence[Server], timeout: float = 10.0, window: float = 0.25,
+               busy: float = 0.1) -> bool:
+    """Wait (bounded) until every server idles below ``busy`` of a core over ``window``:
+    two cores are shared, and what one server still does after answering (our LLM's prompt
+    prefill after start, a decode finished after an early Transcript) must not be timed
+    against the next one. False if one was still busy at ``timeout``."""
+    deadline = time.perf_counter() + timeout
+    while True:
+        before = sum(s.cpu_s() for s in servers)
+        time.sleep(window)
+        if sum(s.cpu_s() for s in servers) - before < busy * window:
+            return True
+        if time.perf_counter() > deadline:
+            return False
 
 
 # --- our Wyoming client ----------------------------------------------------------------------
@@ -461,6 +472,10 @@ class Side:
     refs: list[str] = field(default_factory=list)
     oneshot: list[Spoken] = field(default_factory=list)
     streamed: list[Spoken] = field(default_factory=list)
+    asr_cpu: list[float] = field(default_factory=list)
+    """CPU seconds the server spent on each clip."""
+    tts_cpu: list[float] = field(default_factory=list)
+    """CPU seconds the server spent on each one-shot reply."""
     failure: str = ""
 
     def fail(self, what: str, exc: Exception) -> None:
@@ -544,35 +559,60 @@ async def _start(servers: list[Server], warm_clip: np.ndarray, console: Console)
             await asyncio.wait_for(transcribe(server.port, warm_clip), READY_S)
         if info.tts:
             await asyncio.wait_for(synthesize(server.port, SENTENCES[0]), READY_S)
-    for server in servers:
-        server.settle()
+    wait_quiet(servers, timeout=60)
 
 
-async def _measure(sides: list[Side], clips: list, runs: int, console: Console) -> None:
+class _Run:
+    """Requests sent one at a time, each once all servers are idle, with the CPU that the
+    server spent on it (until it is idle again: work after an early answer counts too)."""
+
+    def __init__(self, servers: Sequence[Server]) -> None:
+        self.servers = servers
+        self.busy = 0
+        """Requests that started with a server still busy after waiting 10 s."""
+
+    async def __call__(self, side: Side, what: str, request: Awaitable[T],
+                       cpu: list[float]) -> T | None:
+        self.busy += not wait_quiet(self.servers)
+        before = side.server.cpu_s()
+        try:
+            result = await request
+        except (BenchError, OSError, TimeoutError) as exc:
+            side.fail(what, exc)
+            return None
+        wait_quiet([side.server])
+        cpu.append(side.server.cpu_s() - before)
+        return result
+
+
+async def _measure(sides: list[Side], clips: list, runs: int, console: Console) -> int:
     """Interleaved (each clip and sentence goes to every server in turn), so that any drift
-    of the machine falls on all of them alike."""
+    of the machine falls on all of them alike. Returns the requests that started with a
+    server still busy."""
+    send = _Run([side.server for side in sides])
     for n in range(runs):
         step(console, f"recognition, pass {n + 1}/{runs}: {len(clips)} clips in real time...")
         for clip in clips:
-            for side in sides:
-                if side.asr and not side.failure:
-                    try:
-                        side.heard.append(await transcribe(side.server.port, clip.audio))
-                        side.refs.append(clip.text)
-                    except (BenchError, OSError, TimeoutError) as exc:
-                        side.fail("recognition", exc)
+            for side in (s for s in sides if s.asr and not s.failure):
+                heard = await send(side, "recognition", transcribe(side.server.port,
+                                                                   clip.audio), side.asr_cpu)
+                if heard is not None:
+                    side.heard.append(heard)
+                    side.refs.append(clip.text)
     step(console, f"synthesis: {len(SENTENCES)} replies x {runs}, one-shot and streaming...")
     for _ in range(runs):
         for text in SENTENCES:
-            for side in sides:
-                if not side.tts or side.failure:
-                    continue
-                try:
-                    side.oneshot.append(await synthesize(side.server.port, text))
-                    if side.tts_streaming:
-                        side.streamed.append(await synthesize_streaming(side.server.port, text))
-                except (BenchError, OSError, TimeoutError) as exc:
-                    side.fail("synthesis", exc)
+            for side in (s for s in sides if s.tts and not s.failure):
+                spoken = await send(side, "synthesis", synthesize(side.server.port, text),
+                                    side.tts_cpu)
+                if spoken is not None:
+                    side.oneshot.append(spoken)
+                if side.tts_streaming and not side.failure:
+                    spoken = await send(side, "streaming synthesis", synthesize_streaming(
+                        side.server.port, text), [])
+                    if spoken is not None:
+                        side.streamed.append(spoken)
+    return send.busy
 
 
 def bench_serve(config: Config, console: Console, runs: int = 5,
@@ -599,9 +639,12 @@ def bench_serve(config: Config, console: Console, runs: int = 5,
             stack.callback(server.stop)
         sides = [Side(s) for s in servers]
         asyncio.run(_start(servers, clips[0].audio, console))
-        asyncio.run(_measure(sides, clips, runs, console))
+        busy = asyncio.run(_measure(sides, clips, runs, console))
         report = _wyoming_bench(scripts["wyoming-bench"], servers, clips, tmp, runs, console)
     _print(console, config, sides, runs, clips)
+    if busy:
+        console.print(f"[yellow]{busy} request(s) started while a server was still busy "
+                      "after 10 s of waiting: their times include that load")
     console.rule("wyoming-bench (the public tool: sends audio as fast as it can)")
     console.print(report, markup=False, highlight=False)
     step(console, f"the servers' own output: {logs}")
@@ -691,12 +734,41 @@ def _print(console: Console, config: Config, sides: list[Side], runs: int, clips
         table.add_row("  start → Describe answered, s", _described(ours), _described(peer),
                       "", "")
     console.print(table)
+    asr = [s for s in sides if s.asr and s.heard]
+    if asr:
+        console.print(_per_clip(asr, clips))
     for side in sides:
         if side.failure:
             console.print(f"[red]{side.server.name} stopped being measured: {side.failure}",
                           highlight=False)
     if ours is None:
         console.print("ours: not measured, this checkout has no `assistant serve` yet")
+
+
+def _per_clip(sides: list[Side], clips: list) -> Table:
+    """Each clip's end of speech → Transcript (median over the runs) and words wrong, per
+    server: where a median hides a slow or a misheard clip."""
+    import jiwer
+
+    from tests.fixtures.speech import normalise_words
+
+    table = Table("clip", "s", *(f"{s.server.name}: ms, words wrong" for s in sides),
+                  title="Speech to text per clip: end of speech → Transcript (median of the "
+                  "runs), words wrong")
+    for i, clip in enumerate(clips):
+        row = [f"{clip.text[:48]}…" if len(clip.text) > 48 else clip.text,
+               f"{len(clip.audio) / RATE:.1f}"]
+        for side in sides:
+            mine = side.heard[i::len(clips)]  # the clips went in order, runs times
+            if not mine:
+                row.append("-")
+                continue
+            ref = normalise_words(clip.text)
+            wrong = jiwer.process_words(ref, normalise_words(mine[0].text))
+            errors = wrong.substitutions + wrong.deletions + wrong.insertions
+            row.append(f"{statistics.median(h.speech_ms for h in mine):.0f}, {errors}")
+        table.add_row(*row)
+    return table
 
 
 def _described(side: Side | None) -> str:
@@ -719,6 +791,8 @@ def _asr_rows(table: Table, ours: Side | None, peer: Side) -> None:
     ours_wer, peer_wer = (ours.wer() if ours else None), peer.wer()
     verdict = "" if ours_wer is None or peer_wer is None else \
         ("met" if ours_wer <= peer_wer + 1e-9 else "not met")
+    table.add_row("  server CPU a clip, s (all its threads, until idle again)",
+                  cell(ours.asr_cpu, 2) if ours else "-", cell(peer.asr_cpu, 2), "", "")
     table.add_row("  word error rate (numbers, punctuation normalised)",
                   "-" if ours_wer is None else f"{ours_wer:.1%}",
                   "-" if peer_wer is None else f"{peer_wer:.1%}", verdict, "ours <= peer")
@@ -738,6 +812,8 @@ def _tts_rows(table: Table, ours: Side | None, peer: Side) -> None:
                   ratio_cell(*streamed, 0.5), "<= 0.5")
     table.add_row("  real-time factor, one-shot (time for the whole answer / its length)",
                   _rtf(mine), _rtf(peer.oneshot), "", "")
+    table.add_row("  server CPU a one-shot reply, s", cell(ours.tts_cpu, 2) if ours else "-",
+                  cell(peer.tts_cpu, 2), "", "")
     table.add_row("  audio cycles a reply, streaming (sentences: 1, 1, 1, 2)",
                   _cycles(mine_s), _cycles(peer.streamed), "", "")
 
