@@ -23,8 +23,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import ctypes
 import os
 import platform
+import re
 import shutil
 import signal
 import socket
@@ -35,7 +37,7 @@ import tempfile
 import time
 import wave
 from collections import deque
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
@@ -241,6 +243,26 @@ def _last_line(text: str) -> str:
 # --- servers as subprocesses -----------------------------------------------------------------
 
 
+def _die_with_parent() -> None:
+    """In the child, before exec (Linux): SIGTERM it when the benchmark dies, even by
+    SIGKILL, so that no server outlives the run."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+@contextlib.contextmanager
+def _terminated_cleanly() -> Iterator[None]:
+    """SIGTERM (a killed run, a timeout) unwinds like Ctrl-C, so the servers are stopped."""
+    def stop(signum: int, frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    before = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, before)
+
+
 @dataclass
 class Server:
     """One Wyoming server under test, started as its own process group on 127.0.0.1."""
@@ -261,7 +283,7 @@ class Server:
             # its own session: the terminal's Ctrl-C reaches only us, and we stop it in order
             self.proc = subprocess.Popen(self.argv, stdout=log, stderr=subprocess.STDOUT,
                                          stdin=subprocess.DEVNULL, cwd=self.cwd,
-                                         start_new_session=True)
+                                         start_new_session=True, preexec_fn=_die_with_parent)
         self._started = time.perf_counter()
 
     def stop(self) -> None:
@@ -628,7 +650,7 @@ def bench_serve(config: Config, console: Console, runs: int = 5,
     ours = ours_available()
     if not ours:
         step(console, "this checkout has no `assistant serve` yet: measuring the peers only")
-    with tempfile.TemporaryDirectory(prefix="bench-serve-") as folder, \
+    with _terminated_cleanly(), tempfile.TemporaryDirectory(prefix="bench-serve-") as folder, \
             contextlib.ExitStack() as stack:
         tmp = Path(folder)
         logs = config.paths.cache / "bench-serve-logs"  # kept after the run, for a failure
@@ -640,12 +662,14 @@ def bench_serve(config: Config, console: Console, runs: int = 5,
         sides = [Side(s) for s in servers]
         asyncio.run(_start(servers, clips[0].audio, console))
         busy = asyncio.run(_measure(sides, clips, runs, console))
-        report = _wyoming_bench(scripts["wyoming-bench"], servers, clips, tmp, runs, console)
+        report = _wyoming_bench(scripts["wyoming-bench"], servers, clips, tmp, logs, runs,
+                                console)
     _print(console, config, sides, runs, clips)
     if busy:
         console.print(f"[yellow]{busy} request(s) started while a server was still busy "
                       "after 10 s of waiting: their times include that load")
-    console.rule("wyoming-bench (the public tool: sends audio as fast as it can)")
+    console.rule("wyoming-bench, the public tool: audio sent as fast as it can, STT Total "
+                 "counted from Transcribe (its whole reports are in the logs folder)")
     console.print(report, markup=False, highlight=False)
     step(console, f"the servers' own output: {logs}")
     return 0
@@ -667,10 +691,21 @@ def write_corpus(clips: list, folder: Path) -> Path:
     return folder
 
 
-def _wyoming_bench(script: Path, servers: list[Server], clips: list, tmp: Path, runs: int,
-                   console: Console) -> str:
-    """wyoming-bench's own report on every server (STT on the same clips, TTS on the same
-    replies), or why it could not run."""
+def bench_summary(report: str) -> str:
+    """The part of a wyoming-bench report worth printing beside our table: its summary
+    tables, and every line that says a server or a mode was skipped or failed."""
+    lines = report.splitlines()
+    start = next((i for i, line in enumerate(lines) if line.startswith("Summary")), len(lines))
+    notes = [line for line in lines[:start] if re.search(
+        r"NOT SUPPORTED|unavailable|skipping|fail=[1-9]|error", line, re.IGNORECASE)]
+    summary = [line for line in lines[start + 1:] if line.strip() and not line.startswith("==")]
+    return "\n".join(notes + summary)
+
+
+def _wyoming_bench(script: Path, servers: list[Server], clips: list, tmp: Path, logs: Path,
+                   runs: int, console: Console) -> str:
+    """wyoming-bench's own summary on every server (STT on the same clips, TTS on the same
+    replies), or why it could not run; its whole reports go to ``logs``."""
     corpus = write_corpus(clips, tmp / "corpus")
     rounds = str(max(1, min(3, runs)))
     asr = [f"{HOST}:{s.port}" for s in servers if s.info and s.info.asr]
@@ -689,7 +724,8 @@ def _wyoming_bench(script: Path, servers: list[Server], clips: list, tmp: Path, 
         except subprocess.TimeoutExpired:
             out.append(f"wyoming-bench {kind}: gave up after 900 s")
             continue
-        text = done.stdout.strip()
+        (logs / f"wyoming-bench-{kind}.txt").write_text(done.stdout + done.stderr)
+        text = f"wyoming-bench {kind}:\n{bench_summary(done.stdout)}"
         if done.returncode != 0:
             text += f"\nwyoming-bench {kind} failed ({done.returncode}): " \
                     f"{_last_line(done.stderr)}"

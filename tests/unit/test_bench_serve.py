@@ -12,6 +12,7 @@ from assistant.bench.serve import (
     PEERS,
     as_home_assistant_sends,
     audio_chunks,
+    bench_summary,
     pcm16,
     ratio_cell,
     speech_end,
@@ -82,3 +83,31 @@ def test_venv_ready_wants_the_script_and_the_same_requirement(tmp_path: Path):
     (venv / "bench-requirement.txt").write_text(PEERS[name] + "\n")
     assert venv_ready(venv, PEERS[name])
     assert not venv_ready(venv, "wyoming-piper>=9")
+
+
+REPORT = """wyoming-bench 2026.10.0 (stt)
+  [preflight] 127.0.0.1:1 unavailable (ConnectionRefusedError); skipping server
+=== 127.0.0.1:2 (faster-whisper) ===
+  [streaming] NOT SUPPORTED by 127.0.0.1:2 (not advertised by server); skipping streaming mode
+[non_streaming] ok=11 fail=0
+  Total (ms)       405.7     470.7     459.6     574.5     597.5
+==============================================================================
+Summary (lower is better)
+==============================================================================
+
+[non_streaming]
+  server                              ok      WER      CER     SAR  Total_mean
+  127.0.0.1:2 (faster-whisper)        11    19.8%    11.4%    9.1%       470.7
+"""
+
+
+def test_bench_summary_keeps_the_summary_and_what_was_skipped():
+    summary = bench_summary(REPORT).splitlines()
+    assert summary[0].strip().startswith("[preflight]")
+    assert "NOT SUPPORTED" in summary[1]
+    assert summary[2:] == ["[non_streaming]",
+                           "  server                              ok      WER      CER     SAR"
+                           "  Total_mean",
+                           "  127.0.0.1:2 (faster-whisper)        11    19.8%    11.4%    9.1%"
+                           "       470.7"]
+    assert not any("fail=0" in line or "Total (ms)" in line for line in summary)
