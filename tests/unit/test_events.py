@@ -41,6 +41,8 @@ LINES = [
     '{"t": 17.863, "type": "llm_first_token"}',
     '{"t": 20.5, "type": "audio_out_stop", "reason": "done"}',
     '{"t": 21.0, "type": "error", "where": "listener", "message": "ValueError: bad"}',
+    '{"t": 22.0, "type": "hub", "connected": false, "detail": "lost the hub (connection '
+    'closed)"}',
 ]
 
 
@@ -57,7 +59,7 @@ def test_every_event_writes_the_json_line_it_always_did(line: str) -> None:
 
 def test_every_type_has_its_own_class_and_name() -> None:
     names = [k.type for k in ev.EVENT_TYPES]
-    assert len(names) == len(set(names)) == 19
+    assert len(names) == len(set(names)) == 20
     assert all(names) and all(k.__doc__ for k in ev.EVENT_TYPES)
     assert {json.loads(line)["type"] for line in LINES} == set(names)
 
