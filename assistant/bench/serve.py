@@ -165,11 +165,11 @@ def ratio_cell(ours: Sequence[float], peer: Sequence[float], target: float) -> s
         return "-"
     a, b = statistics.median(ours), statistics.median(peer)
     if a <= 0:
-        return "< 0 (met)"
+        return "< 0 met"
     if b <= 0:
-        return "- (peer at or below 0)"
+        return "- (peer <= 0)"
     r = a / b
-    return f"{r:.2f} ({'met' if r <= target else 'not met'})"
+    return f"{r:.2f} {'met' if r <= target else 'missed'}"
 
 
 def cpu_model() -> str:
@@ -585,6 +585,17 @@ async def _start(servers: list[Server], warm_clip: np.ndarray, console: Console)
     wait_quiet(servers, timeout=60)
 
 
+def _machine_cpu_s() -> float:
+    """CPU seconds the whole machine has spent so far, all cores."""
+    t = psutil.cpu_times()
+    return sum(getattr(t, name, 0.0) for name in ("user", "nice", "system", "irq", "softirq"))
+
+
+def _own_cpu_s() -> float:
+    t = psutil.Process().cpu_times()
+    return t.user + t.system
+
+
 class _Run:
     """Requests sent one at a time, each once all servers are idle, with the CPU that the
     server spent on it (until it is idle again: work after an early answer counts too)."""
@@ -593,25 +604,32 @@ class _Run:
         self.servers = servers
         self.busy = 0
         """Requests that started with a server still busy after waiting 10 s."""
+        self.disturbed = 0
+        """Requests during which other processes (not the servers, not this benchmark) used
+        more than a quarter of a core: on 2 cores, their times are not clean."""
 
     async def __call__(self, side: Side, what: str, request: Awaitable[T],
                        cpu: list[float]) -> T | None:
         self.busy += not wait_quiet(self.servers)
         before = side.server.cpu_s()
+        others = _machine_cpu_s() - sum(s.cpu_s() for s in self.servers) - _own_cpu_s()
+        start = time.perf_counter()
         try:
             result = await request
         except (BenchError, OSError, TimeoutError) as exc:
             side.fail(what, exc)
             return None
+        others = _machine_cpu_s() - sum(s.cpu_s() for s in self.servers) - _own_cpu_s() - others
+        self.disturbed += others > 0.25 * (time.perf_counter() - start)
         wait_quiet([side.server])
         cpu.append(side.server.cpu_s() - before)
         return result
 
 
-async def _measure(sides: list[Side], clips: list, runs: int, console: Console) -> int:
+async def _measure(sides: list[Side], clips: list, runs: int, console: Console) -> _Run:
     """Interleaved (each clip and sentence goes to every server in turn), so that any drift
-    of the machine falls on all of them alike. Returns the requests that started with a
-    server still busy."""
+    of the machine falls on all of them alike. Returns the run's counts of disturbed
+    requests."""
     send = _Run([side.server for side in sides])
     for n in range(runs):
         step(console, f"recognition, pass {n + 1}/{runs}: {len(clips)} clips in real time...")
@@ -635,7 +653,7 @@ async def _measure(sides: list[Side], clips: list, runs: int, console: Console) 
                         side.server.port, text), [])
                     if spoken is not None:
                         side.streamed.append(spoken)
-    return send.busy
+    return send
 
 
 def bench_serve(config: Config, console: Console, runs: int = 5,
@@ -662,15 +680,19 @@ def bench_serve(config: Config, console: Console, runs: int = 5,
             stack.callback(server.stop)
         sides = [Side(s) for s in servers]
         asyncio.run(_start(servers, clips[0].audio, console))
-        busy = asyncio.run(_measure(sides, clips, runs, console))
+        done = asyncio.run(_measure(sides, clips, runs, console))
         # Rooms (1, 2, 4, 8 satellites on files against one hub) will be a function of its
         # own, called here and printed after the table, once `assistant satellite` exists.
         report = _wyoming_bench(scripts["wyoming-bench"], servers, clips, tmp, logs, runs,
                                 console)
     _print(console, config, sides, runs, clips)
-    if busy:
-        console.print(f"[yellow]{busy} request(s) started while a server was still busy "
+    if done.busy:
+        console.print(f"[yellow]{done.busy} request(s) started while a server was still busy "
                       "after 10 s of waiting: their times include that load")
+    if done.disturbed:
+        console.print(f"[yellow]{done.disturbed} request(s) ran while other processes on this "
+                      "machine used more than a quarter of a core: their times include that "
+                      "load")
     console.rule("wyoming-bench, the public tool: audio sent as fast as it can, STT Total "
                  "counted from Transcribe (its whole reports are in the logs folder)")
     console.print(report, markup=False, highlight=False)
@@ -750,20 +772,18 @@ def _print(console: Console, config: Config, sides: list[Side], runs: int, clips
     ours = next((s for s in sides if s.server.name.startswith("ours")), None)
     speech_s = sum(len(c.audio) for c in clips) / RATE
     words = sorted(len(text.split()) for text in SENTENCES)
-    table = Table("measure", "ours: median / p95", "peer: median / p95", "ours / peer",
-                  "target", title=(
-                      f"assistant serve against Home Assistant's usual Wyoming servers: "
-                      f"{psutil.cpu_count()} CPU threads ({cpu_model()}), models "
-                      f"{config.asr.model} and {config.tts.voice}, {runs} run(s)"),
-                  caption=(
-                      f"Speech: {len(clips)} real clips (pocketsphinx-testdata, {speech_s:.0f} s) "
-                      f"x {runs}, sent in {CHUNK}-sample chunks paced in real time; AudioStop "
-                      f"{HA_VAD_SILENCE_S} s after the end of speech, as Home Assistant's VAD "
-                      "(default sensitivity) would; a negative time: the Transcript came before "
-                      f"AudioStop. Replies: {len(SENTENCES)} texts of {words[0]} to {words[-1]} "
-                      f"words x {runs}; "
-                      "streaming sends a SynthesizeChunk a word, back to back, then the "
-                      "compatibility Synthesize and SynthesizeStop."))
+    table = Table("measure", "ours", "peer", "ours / peer", "target", title=(
+        f"assistant serve against Home Assistant's usual Wyoming servers: "
+        f"{psutil.cpu_count()} CPU threads ({cpu_model()}), models {config.asr.model} and "
+        f"{config.tts.voice}, {runs} run(s); median / p95"), caption=(
+        f"Speech: {len(clips)} real clips (pocketsphinx-testdata, {speech_s:.0f} s) x {runs}, "
+        f"sent in {CHUNK}-sample chunks paced in real time; AudioStop {HA_VAD_SILENCE_S} s "
+        "after the end of speech, as Home Assistant's VAD (default sensitivity) would; a "
+        "negative time: the Transcript came before AudioStop. Word error rate with numbers "
+        f"and punctuation normalised. Replies: {len(SENTENCES)} texts of {words[0]} to "
+        f"{words[-1]} words x {runs}; streaming sends a SynthesizeChunk a word, back to back, "
+        "then the compatibility Synthesize and SynthesizeStop. CPU: the server's, all its "
+        "threads, until it is idle again."))
     for peer in sides:
         if peer is ours:
             continue
@@ -793,11 +813,11 @@ def _per_clip(sides: list[Side], clips: list) -> Table:
 
     from tests.fixtures.speech import normalise_words
 
-    table = Table("clip", "s", *(f"{s.server.name}: ms, words wrong" for s in sides),
+    table = Table("clip", "s", *(f"{s.server.name.split()[0]}: ms, wrong" for s in sides),
                   title="Speech to text per clip: end of speech → Transcript (median of the "
                   "runs), words wrong")
     for i, clip in enumerate(clips):
-        row = [f"{clip.text[:48]}…" if len(clip.text) > 48 else clip.text,
+        row = [f"{clip.text[:32]}…" if len(clip.text) > 32 else clip.text,
                f"{len(clip.audio) / RATE:.1f}"]
         for side in sides:
             mine = side.heard[i::len(clips)]  # the clips went in order, runs times
@@ -822,41 +842,41 @@ def _asr_rows(table: Table, ours: Side | None, peer: Side) -> None:
     mine = ours.heard if ours else []
     stop = [h.stop_ms for h in mine], [h.stop_ms for h in peer.heard]
     end = [h.speech_ms for h in mine], [h.speech_ms for h in peer.heard]
-    table.add_row(f"speech to text, vs {_version(peer)}: AudioStop → Transcript, ms",
-                  cell(stop[0], 0), cell(stop[1], 0), ratio_cell(*stop, 0.25), "<= 0.25")
+    table.add_row(f"[bold]speech to text, vs {_version(peer)}")
+    table.add_row("  AudioStop → Transcript, ms", cell(stop[0], 0), cell(stop[1], 0),
+                  ratio_cell(*stop, 0.25), "<= 0.25")
     table.add_row("  end of speech → Transcript, ms", cell(end[0], 0), cell(end[1], 0),
                   ratio_cell(*end, 0.25), "<= 0.25")
     table.add_row("  Transcript before AudioStop",
                   f"{sum(h.stop_ms < 0 for h in mine)}/{len(mine)}" if ours else "-",
                   f"{sum(h.stop_ms < 0 for h in peer.heard)}/{len(peer.heard)}", "", "")
+    table.add_row("  server CPU a clip, s", cell(ours.asr_cpu, 2) if ours else "-",
+                  cell(peer.asr_cpu, 2), "", "")
     ours_wer, peer_wer = (ours.wer() if ours else None), peer.wer()
     verdict = "" if ours_wer is None or peer_wer is None else \
-        ("met" if ours_wer <= peer_wer + 1e-9 else "not met")
-    table.add_row("  server CPU a clip, s (all its threads, until idle again)",
-                  cell(ours.asr_cpu, 2) if ours else "-", cell(peer.asr_cpu, 2), "", "")
-    table.add_row("  word error rate (numbers, punctuation normalised)",
-                  "-" if ours_wer is None else f"{ours_wer:.1%}",
-                  "-" if peer_wer is None else f"{peer_wer:.1%}", verdict, "ours <= peer")
+        ("met" if ours_wer <= peer_wer + 1e-9 else "missed")
+    table.add_row("  word error rate", "-" if ours_wer is None else f"{ours_wer:.1%}",
+                  "-" if peer_wer is None else f"{peer_wer:.1%}", verdict, "<= peer")
 
 
 def _tts_rows(table: Table, ours: Side | None, peer: Side) -> None:
     mine = ours.oneshot if ours else []
     first = [s.first_ms for s in mine], [s.first_ms for s in peer.oneshot]
-    table.add_row(f"text to speech, vs {_version(peer)}: Synthesize → first audio, ms",
-                  cell(first[0], 0), cell(first[1], 0), ratio_cell(*first, 0.5), "<= 0.5")
+    table.add_row(f"[bold]text to speech, vs {_version(peer)}")
+    table.add_row("  Synthesize → first audio, ms", cell(first[0], 0), cell(first[1], 0),
+                  ratio_cell(*first, 0.5), "<= 0.5")
     mine_s = ours.streamed if ours else []
     streamed = [s.first_ms for s in mine_s], [s.first_ms for s in peer.streamed]
     offered = "" if ours is None or ours.tts_streaming else "not offered"
-    table.add_row("  streaming: first SynthesizeChunk → first audio, ms",
-                  offered or cell(streamed[0], 0),
+    table.add_row("  streamed: first chunk → audio, ms", offered or cell(streamed[0], 0),
                   cell(streamed[1], 0) if peer.tts_streaming else "not offered",
                   ratio_cell(*streamed, 0.5), "<= 0.5")
-    table.add_row("  real-time factor, one-shot (time for the whole answer / its length)",
-                  _rtf(mine), _rtf(peer.oneshot), "", "")
+    table.add_row("  real-time factor, one-shot", _rtf(mine), _rtf(peer.oneshot), "", "")
     table.add_row("  server CPU a one-shot reply, s", cell(ours.tts_cpu, 2) if ours else "-",
                   cell(peer.tts_cpu, 2), "", "")
-    table.add_row("  audio cycles a reply, streaming (sentences: 1, 1, 1, 2)",
-                  _cycles(mine_s), _cycles(peer.streamed), "", "")
+    sentences = ", ".join(str(t.count(".")) for t in SENTENCES)  # one full stop each
+    table.add_row(f"  audio cycles, streaming ({sentences} sentences)", _cycles(mine_s),
+                  _cycles(peer.streamed), "", "")
 
 
 def _rtf(spoken: list[Spoken]) -> str:

@@ -61,9 +61,9 @@ def test_home_assistant_stream_ends_its_vad_silence_after_speech():
 
 
 def test_ratio_cell():
-    assert ratio_cell([100, 110, 120], [400, 500, 600], 0.25) == "0.22 (met)"
-    assert ratio_cell([300], [500], 0.5) == "0.60 (not met)"
-    assert ratio_cell([-50, -20, 10], [400], 0.25) == "< 0 (met)"
+    assert ratio_cell([100, 110, 120], [400, 500, 600], 0.25) == "0.22 met"
+    assert ratio_cell([300], [500], 0.5) == "0.60 missed"
+    assert ratio_cell([-50, -20, 10], [400], 0.25) == "< 0 met"
     assert ratio_cell([], [400], 0.25) == "-"
 
 
