@@ -21,6 +21,7 @@ player (which has its own lock) and a few flags under this loop's lock.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 
 import numpy as np
@@ -62,6 +63,8 @@ from assistant.voice.rules import rms
 
 GIVE_UP_SILENCE_S = 3.0
 """Silence after which the satellite ends an utterance the hub has not ended."""
+ANSWER_WAIT_S = 120.0
+"""Longest wait for the hub's answer once an utterance has been sent."""
 COUGH_SILENCE_S = 0.3
 """Speech over the answer that stops this long before lasting ``barge_in_min_s`` was none."""
 
@@ -103,6 +106,7 @@ class SatelliteLoop:
         self._clause = ""
         self._rate = RATE
         self._asked_at: float | None = None
+        self._asked_wall = 0.0
 
     # ------------------------------------------------------------------ driver side
 
@@ -115,6 +119,9 @@ class SatelliteLoop:
     def busy(self) -> bool:
         """Something is under way with the hub (``--fast`` paces in real time meanwhile)."""
         with self._lock:
+            if self._awaiting and not self._streaming and \
+                    time.monotonic() - self._asked_wall > ANSWER_WAIT_S:
+                self._awaiting = False  # a hub that never answers does not hold us forever
             return self._streaming or self._awaiting or self._barge is not None
 
     def idle(self) -> bool:
@@ -194,10 +201,11 @@ class SatelliteLoop:
         self.send(AudioStop().event())
         self.vad.reset()
         with self._lock:
+            # Still awaiting: after AudioStop the hub always sends its Transcript (empty if
+            # it heard nothing worth answering) and then, for words, the answer.
             self._streaming = False
             self._asked_at = self._last_voiced
-            if give_up and not ended:
-                self._awaiting = False  # the hub heard nothing worth answering
+            self._asked_wall = time.monotonic()
         self.events.emit(SpeechEnd(self._last_voiced))
 
     # ------------------------------------------------------------------ the hub

@@ -53,11 +53,13 @@ class Services:
         self.tts = ThreadPoolExecutor(1, thread_name_prefix="tts")
         self.turns = ThreadPoolExecutor(8, thread_name_prefix="turn")
         self._loaded = threading.Event()
+        self._loader: threading.Thread | None = None
         self.error = ""
         """Why the models could not be loaded ("" while loading or once loaded)."""
 
     def start_loading(self) -> None:
-        threading.Thread(target=self._load, name="load", daemon=True).start()
+        self._loader = threading.Thread(target=self._load, name="load", daemon=True)
+        self._loader.start()
 
     def _load(self) -> None:
         try:
@@ -105,8 +107,12 @@ class Services:
         return fastpath.match(self.assistant.registry, text) is not None
 
     def close(self) -> None:
+        """Stop taking work and wait (bounded) for the loading to end: a server stopped
+        while its models load must not go on loading them behind its successor's back."""
         for pool in (self.asr, self.tts, self.turns):
             pool.shutdown(wait=False, cancel_futures=True)
+        if self._loader is not None:
+            self._loader.join(LOAD_WAIT_S)
         self.assistant.close()
 
     @staticmethod

@@ -72,7 +72,7 @@ def test_an_utterance_streams_from_its_pre_roll_until_the_hub_ends_it() -> None:
     assert [e.name for e in loop.events.of_type(ToolCall)] == ["get_time"]
 
 
-def test_nothing_streams_before_the_hub_is_ready_and_the_satellite_gives_up_alone() -> None:
+def test_nothing_streams_before_the_hub_is_ready_and_a_silent_hub_is_given_up_on() -> None:
     sent: list[Event] = []
     loop = SatelliteLoop(VoiceConfig(echo="off"), EventLog(), sent.append)
     play(loop, np.concatenate([voiced(30), quiet(5)]))
@@ -80,6 +80,8 @@ def test_nothing_streams_before_the_hub_is_ready_and_the_satellite_gives_up_alon
     loop.on_hub(RunSatellite().event())
     play(loop, np.concatenate([voiced(30), quiet(int(3.2 / 0.02))]))  # the hub says nothing
     assert types(sent) == ["run-pipeline", "audio-start", "audio-chunk", "audio-stop"]
+    assert loop.busy()  # the hub answers an AudioStop with its Transcript
+    loop.on_hub(Transcript(text="").event())
     assert not loop.busy()
 
 
