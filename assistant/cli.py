@@ -178,7 +178,7 @@ def _cmd_memory(args: argparse.Namespace, loaded: LoadedConfig) -> int:
     return run(args, loaded.config, console)
 
 
-BENCHMARKS = ("llm", "skills", "voice", "memory", "trust")
+BENCHMARKS = ("llm", "skills", "voice", "memory", "trust", "serve")
 """``assistant bench`` choices, one module of :mod:`assistant.bench` each."""
 
 

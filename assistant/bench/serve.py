@@ -15,7 +15,7 @@ This module owns:
 * the side-by-side table (median / p95, ours / peer, target) and ``wyoming-bench``'s own
   report, or why it could not run.
 
-Satellites ("rooms", part 2 of issue 14) get a section of their own once they exist.
+Then the rooms (:mod:`assistant.bench.rooms`): 1, 2, 4 and 8 satellites at once.
 """
 
 from __future__ import annotations
@@ -681,8 +681,6 @@ def bench_serve(config: Config, console: Console, runs: int = 5,
         sides = [Side(s) for s in servers]
         asyncio.run(_start(servers, clips[0].audio, console))
         done = asyncio.run(_measure(sides, clips, runs, console))
-        # Rooms (1, 2, 4, 8 satellites on files against one hub) will be a function of its
-        # own, called here and printed after the table, once `assistant satellite` exists.
         report = _wyoming_bench(scripts["wyoming-bench"], servers, clips, tmp, logs, runs,
                                 console)
     _print(console, config, sides, runs, clips)
@@ -697,6 +695,12 @@ def bench_serve(config: Config, console: Console, runs: int = 5,
                  "counted from Transcribe (its whole reports are in the logs folder)")
     console.print(report, markup=False, highlight=False)
     step(console, f"the servers' own output: {logs}")
+    if ours:  # after the peers are stopped: the rooms have the machine to themselves
+        from assistant.bench.rooms import bench_rooms
+
+        port = free_port()
+        console.print(bench_rooms(config, console, [sys.executable, "-m", "assistant.cli",
+                                                    "serve", "--port", str(port)], port))
     return 0
 
 
