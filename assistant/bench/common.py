@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "tests" / "data"
 
 
-def _p95(values: list[float]) -> float:
+def p95(values: list[float]) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
 
@@ -22,7 +22,7 @@ def median_p95(values: list[float], digits: int = 1) -> tuple[str, str]:
     """Median and p95 of ``values`` as strings ("-" when there are none)."""
     if not values:
         return "-", "-"
-    return f"{statistics.median(values):.{digits}f}", f"{_p95(values):.{digits}f}"
+    return f"{statistics.median(values):.{digits}f}", f"{p95(values):.{digits}f}"
 
 
 def step(console: Console, what: str) -> None:

@@ -366,14 +366,20 @@ class Heard:
     """True end of speech → the Transcript."""
 
 
+async def _next(client: AsyncTcpClient) -> Event:
+    """The server's next event; its closing the connection or an Error is raised."""
+    event = await client.read_event()
+    if event is None:
+        raise BenchError("the server closed the connection")
+    if Error.is_type(event.type):
+        raise BenchError(f"the server answered Error: {Error.from_event(event).text}")
+    return event
+
+
 async def _first(client: AsyncTcpClient, kinds: tuple[str, ...]) -> tuple[Event, float]:
     """The first event of one of ``kinds`` (or an Error, raised), and when it arrived."""
     while True:
-        event = await client.read_event()
-        if event is None:
-            raise BenchError("the server closed the connection")
-        if Error.is_type(event.type):
-            raise BenchError(f"the server answered Error: {Error.from_event(event).text}")
+        event = await _next(client)
         if event.type in kinds:
             return event, time.perf_counter()
 
@@ -425,11 +431,7 @@ async def _collect(client: AsyncTcpClient, end_type: str) -> tuple[float | None,
     came, seconds of audio, AudioStart count."""
     first, seconds, cycles = None, 0.0, 0
     while True:
-        event = await client.read_event()
-        if event is None:
-            raise BenchError("the server closed the connection")
-        if Error.is_type(event.type):
-            raise BenchError(f"the server answered Error: {Error.from_event(event).text}")
+        event = await _next(client)
         if AudioStart.is_type(event.type):
             cycles += 1
         elif AudioChunk.is_type(event.type):

@@ -24,7 +24,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from typing import Any
 
 from wyoming.asr import Transcribe, Transcript, TranscriptChunk, TranscriptStart, TranscriptStop
@@ -53,7 +52,6 @@ from assistant.serve.services import Services
 from assistant.serve.stt import Dictation
 from assistant.serve.wire import Connection, Limits
 from assistant.speech.tts import SentenceChunker
-from assistant.speech.vad import to_pcm16
 
 CHUNK_SAMPLES = 2048
 """Samples per ``AudioChunk`` of synthesised speech (~0.1 s at 22.05 kHz)."""
@@ -274,19 +272,9 @@ class Handler(Connection):
         return True
 
     async def _speak(self, texts: list[str]) -> None:
-        """One AudioStart … AudioStop of ``texts``, said one after another; the first audio
-        goes out as soon as the first short piece of it is made."""
-        synth = self.services.synthesizer
-        rate = synth.rate
-        await self.send(AudioStart(rate=rate, width=2, channels=1).event())
-        loop = asyncio.get_running_loop()
-        samples = _samples(synth.stream(text, rate=rate) for text in texts)
-        while (audio := await loop.run_in_executor(self.services.tts, next, samples, None)) \
-                is not None:
-            for i in range(0, len(audio), CHUNK_SAMPLES):
-                await self.send(AudioChunk(rate=rate, width=2, channels=1,
-                                           audio=to_pcm16(audio[i:i + CHUNK_SAMPLES])).event())
-        await self.send(AudioStop().event())
+        """One AudioStart … AudioStop of ``texts``, at the voice's own rate."""
+        await self.services.speak(texts, self.services.synthesizer.rate, CHUNK_SAMPLES,
+                                  self.send)
 
     # ------------------------------------------------------------------ conversation
 
@@ -307,10 +295,3 @@ class Handler(Connection):
         reply = Handled if result.kind != "empty" else NotHandled
         await self.send(reply(text=result.text, context=context).event())
 
-
-def _samples(streams: Iterator[Iterator[Any]]) -> Iterator[Any]:
-    """The non-empty audio of each piece of each stream, in order."""
-    for stream in streams:
-        for piece in stream:
-            if len(piece.audio):
-                yield piece.audio

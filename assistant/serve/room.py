@@ -20,14 +20,12 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
-from wyoming.audio import AudioChunk, AudioStart, AudioStop
 from wyoming.event import Event
 from wyoming.handle import Handled
 from wyoming.tts import Synthesize
 
 from assistant.speech.audio import RATE
 from assistant.speech.tts import SentenceChunker
-from assistant.speech.vad import to_pcm16
 
 if TYPE_CHECKING:
     from assistant.agent import TurnResult
@@ -94,14 +92,7 @@ class Room:
     async def _say(self, text: str) -> None:
         """One clause: its words, then its audio as it is made."""
         await self.send(Synthesize(text=text).event())
-        await self.send(AudioStart(rate=RATE, width=2, channels=1).event())
-        stream = self.services.synthesizer.stream(text)
-        while (piece := await self.loop.run_in_executor(self.services.tts, next, stream,
-                                                        None)) is not None:
-            for i in range(0, len(piece.audio), CHUNK_SAMPLES):
-                await self.send(AudioChunk(rate=RATE, width=2, channels=1, audio=to_pcm16(
-                    piece.audio[i:i + CHUNK_SAMPLES])).event())
-        await self.send(AudioStop().event())
+        await self.services.speak([text], RATE, CHUNK_SAMPLES, self.send)
 
     # ------------------------------------------------------------------ announcements
 

@@ -13,10 +13,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
+from wyoming.audio import AudioChunk, AudioStart, AudioStop
+from wyoming.event import Event
 
 from assistant import AssistantError, fastpath
 from assistant.agent import Assistant
@@ -25,7 +27,7 @@ from assistant.serve.conversations import Conversations
 from assistant.serve.room import Rooms
 from assistant.serve.stt import Dictation
 from assistant.speech.audio import RATE
-from assistant.speech.vad import silero_confirms
+from assistant.speech.vad import silero_confirms, to_pcm16
 from assistant.voice.app import build_detector, build_recognizer, build_synthesizer
 
 log = logging.getLogger(__name__)
@@ -105,6 +107,21 @@ class Services:
 
     def is_command(self, text: str) -> bool:
         return fastpath.match(self.assistant.registry, text) is not None
+
+    async def speak(self, texts: list[str], rate: int, samples: int,
+                    send: Callable[[Event], Awaitable[None]]) -> None:
+        """One ``AudioStart`` … ``AudioStop`` of ``texts`` at ``rate``, said one after another
+        in ``AudioChunk``\\ s of ``samples``: the first goes out as soon as the first short
+        piece of sound is made (synthesis runs on its own thread)."""
+        await send(AudioStart(rate=rate, width=2, channels=1).event())
+        loop = asyncio.get_running_loop()
+        sounds = (piece.audio for text in texts
+                  for piece in self.synthesizer.stream(text, rate=rate))
+        while (audio := await loop.run_in_executor(self.tts, next, sounds, None)) is not None:
+            for i in range(0, len(audio), samples):
+                await send(AudioChunk(rate=rate, width=2, channels=1,
+                                      audio=to_pcm16(audio[i:i + samples])).event())
+        await send(AudioStop().event())
 
     def close(self) -> None:
         """Stop taking work and wait (bounded) for the loading to end: a server stopped
