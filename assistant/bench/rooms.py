@@ -27,13 +27,14 @@ import psutil
 from rich.console import Console
 from rich.table import Table
 
-from assistant.bench.common import cell, median_p95, step
+from assistant.bench.common import cell, p95, step
 from assistant.config import Config
 from assistant.satellite.link import HubLink
 from assistant.satellite.loop import SatelliteLoop
 from assistant.speech.audio import RATE, FileDriver
 from assistant.voice.app import build_synthesizer
 from assistant.voice.events import EventLog, Hub, TurnEnd
+from tests.fixtures.speech import trim
 
 LOADS = (1, 2, 4, 8)
 COMMANDS = ("What time is it?", "Set a timer for three minutes.",
@@ -68,19 +69,13 @@ class Room:
         return command, question
 
 
-def _speech(synth: object, text: str) -> np.ndarray:
-    audio = synth.synthesize(text)[0]
-    loud = np.flatnonzero(np.abs(audio) > 0.01)
-    return audio[loud[0]:loud[-1] + 1] if len(loud) else audio
-
-
 def _files(config: Config, n: int) -> list[tuple[np.ndarray, float]]:
     """Each room's file: silence, a command, silence, an LLM question, silence."""
     synth = build_synthesizer(config)
     out = []
     for i in range(n):
-        command = _speech(synth, COMMANDS[i % len(COMMANDS)])
-        question = _speech(synth, QUESTIONS[i % len(QUESTIONS)])
+        command = trim(synth.synthesize(COMMANDS[i % len(COMMANDS)])[0])
+        question = trim(synth.synthesize(QUESTIONS[i % len(QUESTIONS)])[0])
         lead, gap, tail = (np.zeros(int(s * RATE), np.float32) for s in (LEAD_S, GAP_S, TAIL_S))
         at = (len(lead) + len(command) + len(gap)) / RATE
         out.append((np.concatenate([lead, command, gap, question, tail]), at))
@@ -156,13 +151,14 @@ def bench_rooms(config: Config, console: Console, hub_argv: list[str], port: int
                         questions += q
                         answered += bool(c) + bool(q)
                         dropped += room.dropped
-                        lost += sum(not e.connected for e in room.events.of_type(Hub))
+                        links = [e.connected for e in room.events.of_type(Hub)]
+                        # refusals before the hub listened are no loss
+                        lost += links[links.index(True):].count(False) if True in links else 0
                 if n == loads[0]:
                     baseline = commands
-                p95 = median_p95(commands)[1]
                 ratio = ""
                 if baseline and commands and n != loads[0]:
-                    ratio = f" ({float(p95) / float(median_p95(baseline)[1]):.2f}x)"
+                    ratio = f" ({p95(commands) / p95(baseline):.2f}x)"
                 table.add_row(str(n), cell(commands) + ratio, cell(questions),
                               f"{answered}/{2 * n * rounds}",
                               str(dropped) + (f" (link lost {lost}x)" if lost else ""),
