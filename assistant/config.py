@@ -16,9 +16,17 @@ import os
 import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 import platformdirs
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
 
 from assistant import AssistantError
 
@@ -34,10 +42,40 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
 
+def _http_url(url: str) -> str:
+    """A model server's base URL: http(s), a host, no query; '' when unset."""
+    parts = urlsplit(url.strip())
+    _ = parts.port  # a port that is no number raises ValueError here: a config error
+    if url and (parts.scheme not in ("http", "https") or not parts.hostname or parts.query
+                or parts.fragment):
+        raise ValueError(f"'{url}' is not an http(s) URL like http://127.0.0.1:8080/v1")
+    return url.strip().rstrip("/")
+
+
 class LLMConfig(_Section):
+    backend: Literal["local", "openai"] = Field(
+        "local",
+        description="Where the model runs: 'local' (llama.cpp in this process, nothing leaves "
+        "the device) or 'openai' (any OpenAI-compatible chat server at llm.base_url: "
+        "llama-server, Ollama, vLLM, LM Studio; the conversation is sent to it).",
+    )
     model: str = Field(
         "smollm2-135m-instruct",
-        description="Catalogue name (see `assistant models list`) or a path to a .gguf file.",
+        description="Catalogue name (see `assistant models list`) or a path to a .gguf file. "
+        "With backend 'openai': the server's model name (e.g. 'qwen2.5:3b' for Ollama); left "
+        "at the default, the first model the server lists is used.",
+    )
+    base_url: Annotated[str, AfterValidator(_http_url)] = Field(
+        "", description="With backend 'openai': the server's API root, e.g. "
+        "http://127.0.0.1:8080/v1 (llama-server) or http://127.0.0.1:11434/v1 (Ollama).",
+    )
+    api_key: str = Field(
+        "", description="With backend 'openai': sent as a Bearer token; '' = none. Better "
+        "kept out of the file: ASSISTANT_LLM__API_KEY.",
+    )
+    timeout_s: float = Field(
+        30.0, gt=0, description="With backend 'openai': longest wait to connect, and "
+        "between two pieces of an answer, before the turn gives up.",
     )
     n_ctx: int = Field(2048, ge=256, le=131072, description="Context window in tokens.")
     n_threads: int | None = Field(
@@ -70,6 +108,12 @@ class LLMConfig(_Section):
         60, ge=10, description="A spoken answer ends at the first sentence end after this "
         "many words, unless the user asked for more (a story, a list, details).",
     )
+
+    @model_validator(mode="after")
+    def _server_named(self) -> LLMConfig:
+        if self.backend == "openai" and not self.base_url:
+            raise ValueError("backend 'openai' needs llm.base_url, e.g. http://127.0.0.1:8080/v1")
+        return self
 
 
 class SkillsConfig(_Section):
