@@ -36,6 +36,8 @@ from typing import Any, Literal, get_type_hints
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
+from assistant import AssistantError
+
 ENTRY_POINT_GROUP = "assistant.skills"
 Risk = Literal["safe", "confirm"]
 
@@ -162,11 +164,19 @@ class Skill:
     """Called with the validated arguments (and the context, if the skill takes one) before a
     confirmed call: the :class:`Plan` to put to the user, or a sentence when there is nothing
     to do. Without it the question is built from the arguments."""
+    schema: dict[str, Any] | None = None
+    """The JSON schema the LLM sees, when it is richer than ``args_model``'s (an MCP tool's
+    own, nested fields and all; ``args_model`` then checks the top level)."""
+    trusted: bool = True
+    """False for a tool of an untrusted MCP server: its results are a stranger's data, so
+    no call that acts may follow one in the same turn."""
 
     # Derived once: the voice loop asks for these on every partial transcript, and pydantic's
     # model_json_schema takes a few ms across the registry. Treat them as read-only.
     @cached_property
     def parameters(self) -> dict[str, Any]:
+        if self.schema is not None:
+            return self.schema
         schema = self.args_model.model_json_schema()
         schema.pop("title", None)
         for prop in schema.get("properties", {}).values():
@@ -521,6 +531,8 @@ class SkillRegistry:
             return False, f"{s.name} took longer than {timeout:g} seconds, so I gave up on it."
         if "error" in box:
             exc = box["error"]
+            if isinstance(exc, AssistantError):  # already a sentence for the user
+                return False, str(exc)
             return False, f"{s.name} failed: {type(exc).__name__}: {exc}"
         return _usable(s.name, box.get("value"))
 
@@ -555,13 +567,18 @@ async def _await(value: Any) -> Any:
     return await value
 
 
-def build_registry(skills_cfg: Any, data_dir: Path) -> SkillRegistry:
-    """The registry a running assistant uses: entry points, then user folders, minus disabled."""
+def build_registry(skills_cfg: Any, data_dir: Path, mcp_cfg: Any = None) -> SkillRegistry:
+    """The registry a running assistant uses: entry points, user folders, then the tools of
+    the MCP servers in ``mcp_cfg`` (the ``[mcp]`` section), minus disabled."""
     registry = SkillRegistry(
         default_timeout_s=skills_cfg.timeout_s, audit_log=data_dir / "audit.jsonl"
     )
     registry.load_entry_points()
     for folder in skills_cfg.dirs:
         registry.load_dir(Path(folder).expanduser())
+    if mcp_cfg is not None and mcp_cfg.servers:
+        from assistant.mcp.servers import add_servers  # the SDK loads only when configured
+
+        add_servers(registry, mcp_cfg, data_dir)
     registry.remove(skills_cfg.disabled)
     return registry
