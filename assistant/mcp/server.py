@@ -27,6 +27,7 @@ import functools
 import logging
 import sys
 import threading
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, get_args
@@ -38,7 +39,7 @@ from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.server.lowlevel.server import Server
 from mcp.server.session import ServerSession
 from mcp.server.stdio import stdio_server
-from mcp.shared.exceptions import MCPError
+from mcp.shared.exceptions import MCPDeprecationWarning, MCPError
 from mcp_types import (
     CallToolRequestParams,
     CallToolResult,
@@ -187,10 +188,14 @@ class SkillServer:
         # only in the channel remembered facts are recorded with.
         assistant.context.announce = self.announcements
         self.context = dataclasses.replace(assistant.context, channel="mcp")
-        self.server: Server[Any] = Server(
-            "voice-assistant", version=__version__, title="Voice assistant skills",
-            instructions=INSTRUCTIONS, on_list_tools=self._list_tools,
-            on_call_tool=self._call_tool, on_set_logging_level=self._set_level)
+        with warnings.catch_warnings():
+            # logging/setLevel is gone from the 2026-07-28 protocol, but the handshake
+            # versions clients speak have it, and announcements are log messages there.
+            warnings.simplefilter("ignore", MCPDeprecationWarning)
+            self.server: Server[Any] = Server(
+                "voice-assistant", version=__version__, title="Voice assistant skills",
+                instructions=INSTRUCTIONS, on_list_tools=self._list_tools,
+                on_call_tool=self._call_tool, on_set_logging_level=self._set_level)
         self.server.middleware.append(self._track)
 
     async def _track(self, ctx: ServerRequestContext[Any, Any],

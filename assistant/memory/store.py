@@ -34,6 +34,7 @@ from chromadb.config import Settings
 from filelock import FileLock, Timeout
 
 from assistant import AssistantError
+from assistant.memory import holder
 from assistant.memory.chunking import Chunk
 from assistant.memory.embedder import ChromaEmbedding, Embedder, EmbeddingCache, text_hash
 from assistant.memory.facts import same_claim
@@ -127,12 +128,10 @@ class MemoryStore:
         try:
             self._lock.acquire()
         except Timeout:
-            pid = (folder / "lock.pid").read_text().strip() if (folder / "lock.pid").exists() \
-                else "?"
             raise StoreBusy(f"memory: the store {folder} is in use by another assistant "
-                            f"process (pid {pid}); close it, or set memory.path to another "
-                            "folder") from None
-        (folder / "lock.pid").write_text(str(os.getpid()))
+                            f"process ({holder.describe(folder)}); close it, or set "
+                            "memory.path to another folder") from None
+        (folder / holder.PID_FILE).write_text(str(os.getpid()))
         self.embedder = model if isinstance(model, Embedder) else \
             Embedder(model, cache=EmbeddingCache(folder / "index.sqlite"))
         self._db = sqlite3.connect(folder / "index.sqlite", check_same_thread=False)
@@ -164,7 +163,7 @@ class MemoryStore:
         self._db.close()
         if self.embedder.cache and self.embedder.cache.path.parent == self.folder:
             self.embedder.cache.close()
-        (self.folder / "lock.pid").unlink(missing_ok=True)
+        (self.folder / holder.PID_FILE).unlink(missing_ok=True)
         self._lock.release()
 
     def __enter__(self) -> MemoryStore:
