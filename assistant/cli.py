@@ -166,6 +166,16 @@ def _cmd_satellite(args: argparse.Namespace, loaded: LoadedConfig) -> int:
                          events_path=args.events, fast=args.fast, console=console)
 
 
+def _cmd_mcp_serve(args: argparse.Namespace, loaded: LoadedConfig) -> int:
+    if args.http:
+        from assistant.mcp.http import run_http
+
+        return run_http(loaded.config, args.port)
+    from assistant.mcp.server import run_stdio
+
+    return run_stdio(loaded.config)
+
+
 def _cmd_doctor(args: argparse.Namespace, loaded: LoadedConfig) -> int:
     from assistant.doctor import run_doctor
 
@@ -266,6 +276,22 @@ def build_parser() -> argparse.ArgumentParser:
     satellite.add_argument("--fast", action="store_true",
                            help="with --input: skip idle time instead of pacing in real time")
     satellite.set_defaults(func=_cmd_satellite)
+
+    mcp = sub.add_parser("mcp", help="MCP (Model Context Protocol): our skills for other "
+                         "programs")
+    mcp_sub = mcp.add_subparsers(dest="action", metavar="ACTION", required=True)
+    mcp_serve = mcp_sub.add_parser(
+        "serve", help="offer our skills as MCP tools (stdio; --http for streamable HTTP)",
+        description="Serve every skill as an MCP tool. Over stdio (the default) for a client "
+        "that starts us, e.g. {\"command\": \"assistant\", \"args\": [\"mcp\", \"serve\"]}; "
+        "with --http on 127.0.0.1 behind a bearer token (printed at start, kept in "
+        "<data_dir>/mcp-token). A skill that deletes asks the client's user first (MCP "
+        "elicitation).")
+    mcp_serve.add_argument("--http", action="store_true",
+                           help="streamable HTTP on 127.0.0.1 instead of stdio")
+    mcp_serve.add_argument("--port", type=int,
+                           help="with --http: the port (default mcp.http_port, 8765)")
+    mcp_serve.set_defaults(func=_cmd_mcp_serve)
 
     skills = sub.add_parser("skills", help="the skills the assistant can use")
     skills_sub = skills.add_subparsers(dest="action", metavar="ACTION", required=True)
