@@ -177,7 +177,7 @@ class Assistant:
     ) -> None:
         self.config = config
         data_dir = config.paths.data
-        self.registry = registry or build_registry(config.skills, data_dir)
+        self.registry = registry or build_registry(config.skills, data_dir, config.mcp)
         self.cancel = threading.Event()
         self.context = SkillContext(data_dir=data_dir, announce=announce, stop=self.cancel.set,
                                     memory=self.memory)
@@ -618,7 +618,9 @@ class Assistant:
         patterns of its own (:meth:`model_may_call`), with its arguments limited to what the
         user said; the call is proposed, not run, unless
         ``llm.tools_trusted``; after a call that acts there is no further round. Each skill
-        runs at most once a turn."""
+        runs at most once a turn. A ``confirm`` skill is never run unasked, read-only or
+        not, and after a result from an untrusted tool (an MCP server's) only read-only
+        calls follow: a stranger's data must not lead to an action."""
         norm = normalise(text)
         tools = []
         for name in candidates:
@@ -628,13 +630,15 @@ class Assistant:
                 tools.append({**s.tool_schema(), "parameters": params})
         made: list[ToolResult] = []
         used: set[str] = set()
+        skills = self.registry.skills
         for _ in range(self.config.llm.max_tool_steps):
             if not tools:
                 break
             raw, wanted, gen = decide(self.engine, messages, tools, self.cancel)
             gens.append(gen)
             wanted = [c for c in wanted if c["name"] not in used]
-            reading = [c for c in wanted if self.registry.skills[c["name"]].read_only]
+            reading = [c for c in wanted if skills[c["name"]].read_only
+                       and skills[c["name"]].risk == "safe"]
             acting = [c for c in wanted if c not in reading][:1]
             if acting:
                 s = self.registry.skills[acting[0]["name"]]
@@ -647,7 +651,9 @@ class Assistant:
                                           reading + acting))
             made += results
             used |= {c["name"] for c in reading + acting}
-            tools = [t for t in tools if t["name"] not in used]
+            tainted = any(not skills[r.name].trusted for r in made)
+            tools = [t for t in tools if t["name"] not in used and not (
+                tainted and (skills[t["name"]].risk != "safe" or not skills[t["name"]].read_only))]
             if not results or acting:
                 break
             messages += [
