@@ -35,7 +35,7 @@ def _cmd_skills_list(args: argparse.Namespace, loaded: LoadedConfig) -> int:
     from assistant.skills import build_registry
 
     cfg = loaded.config
-    registry = build_registry(cfg.skills, cfg.paths.data)
+    registry = build_registry(cfg.skills, cfg.paths.data, cfg.mcp)
     table = Table("skill", "risk", "arguments", "description", "from", title="Skills")
     for s in registry.skills.values():
         params = s.parameters.get("properties", {})
@@ -166,6 +166,18 @@ def _cmd_satellite(args: argparse.Namespace, loaded: LoadedConfig) -> int:
                          events_path=args.events, fast=args.fast, console=console)
 
 
+def _cmd_skills_approve(args: argparse.Namespace, loaded: LoadedConfig) -> int:
+    from assistant.mcp.cli import approve
+
+    return approve(loaded.config, args.name, console)
+
+
+def _cmd_mcp_list(args: argparse.Namespace, loaded: LoadedConfig) -> int:
+    from assistant.mcp.cli import list_servers
+
+    return list_servers(loaded.config, console)
+
+
 def _cmd_mcp_serve(args: argparse.Namespace, loaded: LoadedConfig) -> int:
     if args.http:
         from assistant.mcp.http import run_http
@@ -292,11 +304,19 @@ def build_parser() -> argparse.ArgumentParser:
     mcp_serve.add_argument("--port", type=int,
                            help="with --http: the port (default mcp.http_port, 8765)")
     mcp_serve.set_defaults(func=_cmd_mcp_serve)
+    mcp_sub.add_parser("list", help="the MCP servers whose tools we use ([mcp.servers]): "
+                       "state (running, failed: why, disabled: definitions changed) and "
+                       "their tools with risk").set_defaults(func=_cmd_mcp_list)
 
     skills = sub.add_parser("skills", help="the skills the assistant can use")
     skills_sub = skills.add_subparsers(dest="action", metavar="ACTION", required=True)
     skills_sub.add_parser("list", help="list loaded skills and plugins that failed"
                           ).set_defaults(func=_cmd_skills_list)
+    approve = skills_sub.add_parser(
+        "approve", help="accept an MCP server's changed tool definitions (its tools are "
+        "disabled until then): shows what changed, then pins them")
+    approve.add_argument("name", metavar="NAME", help="the server's name in [mcp.servers]")
+    approve.set_defaults(func=_cmd_skills_approve)
 
     models = sub.add_parser("models", help="list, download and check models")
     models_sub = models.add_subparsers(dest="action", metavar="ACTION", required=True)
