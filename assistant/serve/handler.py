@@ -32,7 +32,6 @@ from wyoming.error import Error
 from wyoming.event import Event
 from wyoming.handle import Handled, NotHandled
 from wyoming.info import Describe, Info
-from wyoming.ping import Ping, Pong
 from wyoming.pipeline import RunPipeline
 from wyoming.satellite import RunSatellite
 from wyoming.tts import (
@@ -83,8 +82,6 @@ class Handler(Connection):
         kind = event.type
         if Describe.is_type(kind):
             await self.send(describe(self.config).event())
-        elif Ping.is_type(kind):
-            await self.send(Pong(text=Ping.from_event(event).text).event())
         elif Transcribe.is_type(kind):
             self._language = Transcribe.from_event(event).language
         elif AudioStart.is_type(kind):

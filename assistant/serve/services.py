@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+import weakref
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 
@@ -54,6 +55,7 @@ class Services:
         self.asr = ThreadPoolExecutor(1, thread_name_prefix="asr")
         self.tts = ThreadPoolExecutor(1, thread_name_prefix="tts")
         self.turns = ThreadPoolExecutor(8, thread_name_prefix="turn")
+        self._dictations: weakref.WeakSet[Dictation] = weakref.WeakSet()
         self._loaded = threading.Event()
         self._loader: threading.Thread | None = None
         self.error = ""
@@ -102,8 +104,16 @@ class Services:
 
     def dictation(self, wake: bool = False) -> Dictation:
         """A transcription; ``wake``: the wake phrase applies (a room's utterance)."""
-        return Dictation(self.recognizer, self.is_speech, self.config.voice, self.is_command,
-                         self.detector, wake)
+        dictation = Dictation(self.recognizer, self.is_speech, self.config.voice,
+                              self.is_command, self.detector, wake, self.backlog)
+        self._dictations.add(dictation)
+        return dictation
+
+    def backlog(self) -> int:
+        """Frames of every client that wait for the one recognition thread. A listener makes
+        partial transcripts only while this is small: with several rooms speaking at once,
+        one room's partials would delay another's final words."""
+        return sum(d.pending for d in list(self._dictations))
 
     def is_command(self, text: str) -> bool:
         return fastpath.match(self.assistant.registry, text) is not None

@@ -84,11 +84,12 @@ class Dictation:
 
     def __init__(self, recognizer: Recognizer, is_speech: Callable[[np.ndarray], bool],
                  voice: VoiceConfig, is_command: Callable[[str], bool],
-                 detector: TurnDetector | None = None, wake: bool = False) -> None:
+                 detector: TurnDetector | None = None, wake: bool = False,
+                 backlog: Callable[[], int] | None = None) -> None:
         self.done = False
         self.text = ""
         self.pending = 0
-        """Frames received and not yet heard (the listener skips partials while behind)."""
+        """Frames received and not yet heard."""
         self._frames = 0
         self._settled: list[str] = []
         self._last: list[str] = []
@@ -98,8 +99,8 @@ class Dictation:
         events.listeners.append(self._on_event)
         self.listener = Listener(recognizer, is_speech, ears_config(voice, wake), events,
                                  self.clock,
-                                 _Ears(is_command, self._finished), (), lambda: self.pending,
-                                 detector)
+                                 _Ears(is_command, self._finished), (),
+                                 backlog or (lambda: self.pending), detector)
 
     def hear(self, frames: list[np.ndarray]) -> list[str]:
         """Take 20 ms frames (``pending`` already counts them; ignored once done); returns

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from wyoming.error import Error
 from wyoming.event import Event
+from wyoming.ping import Ping, Pong
 from wyoming.server import AsyncEventHandler
 
 log = logging.getLogger(__name__)
@@ -46,6 +47,10 @@ class Limits:
     event_s: float = 10.0
     """Longest time from an event's first byte to its last."""
     max_payload: int = 1_048_576
+
+
+BACKLOG = 256
+"""Events read ahead of the handler (about 5 s of 20 ms audio chunks)."""
 
 
 async def read_event(reader: asyncio.StreamReader, limits: Limits) -> Event | None:
@@ -109,7 +114,13 @@ def _length(header: dict, key: str, limit: int) -> int:
 
 class Connection(AsyncEventHandler):
     """One client. Subclasses implement ``handle_event``; it may raise anything but
-    ``CancelledError`` and the client hears of it as an ``Error``."""
+    ``CancelledError`` and the client hears of it as an ``Error``.
+
+    Reading and handling are two tasks: a ``Ping`` is answered as it arrives, whatever the
+    handler is waiting for (a satellite takes a hub that stays silent for a few seconds as
+    lost, and a hub busy transcribing eight rooms can be slower than that), and the other
+    events are handled in order. At most :data:`BACKLOG` of them wait; then reading waits too.
+    """
 
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
                  limits: Limits) -> None:
@@ -117,15 +128,10 @@ class Connection(AsyncEventHandler):
         self.limits = limits
 
     async def run(self) -> None:
+        backlog: asyncio.Queue[Event | None] = asyncio.Queue(BACKLOG)
+        reading = asyncio.get_running_loop().create_task(self._read(backlog))
         try:
-            while True:
-                try:
-                    event = await read_event(self.reader, self.limits)
-                except WireError as exc:
-                    await self.error(str(exc), exc.code)
-                    break
-                if event is None:
-                    break
+            while (event := await backlog.get()) is not None:
                 try:
                     if not await self.handle_event(event):
                         break
@@ -137,8 +143,30 @@ class Connection(AsyncEventHandler):
         except ConnectionError:
             pass  # the client went away; nothing to tell it
         finally:
+            reading.cancel()
+            with contextlib.suppress(asyncio.CancelledError, ConnectionError):
+                await reading
             await self.disconnect()
             self.writer.close()
+
+    async def _read(self, backlog: asyncio.Queue[Event | None]) -> None:
+        """Events into ``backlog`` (None at the end), Pings answered here."""
+        try:
+            while True:
+                try:
+                    event = await read_event(self.reader, self.limits)
+                except WireError as exc:
+                    await self.error(str(exc), exc.code)
+                    break
+                if event is None:
+                    break
+                if Ping.is_type(event.type):
+                    await self.write_event(Pong(text=Ping.from_event(event).text).event())
+                else:
+                    await backlog.put(event)
+        except ConnectionError:
+            pass  # the client went away
+        await backlog.put(None)
 
     async def error(self, text: str, code: str) -> None:
         with contextlib.suppress(ConnectionError):

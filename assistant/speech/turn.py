@@ -16,6 +16,7 @@ and a finished question needs no half second of silence to be sure of. The
 from __future__ import annotations
 
 import re
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Literal
 
@@ -31,6 +32,7 @@ UNFINISHED = re.compile(
     r"um|uh|like|so|then|set|what's|what|how|please)[,.]?$|,$", re.IGNORECASE)
 """A phrase that cannot be the end of a request."""
 
+CACHED_JUDGEMENTS = 32
 SYSTEM = "You are a voice assistant. The user speaks; you read a live transcript of their words."
 _ENDINGS = (".", "?", "!", " .", " ?", " !")
 """After unpunctuated words, a sentence end is the model's way of saying "finished" too."""
@@ -56,7 +58,9 @@ class TurnDetector:
         """...below it they plainly go on (``voice.tuning``: calibrated for SmolLM2-135M)."""
         self._prefix = ""
         self._endings: list[int] = []
-        self._cache: dict[str, float] = {}
+        self._cache: OrderedDict[str, float] = OrderedDict()
+        """The latest judgements: asked again for the same words on every silent frame, and
+        a hub asks for several rooms in turn."""
 
     def load(self) -> None:
         self._prefix, after = self.engine.render_open([{"role": "system", "content": SYSTEM},
@@ -71,11 +75,15 @@ class TurnDetector:
         words = _plain(text)
         if not words:
             return float("-inf")
-        if words not in self._cache:
-            if not self._endings:
-                self.load()
-            logp = self.engine.next_token_logprobs(self._prefix + words)
-            self._cache = {words: float(np.logaddexp.reduce(logp[self._endings]))}
+        if words in self._cache:
+            self._cache.move_to_end(words)
+            return self._cache[words]
+        if not self._endings:
+            self.load()
+        logp = self.engine.next_token_logprobs(self._prefix + words)
+        self._cache[words] = float(np.logaddexp.reduce(logp[self._endings]))
+        if len(self._cache) > CACHED_JUDGEMENTS:
+            self._cache.popitem(last=False)
         return self._cache[words]
 
     def prefill(self, text: str) -> None:

@@ -46,3 +46,21 @@ def test_prefilling_the_words_so_far_changes_no_judgement(detector: TurnDetector
     detector.finished_logprob("Tell me a story")  # something else in the KV cache
     detector.prefill("Who wrote")  # a partial transcript, as the prefiller gives it
     assert detector.finished_logprob("Who wrote Hamlet?") == pytest.approx(whole, abs=1e-3)
+
+
+def test_rooms_taking_turns_are_judged_once_per_words(detector: TurnDetector,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """A hub asks for several rooms in turn, each on every silent frame: the model is run
+    once for each room's words, not once per question."""
+    rooms = ["Why is the sky blue?", "What is the capital of", "Who painted the Mona Lisa?"]
+    first = {text: detector.finished_logprob(text) for text in rooms}
+    runs: list[str] = []
+    run = detector.engine.next_token_logprobs
+    monkeypatch.setattr(detector.engine, "next_token_logprobs",
+                        lambda text: runs.append(text) or run(text))
+    for _ in range(5):
+        for text in rooms:
+            assert detector.finished_logprob(text) == first[text]
+    assert runs == []
+    detector.finished_logprob("Tell me a joke")
+    assert len(runs) == 1

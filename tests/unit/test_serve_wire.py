@@ -63,3 +63,48 @@ def test_half_a_header_times_out() -> None:
 
 def test_an_idle_connection_ends_quietly() -> None:
     assert read(b"", eof=False, limits=Limits(idle_s=0.1)) is None
+
+
+def test_a_ping_is_answered_while_the_handler_is_busy() -> None:
+    """A satellite takes a silent hub as lost: liveness must not wait behind slow work."""
+    from wyoming.client import AsyncTcpClient
+    from wyoming.event import Event
+    from wyoming.ping import Ping, Pong
+
+    from assistant.serve.wire import Connection
+
+    async def scenario() -> list[str]:
+        release = asyncio.Event()
+        handled: list[str] = []
+
+        class Slow(Connection):
+            async def handle_event(self, event: Event) -> bool:
+                await release.wait()  # e.g. the words of eight rooms still being heard
+                handled.append(event.type)
+                return True
+
+        server = await asyncio.start_server(
+            lambda r, w: Slow(r, w, Limits()).run(), "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        client = AsyncTcpClient("127.0.0.1", port)
+        await client.connect()
+        try:
+            await client.write_event(Event("audio-stop"))
+            await client.write_event(Ping(text="alive?").event())
+            answer = await asyncio.wait_for(client.read_event(), 5.0)
+            assert answer is not None and Pong.is_type(answer.type)
+            assert Pong.from_event(answer).text == "alive?"
+            assert handled == []  # answered before the slow event was done
+            release.set()
+            await client.write_event(Event("transcribe"))
+            for _ in range(100):
+                if len(handled) == 2:
+                    break
+                await asyncio.sleep(0.02)
+            return handled
+        finally:
+            await client.disconnect()
+            server.close()
+            await server.wait_closed()
+
+    assert asyncio.run(scenario()) == ["audio-stop", "transcribe"]  # the rest in order
