@@ -59,7 +59,15 @@ from pydantic import ValidationError
 from assistant import __version__
 from assistant.agent import Assistant
 from assistant.config import Config
-from assistant.mcp.skill_tools import CONFIRM_SCHEMA, confirmed, result_for, tool_for, unconfirmed
+from assistant.mcp.skill_tools import (
+    CONFIRM_SCHEMA,
+    confirmed,
+    result_for,
+    served,
+    tool_for,
+    unconfirmed,
+    unknown,
+)
 
 log = logging.getLogger(__name__)
 
@@ -208,10 +216,13 @@ class SkillServer:
     async def _list_tools(self, ctx: ServerRequestContext[Any, Any],
                           params: PaginatedRequestParams | None) -> ListToolsResult:
         return ListToolsResult(tools=[tool_for(s) for s in
-                                      self.assistant.registry.skills.values()])
+                                      self.assistant.registry.skills.values() if served(s)])
 
     async def _call_tool(self, ctx: ServerRequestContext[Any, Any],
                          params: CallToolRequestParams) -> CallToolResult:
+        skill = self.assistant.registry.skills.get(params.name)
+        if skill is None or not served(skill):
+            return unknown(params.name)
         elicitation = ClientCapabilities(elicitation=ElicitationCapability())
         asker = _Asker(ctx.session, ctx.request_id,
                        can_elicit=ctx.session.check_client_capability(elicitation))

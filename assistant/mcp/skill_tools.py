@@ -5,7 +5,8 @@ A tool is named, described and validated exactly as the skill is: its input sche
 ``Skill.parameters``, the schema our own registry validates with. The annotations say what
 the skill says of itself: ``readOnlyHint`` = ``read_only``, ``destructiveHint`` = ``risk ==
 "confirm"`` (a skill that acts without asking, like a timer, only adds), so that a client
-knows which calls to put to its user. Nothing here talks to a client; see
+knows which calls to put to its user. Tools our registry took from other MCP servers are not
+passed on. Nothing here talks to a client; see
 :mod:`assistant.mcp.server`.
 """
 
@@ -24,6 +25,13 @@ CONFIRM_SCHEMA: dict[str, Any] = {
     "required": ["confirm"],
 }
 """What a confirmation asks the client's user for (MCP form elicitation): one yes."""
+
+
+def served(skill: Skill) -> bool:
+    """Whether ``skill`` is one of ours to offer: not a tool of another MCP server that our
+    registry passes on (:mod:`assistant.mcp.tools`), which would be a stranger's tool under
+    our name, and a loop when a client of ours is also a server of ours."""
+    return not skill.source.startswith("mcp:")
 
 
 def tool_for(skill: Skill) -> Tool:
@@ -45,6 +53,12 @@ def result_for(call: ToolResult) -> CallToolResult:
     as text), ``is_error`` when the call did not succeed."""
     return CallToolResult(content=[TextContent(type="text", text=str(call.result))],
                           is_error=not call.ok)
+
+
+def unknown(name: str) -> CallToolResult:
+    """The answer to a call of a tool we do not offer."""
+    return CallToolResult(is_error=True, content=[TextContent(
+        type="text", text=f"There is no tool called {name}.")])
 
 
 def unconfirmed(name: str, question: str) -> CallToolResult:
