@@ -39,8 +39,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from assistant import AssistantError
 from assistant.config import Config
 from assistant.fastpath import normalise
-from assistant.llm import Generation, LLMEngine, Message
-from assistant.models import resolve
+from assistant.llm import Engine, Generation, Message, ModelServerError, build_engine
 from assistant.skills import (
     Skill,
     SkillContext,
@@ -67,7 +66,7 @@ TOOLS_PREAMBLE = (
 
 
 TurnKind = Literal["command", "clarify", "confirm", "correction", "undo", "cancelled",
-                   "unsupported", "about", "chat", "empty"]
+                   "unsupported", "about", "chat", "empty", "failed"]
 _ASKS_FOR_MORE = re.compile(r"\b(?:story|stories|poem|essay|list|lists|steps|explain|describe|"
                             r"in detail|detailed|at length|long|longer|more about|everything)\b",
                             re.IGNORECASE)
@@ -103,7 +102,8 @@ class TurnResult:
     """What the turn did: ran a command, asked a clarifying question ("clarify") or for a
     yes ("confirm"), amended or undid the last action, dropped a question ("cancelled"),
     said plainly that a domain is not served ("unsupported"), described itself ("about"),
-    or let the LLM answer ("chat")."""
+    let the LLM answer ("chat"), or could not reach the model server ("failed": the text
+    says why; the turn stays out of the history)."""
 
     def as_dict(self) -> dict[str, Any]:
         metrics = {k: round(v, 2) if isinstance(v, float) else v
@@ -144,7 +144,7 @@ def capabilities(registry: SkillRegistry) -> str:
             "never make those up. " + about.skills_sentence(registry))
 
 
-def decide(engine: LLMEngine, messages: list[Message], tools: list[dict[str, Any]],
+def decide(engine: Engine, messages: list[Message], tools: list[dict[str, Any]],
            cancel: threading.Event | None = None) -> tuple[str, list[dict[str, Any]], Generation]:
     """One grammar-constrained tool decision: (raw JSON, the calls wanted, metrics).
     The calls are well-formed by construction; an empty list means 'answer directly'."""
@@ -172,7 +172,7 @@ class Assistant:
         announce: Callable[[str], None] = print,
         confirm: Callable[[str], bool] | None = None,
         registry: SkillRegistry | None = None,
-        engine: LLMEngine | None = None,
+        engine: Engine | None = None,
         memory: MemoryStore | None = None,
     ) -> None:
         self.config = config
@@ -233,12 +233,9 @@ class Assistant:
         return other
 
     @property
-    def engine(self) -> LLMEngine:
+    def engine(self) -> Engine:
         if self._engine is None:
-            llm = self.config.llm
-            path = resolve(llm.model, "llm", self.config.paths.cache)
-            self._engine = LLMEngine(path, n_ctx=llm.n_ctx, n_threads=llm.n_threads,
-                                     n_gpu_layers=llm.n_gpu_layers, seed=llm.seed)
+            self._engine = build_engine(self.config)
         return self._engine
 
     @property
@@ -295,10 +292,10 @@ class Assistant:
     def prefill(self, words: str) -> None:
         """Evaluate the answer's prompt up to the user's words so far (a live transcript):
         if the answer comes, it prefills only what follows. Words that change on the way
-        cost nothing more: llama.cpp keeps the longest common prefix."""
+        cost nothing more: llama.cpp keeps the longest common prefix. (Nothing with a
+        remote server: see :meth:`RemoteEngine.prefill`.)"""
         try:
-            prompt, _ = self.engine.render_open(self._messages(words.strip()))
-            self.engine.evaluate(prompt)
+            self.engine.prefill(self._messages(words.strip()))
         except AssistantError:
             return  # no usable model: the turn itself will say so, once
 
@@ -339,8 +336,11 @@ class Assistant:
         self.cancel.clear()
         self.start_skills()
         text = " ".join(text.split())
-        result = self._answer(text, on_text, start) if text else \
-            TurnResult("I didn't catch anything. What would you like?", kind="empty")
+        try:
+            result = self._answer(text, on_text, start) if text else \
+                TurnResult("I didn't catch anything. What would you like?", kind="empty")
+        except ModelServerError as exc:  # the remote model server is down: say so, once
+            result = TurnResult(str(exc), kind="failed")
         if result.metrics.path == "fast":
             result.metrics.total_ms = result.metrics.ttft_ms = (time.perf_counter() - start) * 1000
             if on_text and result.text:
@@ -520,8 +520,8 @@ class Assistant:
         return "Sorry, I don't have an answer to that."
 
     def remember(self, text: str, result: TurnResult) -> None:
-        """Add a finished turn to the conversation history."""
-        if not text:
+        """Add a finished turn to the conversation history (not one that failed)."""
+        if not text or result.kind == "failed":
             return
         reply = result.text + (" [interrupted]" if result.interrupted else "")
         self.history += [{"role": "user", "content": text},

@@ -12,9 +12,11 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from assistant import AssistantError
 from assistant.agent import Assistant
 from assistant.bench.common import cell
 from assistant.config import Config
+from assistant.llm import LLMEngine
 
 
 def run(config: Config, args: argparse.Namespace, console: Console) -> int:
@@ -24,6 +26,9 @@ def run(config: Config, args: argparse.Namespace, console: Console) -> int:
 def bench_llm(config: Config, runs: int, console: Console, max_tokens: int = 64) -> int:
     assistant = Assistant(config)
     engine = assistant.engine
+    if not isinstance(engine, LLMEngine):
+        raise AssistantError("bench llm times the in-process engine: run it with "
+                             "llm.backend = 'local' (bench tools compares it with a server)")
     llama = engine.llama
     messages = [assistant.system_message(),
                 {"role": "user", "content": "Explain in three sentences why the sky is blue."}]

@@ -26,8 +26,7 @@ from rich.table import Table
 from assistant.agent import Assistant, TurnResult
 from assistant.bench.common import DATA, cell
 from assistant.config import Config
-from assistant.llm import LLMEngine
-from assistant.models import resolve
+from assistant.llm import Engine, build_engine
 from assistant.skills import ToolResult
 
 CASES = DATA / "trust"
@@ -102,7 +101,7 @@ def judge(case: dict[str, Any], last: TurnResult, acted: list[ToolResult],
     return out
 
 
-def run_case(case: dict[str, Any], config: Config, engine: LLMEngine | None,
+def run_case(case: dict[str, Any], config: Config, engine: Engine | None,
              memory: Any) -> Outcome:
     """One fresh conversation: every turn of the case, the last one judged and timed."""
     with tempfile.TemporaryDirectory(prefix="trust-") as tmp:
@@ -183,10 +182,8 @@ def bench_trust(config: Config, console: Console, models: list[str], show_wrong:
         memory = open_store(cfg)
         try:
             for model in [config.llm.model, *models]:
-                path = resolve(model, "llm", config.paths.cache)
-                llm = config.llm
-                engine = LLMEngine(path, n_ctx=llm.n_ctx, n_threads=llm.n_threads,
-                                   n_gpu_layers=llm.n_gpu_layers, seed=llm.seed)
+                engine = build_engine(config, model)
+                name = Path(model).name
                 outcomes = []
                 for n, case in enumerate(cases, 1):
                     outcome = run_case(case, cfg, engine, memory)
@@ -194,8 +191,8 @@ def bench_trust(config: Config, console: Console, models: list[str], show_wrong:
                     if show_wrong and not outcome.right:
                         _say_wrong(console, outcome)
                     if n % 25 == 0:
-                        console.print(f"{Path(path).name}: {n}/{len(cases)}", style="dim")
-                console.print(table(outcomes, f"bench trust · {Path(path).name}"))
+                        console.print(f"{name}: {n}/{len(cases)}", style="dim")
+                console.print(table(outcomes, f"bench trust · {name}"))
         finally:
             memory.close()
     return 0

@@ -1,5 +1,6 @@
-"""The LLM engine: llama-cpp-python with the GGUF's own chat template, token streaming,
-cancellation, context trimming, prompt-cache accounting and grammar-constrained JSON.
+"""The local backend: llama-cpp-python in this process, with the GGUF's own chat template,
+token streaming, cancellation, context trimming, prompt-cache accounting and
+grammar-constrained JSON. Nothing leaves the device.
 
 The prompt always starts with the same prefix (system prompt, then tool schemas, then memory,
 then the conversation), so llama.cpp reuses the KV cache of everything up to the first change:
@@ -14,18 +15,13 @@ import threading
 import time
 from collections import deque
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import psutil
 
-from assistant import AssistantError
-
-Message = dict[str, str]
-"""A chat message: {"role": "system" | "user" | "assistant", "content": text}."""
-
+from assistant.llm.engine import Generation, LLMError, Message, complete, fit_messages
 
 _LOADING = threading.Lock()
 """llama-cpp-python silences the whole process while it loads a model (stdout and stderr
@@ -65,31 +61,6 @@ class FairLock:
                 self._cond.notify_all()
 
 
-class LLMError(AssistantError):
-    """The model file cannot be loaded or used."""
-
-
-@dataclass
-class Generation:
-    """Metrics of one generation, filled in while it streams."""
-
-    prompt_tokens: int = 0
-    cached_tokens: int = 0
-    """Prompt tokens whose KV cache was reused from the previous generation."""
-    tokens: int = 0
-    """Completion tokens produced."""
-    ttft_ms: float = 0.0
-    """Call → first text out (prefill of the uncached prompt plus one token)."""
-    total_ms: float = 0.0
-    cancelled: bool = False
-    text: str = ""
-
-    @property
-    def tokens_per_s(self) -> float:
-        decode_s = (self.total_ms - self.ttft_ms) / 1000
-        return (self.tokens - 1) / decode_s if self.tokens > 1 and decode_s > 0 else 0.0
-
-
 def _check_gguf(path: Path) -> None:
     if not path.is_file():
         raise LLMError(f"LLM model file not found: {path}")
@@ -122,6 +93,13 @@ class LLMEngine:
         self._lock = FairLock()
 
     # ------------------------------------------------------------------ loading
+
+    @property
+    def where(self) -> str:
+        return f"this device: {self.model_path}"
+
+    def load(self) -> None:
+        _ = self.llama
 
     @property
     def llama(self) -> Any:
@@ -184,21 +162,16 @@ class LLMEngine:
     def count(self, messages: list[Message]) -> int:
         return len(self.tokenize(self.render(messages)[0]))
 
+    def count_text(self, text: str) -> int:
+        return len(self.tokenize(text))
+
     def fit(self, messages: list[Message], reserve: int) -> list[Message]:
-        """Drop the oldest turns (never the system message or the last user message) until
-        the prompt plus ``reserve`` tokens fits the context; if the last message alone is too
-        long, keep its end."""
-        system, turns = messages[:1], list(messages[1:])
-        budget = self.n_ctx - reserve
-        while len(turns) > 1 and self.count(system + turns) > budget:
-            turns.pop(0)
-        over = self.count(system + turns) - budget
-        if over > 0:
-            last = turns[-1]
-            ids = self.tokenize(last["content"])
-            kept = self.llama.detokenize(ids[over + 8 :]).decode("utf-8", "ignore")
-            turns[-1] = {**last, "content": kept}
-        return system + turns
+        return fit_messages(messages, self.n_ctx - reserve, self.count, self._keep_end)
+
+    def _keep_end(self, text: str, tokens: int) -> str:
+        # 8 tokens more: a cut can merge tokens at the seam, so the count may grow a little.
+        ids = self.tokenize(text)
+        return self.llama.detokenize(ids[tokens + 8 :]).decode("utf-8", "ignore")
 
     # ------------------------------------------------------------------ generation
 
@@ -252,6 +225,12 @@ class LLMEngine:
                 chunks.close()
                 stats.total_ms = (time.perf_counter() - start) * 1000
 
+    def prefill(self, messages: list[Message]) -> None:
+        """Evaluate the prompt up to where the last message's words end so far: an answer
+        that comes prefills only what follows. Words that change on the way cost nothing
+        more: llama.cpp keeps the longest common prefix."""
+        self.evaluate(self.render_open(messages)[0])
+
     def evaluate(self, text: str) -> None:
         """Run the raw prompt ``text`` (special tokens parsed) through the model without
         generating. The KV cache of the longest prefix already evaluated is reused, and a
@@ -282,6 +261,4 @@ class LLMEngine:
         return llama
 
     def complete(self, messages: list[Message], **kwargs: Any) -> tuple[str, Generation]:
-        stats = Generation()
-        text = "".join(self.stream(messages, stats=stats, **kwargs))
-        return text, stats
+        return complete(self, messages, **kwargs)

@@ -61,7 +61,7 @@ def build_loop(config: Config, events: EventLog, wait_warm: bool = False) -> Voi
     detector = build_detector(config)
     with ThreadPoolExecutor(4) as pool:
         jobs = [pool.submit(recognizer.load), pool.submit(synth.load),
-                pool.submit(lambda: assistant.engine.llama)]
+                pool.submit(assistant.engine.load)]
         if detector is not None:
             jobs.append(pool.submit(detector.load))
         for job in jobs:
