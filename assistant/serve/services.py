@@ -69,7 +69,7 @@ class Services:
         try:
             with ThreadPoolExecutor(4) as pool:
                 jobs = [pool.submit(self.recognizer.load), pool.submit(self.synthesizer.load),
-                        pool.submit(lambda: self.assistant.engine.llama),
+                        pool.submit(self.assistant.engine.load),
                         pool.submit(self.is_speech, np.zeros(RATE // 2, np.float32))]
                 if self.detector is not None:
                     jobs.append(pool.submit(self.detector.load))
