@@ -96,6 +96,11 @@ async def serve(config: Config, on_ready: object = None) -> None:
     """Run until SIGINT/SIGTERM."""
     server = Server(config)
     port = await server.start()
+    mcp = None
+    if config.mcp.serve_http:  # our skills for other programs, sharing this Assistant
+        from assistant.mcp.http import alongside
+
+        mcp = await asyncio.to_thread(alongside, server.services.assistant, log.warning)
     host = config.serve.host
     if config.serve.zeroconf:
         if host in ("127.0.0.1", "localhost", "::1"):
@@ -112,4 +117,6 @@ async def serve(config: Config, on_ready: object = None) -> None:
     try:
         await stop.wait()
     finally:
+        if mcp is not None:
+            mcp.close()
         await server.stop()

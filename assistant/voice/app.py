@@ -85,6 +85,11 @@ def run_voice(config: Config, *, input_path: str | None, output_path: str | None
         start = time.perf_counter()
         loop = build_loop(config, events, wait_warm=input_path is not None)
         ready_s = time.perf_counter() - start
+    mcp = None
+    if config.mcp.serve_http:  # our skills for other programs, sharing this Assistant
+        from assistant.mcp.http import alongside
+
+        mcp = alongside(loop.port.assistant, console.print)
     view = LiveView()
     events.listeners.append(view.on_event)
     if input_path:
@@ -112,6 +117,8 @@ def run_voice(config: Config, *, input_path: str | None, output_path: str | None
         pass
     finally:
         loop.close()
+        if mcp is not None:
+            mcp.close()
     if output_path and isinstance(driver, FileDriver):
         save_wav(output_path, driver.output)
     return 0

@@ -22,7 +22,9 @@ import pytest
 from mcp import ClientSession, StdioServerParameters, stdio_client
 from mcp.client.streamable_http import streamable_http_client
 
+from assistant.agent import Assistant
 from assistant.config import load_config
+from assistant.mcp.http import alongside
 from assistant.skills import build_registry
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -292,3 +294,42 @@ def test_a_second_process_is_told_where_the_store_is(http_server: HttpServer) ->
     assert len(lines) == 1
     assert f"pid {http_server.process.pid}" in lines[0]
     assert f"use its MCP server at {http_server.url}" in lines[0]
+
+
+def test_alongside_a_running_assistant_shares_its_memory_and_timers(tmp_path: Path) -> None:
+    env = _env(tmp_path, ASSISTANT_MCP__SERVE_HTTP="true", ASSISTANT_MCP__HTTP_PORT="0")
+    spoken: list[str] = []
+    assistant = Assistant(load_config(env=env).config, announce=spoken.append)
+    printed: list[str] = []
+    endpoint = alongside(assistant, printed.append)
+    assert endpoint is not None
+    try:
+        assert printed == [endpoint.banner()] and endpoint.token in printed[0]
+        heard = anyio.Event()
+
+        async def on_log(params: types.LoggingMessageNotificationParams) -> None:
+            heard.set()
+
+        async def main() -> None:
+            async with httpx2.AsyncClient(
+                    headers={"Authorization": f"Bearer {endpoint.token}"},
+                    timeout=httpx2.Timeout(WAIT_S)) as http, \
+                    streamable_http_client(endpoint.url, http_client=http) as (read, write), \
+                    ClientSession(read, write, read_timeout_seconds=WAIT_S,
+                                  logging_callback=on_log) as session:
+                await session.initialize()
+                await session.call_tool("remember", {"fact": "the spare key is under the pot"})
+                await session.call_tool("set_timer", {"seconds": 600, "label": "soup"})
+                await session.call_tool("set_timer", {"seconds": 1, "label": "egg"})
+                with anyio.fail_after(WAIT_S):
+                    await heard.wait()
+
+        anyio.run(main)
+        facts = assistant.memory().facts()  # the host's own store, not a second one
+        assert [(f.text, f.source) for f in facts] == [("the spare key is under the pot", "mcp")]
+        timers = assistant.registry.call("list_timers", {}, assistant.context)
+        assert "soup" in timers.result  # the host's timer table
+        assert spoken == ["Your egg timer for 1 second is done."]  # and it still says it
+    finally:
+        endpoint.close()
+        assistant.close()
