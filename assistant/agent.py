@@ -636,7 +636,10 @@ class Assistant:
                 break
             raw, wanted, gen = decide(self.engine, messages, tools, self.cancel)
             gens.append(gen)
-            wanted = [c for c in wanted if c["name"] not in used]
+            # The grammar keeps the model to the tools offered; a model server that does not
+            # honour it must not reach the others (after an untrusted result: any that act).
+            offered = {t["name"] for t in tools}
+            wanted = [c for c in wanted if c["name"] in offered]
             reading = [c for c in wanted if skills[c["name"]].read_only
                        and skills[c["name"]].risk == "safe"]
             acting = [c for c in wanted if c not in reading][:1]
