@@ -48,6 +48,7 @@ from assistant.skills import (
     build_registry,
     spoken_name,
 )
+from assistant.text import MAX_TURN_CHARS, bounded
 from assistant.understand import about
 from assistant.understand.classify import Understanding, classify, missing_slot, read_slots
 from assistant.understand.dialogue import Action, Dialogue, Proposal, Question, is_no, is_yes
@@ -335,7 +336,7 @@ class Assistant:
         start = time.perf_counter()
         self.cancel.clear()
         self.start_skills()
-        text = " ".join(text.split())
+        text = bounded(text, MAX_TURN_CHARS)  # escapes, controls and 50 KB pastes: out
         try:
             result = self._answer(text, on_text, start) if text else \
                 TurnResult("I didn't catch anything. What would you like?", kind="empty")
@@ -380,7 +381,7 @@ class Assistant:
         thrown away if they go on? Only when nothing it may do changes anything, the
         conversation's state included: a fast-path skill declared ``read_only``, a question
         about the assistant, an honest refusal, or an LLM answer with no tool to call."""
-        text = " ".join(text.split())
+        text = bounded(text, MAX_TURN_CHARS)
         if not text or self.dialogue.waiting() is not None:
             return False
         u = classify(self.registry, text, can_undo=self.dialogue.last_action() is not None)

@@ -59,14 +59,46 @@ def resample(audio: np.ndarray, rate_in: int, rate_out: int) -> np.ndarray:
 
 
 def save_wav(path: str | Path, audio: np.ndarray, rate: int = RATE) -> None:
-    path = Path(path)
-    if path.suffix.lower() not in (".wav", ".flac"):
-        raise AudioError(f"cannot write {path}: give a .wav or .flac file name")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        sf.write(path, np.clip(audio, -1.0, 1.0), rate, subtype="PCM_16")
-    except (sf.LibsndfileError, RuntimeError, OSError, TypeError, ValueError) as exc:
-        raise AudioError(f"cannot write {path}: {exc}") from None
+    with AudioWriter(path, rate) as out:
+        out.write(audio)
+
+
+class AudioWriter:
+    """A WAV or FLAC file (16-bit) written as the audio comes, so that memory does not grow
+    with its length. The folder must exist. A failed write removes the partial file."""
+
+    def __init__(self, path: str | Path, rate: int = RATE) -> None:
+        self.path = Path(path)
+        if self.path.suffix.lower() not in (".wav", ".flac"):
+            raise AudioError(f"cannot write {self.path}: give a .wav or .flac file name")
+        if not self.path.parent.is_dir():
+            raise AudioError(f"cannot write {self.path}: the folder {self.path.parent} "
+                             "does not exist")
+        self.rate = rate
+        self.seconds = 0.0
+        self._file: sf.SoundFile | None = None
+
+    def __enter__(self) -> AudioWriter:
+        try:
+            self._file = sf.SoundFile(self.path, "w", self.rate, 1, "PCM_16")
+        except (sf.LibsndfileError, RuntimeError, OSError, TypeError, ValueError) as exc:
+            raise AudioError(f"cannot write {self.path}: {exc}") from None
+        return self
+
+    def write(self, audio: np.ndarray) -> None:
+        assert self._file is not None, "use AudioWriter in a with block"
+        try:
+            self._file.write(np.clip(np.nan_to_num(audio), -1.0, 1.0))
+        except (sf.LibsndfileError, RuntimeError, OSError, ValueError) as exc:
+            raise AudioError(f"cannot write {self.path}: {exc}") from None
+        self.seconds += len(audio) / self.rate
+
+    def __exit__(self, kind: type[BaseException] | None, *rest: object) -> None:
+        if self._file is not None:
+            with contextlib.suppress(sf.LibsndfileError, RuntimeError, OSError):
+                self._file.close()
+        if kind is not None:
+            self.path.unlink(missing_ok=True)
 
 
 class Clock:

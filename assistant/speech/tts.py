@@ -15,6 +15,7 @@ import soxr
 from num2words import num2words
 
 from assistant.speech.audio import RATE
+from assistant.text import clean
 
 # ---------------------------------------------------------------------- normalisation
 
@@ -78,7 +79,7 @@ def speakable(text: str) -> str:
     """Numbers, times, units and symbols as a person would say them:
     '14:30' → 'two thirty p m', '5 km' → 'five kilometres', '42.16' → 'forty two point one six'.
     """
-    t = re.sub(r"[*_`#>\[\]{}|]+", " ", text)  # markdown and brackets: not for the ear
+    t = re.sub(r"[*_`#>\[\]{}|]+", " ", clean(text))  # markdown and brackets: not for the ear
     t = re.sub(r"\b(\d{1,2}):(\d{2})\s*([AaPp])\.?\s?[Mm]\b", lambda m: _clock(
         re.match(r"(\d+):(\d+)(.*)", f"{m.group(1)}:{m.group(2)}{m.group(3)}m")), t)
     t = re.sub(r"\b([01]?\d|2[0-3]):([0-5]\d)\b()", _clock, t)
@@ -191,6 +192,31 @@ class SentenceChunker:
 
 
 # ---------------------------------------------------------------------- synthesis
+
+MAX_PIECE_WORDS = 40
+"""Longest run of words given to Piper at once. Its memory grows with the square of a
+sentence's length (10 KB without a full stop took 24 GB); 40 words is ~15 s of speech."""
+
+
+def spoken_pieces(text: str, max_words: int = MAX_PIECE_WORDS) -> Iterator[str]:
+    """``text`` in runs of at most ``max_words`` words, for Piper to split into sentences as
+    it does: whole sentences together while they fit, a longer sentence cut at its commas,
+    and a run of words with neither every ``max_words`` words."""
+    run: list[str] = []
+    for sentence in re.split(r"(?<=[.!?])\s+", text):
+        words = sentence.split()
+        if len(run) + len(words) > max_words and run:
+            yield " ".join(run)
+            run = []
+        if len(words) <= max_words:
+            run += words
+            continue
+        for clause in re.split(r"(?<=[,;:])\s+", sentence):
+            words = clause.split()
+            for i in range(0, len(words), max_words):
+                yield " ".join(words[i:i + max_words])
+    if run:
+        yield " ".join(run)
 
 VOCODER_NODE = "/dec/conv_pre/Conv"
 """First node of the VITS vocoder in Piper's exported graphs; its input is the latent."""
@@ -309,8 +335,8 @@ class Synthesizer:
         piece by piece: the first is short, so that it is ready soon; the others are decoded
         while it plays. ``whole``: one piece per sentence (least work in all)."""
         self.load()
-        spoken = speakable(text)
-        sentences = [p for p in self._voice.phonemize(spoken) if p] if spoken else []
+        sentences = [p for piece in spoken_pieces(speakable(text))
+                     for p in self._voice.phonemize(piece) if p]
         total = sum(len(p) for p in sentences)
         resampler = soxr.ResampleStream(self.rate, rate, 1, dtype="float32")
         done = 0

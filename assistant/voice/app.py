@@ -23,9 +23,17 @@ from assistant.config import Config
 from assistant.llm import LLMEngine
 from assistant.models import resolve
 from assistant.speech.asr import Recognizer
-from assistant.speech.audio import DeviceDriver, FileDriver, load_audio, save_wav
-from assistant.speech.tts import Synthesizer
+from assistant.speech.audio import (
+    AudioError,
+    AudioWriter,
+    DeviceDriver,
+    FileDriver,
+    load_audio,
+    save_wav,
+)
+from assistant.speech.tts import Synthesizer, speakable
 from assistant.speech.turn import TurnDetector
+from assistant.text import MAX_SPEECH_CHARS, bounded
 from assistant.voice.events import EventLog
 from assistant.voice.loop import VoiceLoop
 from assistant.voice.view import LiveView
@@ -150,9 +158,15 @@ def transcribe_file(config: Config, path: str, as_json: bool) -> int:
 
 
 def say_text(config: Config, text: str, output: str) -> int:
+    """Speak ``text`` into the file ``output``, sentence by sentence as it is synthesised."""
+    text = bounded(text, MAX_SPEECH_CHARS)
+    if not speakable(text):
+        raise AudioError("nothing to say: the text is empty")
     synth = build_synthesizer(config)
-    audio, ms = synth.synthesize(text)
-    save_wav(output, audio)
-    print(f"wrote {output} ({len(audio) / 16000:.2f} s of audio in {ms:.0f} ms)",
-          file=sys.stderr)
+    start = time.perf_counter()
+    with AudioWriter(output) as out:
+        for piece in synth.stream(text, whole=True):
+            out.write(piece.audio)
+    print(f"wrote {output} ({out.seconds:.2f} s of audio in "
+          f"{(time.perf_counter() - start) * 1000:.0f} ms)", file=sys.stderr)
     return 0
