@@ -87,9 +87,10 @@ class HttpEndpoint:
         self.token, self.token_path = load_token(config.paths.data)
         try:
             self._socket = socket.create_server((HOST, port))
-        except OSError as exc:
-            raise McpHttpError(f"mcp: cannot listen on {HOST}:{port}: {exc.strerror or exc}; "
-                               "set mcp.http_port (or --port) to a free port") from None
+        except OSError as exc:  # create_server's own message repeats the address
+            reason = os.strerror(exc.errno) if exc.errno else str(exc)
+            raise McpHttpError(f"mcp: cannot listen on {HOST}:{port}: {reason}; set "
+                               "mcp.http_port (or --port) to a free port") from None
         self.port: int = self._socket.getsockname()[1]
         self.url = f"http://{HOST}:{self.port}/mcp"
         app = skills.server.streamable_http_app(
@@ -132,12 +133,10 @@ class HttpEndpoint:
 
 
 def alongside(assistant: Assistant, say: Callable[[str], None]) -> HttpEndpoint | None:
-    """For ``assistant voice`` and ``assistant serve``: when ``mcp.serve_http`` is set, the
-    endpoint sharing ``assistant``, started, its banner said once; else (and when it cannot
-    start, which is said, not fatal) None."""
+    """For ``assistant voice`` and ``assistant serve`` (``mcp.serve_http``): the endpoint
+    sharing ``assistant``, started, its banner said once; None when it cannot start (which is
+    said, and not fatal: the host goes on without it)."""
     config = assistant.config
-    if not config.mcp.serve_http:
-        return None
     try:
         endpoint = HttpEndpoint(SkillServer(assistant, also_announce=assistant.context.announce),
                                 config, config.mcp.http_port)

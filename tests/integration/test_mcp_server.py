@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import socket
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Iterator
@@ -333,3 +334,14 @@ def test_alongside_a_running_assistant_shares_its_memory_and_timers(tmp_path: Pa
     finally:
         endpoint.close()
         assistant.close()
+
+
+def test_http_on_a_taken_port_is_a_one_line_error(tmp_path: Path) -> None:
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        run = subprocess.run([sys.executable, "-m", "assistant.cli", "mcp", "serve", "--http",
+                              "--port", str(port)], cwd=ROOT, env=_env(tmp_path),
+                             capture_output=True, text=True, timeout=WAIT_S)
+    assert run.returncode == 2 and run.stdout == ""
+    assert run.stderr == (f"error: mcp: cannot listen on 127.0.0.1:{port}: Address already in "
+                          "use; set mcp.http_port (or --port) to a free port\n")
