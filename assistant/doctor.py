@@ -1,5 +1,6 @@
-"""``assistant doctor``: what is installed, which models resolve, CPU features, audio devices,
-and for everything missing, the command that fixes it."""
+"""``assistant doctor``: what is installed, which models resolve (or which model server
+answers), CPU features, audio devices, and for everything missing, the command that fixes
+it."""
 
 from __future__ import annotations
 
@@ -12,11 +13,13 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from rich.console import Console
 from rich.table import Table
 
-from assistant.config import LoadedConfig
+from assistant.config import Config, LoadedConfig
+from assistant.llm import LLMError
 from assistant.models import ModelError, resolve
 
 SETUP = "scripts/setup.sh"
@@ -66,6 +69,29 @@ def _llama_smoke(model: Path) -> tuple[bool, str]:
     return False, (proc.stderr.strip().splitlines() or ["test decode failed"])[-1]
 
 
+def _model_server(cfg: Config) -> list[Check]:
+    """Where the LLM runs when it is a server (``llm.backend = "openai"``), and whether it
+    answers ``GET /models``."""
+    from assistant.llm import build_engine
+    from assistant.llm.remote import RemoteEngine
+
+    engine = build_engine(cfg)
+    assert isinstance(engine, RemoteEngine)
+    host = urlsplit(cfg.llm.base_url).hostname or ""
+    away = "" if host in ("127.0.0.1", "::1", "localhost") else ", another machine"
+    checks = [Check("llm", True, f"{cfg.llm.base_url} (llm.backend = openai{away}): "
+                    "conversations are sent there")]
+    try:
+        names = engine.models()
+    except LLMError as exc:
+        return [*checks, Check("llm server", False, str(exc),
+                               "start the server, or fix llm.base_url / llm.api_key")]
+    served = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+    wanted = f"; llm.model '{engine.model}' is not among them" if engine.model and \
+        engine.model not in names else ""
+    return [*checks, Check("llm server", True, f"answers; serves {served or 'nothing'}{wanted}")]
+
+
 def collect(loaded: LoadedConfig) -> list[Check]:
     cfg = loaded.config
     checks = [Check("python", sys.version_info >= (3, 11), platform.python_version(),
@@ -83,7 +109,10 @@ def collect(loaded: LoadedConfig) -> list[Check]:
     checks.append(Check("llama-cpp-python", llama_version is not None, llama_version or "missing",
                         f"run {SETUP} (builds it portably for this CPU)"))
 
-    for role, name in (("llm", cfg.llm.model), ("asr", cfg.asr.model), ("tts", cfg.tts.voice),
+    local = [("llm", cfg.llm.model)] if cfg.llm.backend == "local" else []
+    if not local:
+        checks += _model_server(cfg)
+    for role, name in (*local, ("asr", cfg.asr.model), ("tts", cfg.tts.voice),
                        ("embedding", cfg.memory.embedding_model)):
         try:
             path = resolve(name, role, cfg.paths.cache)

@@ -128,9 +128,11 @@ class RemoteEngine:
                                         repeat_penalty=repeat_penalty,
                                         json_schema=json_schema, shape=shape)
                     with self._client.stream("POST", "/chat/completions", json=body) as resp:
-                        if json_schema is not None and resp.status_code in (400, 422) and \
-                                shape != shapes[-1]:
-                            continue  # this server wants the other response_format shape
+                        if resp.status_code >= 400 and shape != shapes[-1]:
+                            # Refused (llama-cpp-python's server: HTTP 500 for a validation
+                            # error): the other response_format shape, once; the last
+                            # refusal is the one reported.
+                            continue
                         self._check(resp)
                         self._prefer(shape)
                         yield from self._pieces(resp, cancel, stats, start)

@@ -23,7 +23,7 @@ SchemaShape = Literal["json_schema", "json_object"]
 SCHEMA_SHAPES: tuple[SchemaShape, ...] = ("json_schema", "json_object")
 """``response_format`` shapes, in the order they are tried: OpenAI's ``json_schema`` (vLLM,
 Ollama, LM Studio, llama-server), then ``json_object`` with a ``schema`` (llama-cpp-python's
-server, which refuses the first with HTTP 422; llama-server takes both)."""
+server, which refuses the first with HTTP 500; llama-server takes both)."""
 
 CHARS_PER_TOKEN = 3.5
 """An English BPE token is about 3.5-4 characters: the lower bound, so that estimates err
