@@ -14,6 +14,8 @@ import numpy as np
 import psutil
 import pytest
 import soxr
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from wyoming.asr import Transcribe, Transcript, TranscriptChunk, TranscriptStart, TranscriptStop
 from wyoming.audio import AudioChunk, AudioStart, AudioStop
 from wyoming.client import AsyncTcpClient
@@ -298,6 +300,52 @@ def test_a_bad_client_gets_an_error_and_the_others_are_served(served: Running, d
     events = asyncio.run(raw(served.port, data))
     errors = [Error.from_event(e) for e in events if Error.is_type(e.type)]
     assert [e.code for e in errors] == [code], events
+    assert describe_works(served)
+
+
+WYOMING_TYPES = ("describe", "transcribe", "audio-start", "audio-chunk", "audio-stop",
+                 "synthesize", "synthesize-start", "synthesize-chunk", "synthesize-stop",
+                 "transcript", "info", "run-pipeline", "voice-started", "ping", "detect",
+                 "not-a-wyoming-event")
+JSON_VALUES = st.recursive(st.one_of(st.none(), st.booleans(), st.integers(-2**40, 2**40),
+                                     st.floats(allow_nan=False), st.text(max_size=40)),
+                           lambda inner: st.lists(inner, max_size=3) |
+                           st.dictionaries(st.text(max_size=8), inner, max_size=3), max_leaves=8)
+AUDIO_KEYS = st.fixed_dictionaries({}, optional={
+    "rate": st.sampled_from([0, -1, 8000, 16000, 44100, 10**9]),
+    "width": st.sampled_from([0, 1, 2, 3, 4, 9]), "channels": st.sampled_from([0, 1, 2, 6, 300]),
+    "text": st.text(max_size=60), "language": st.text(max_size=5), "context": JSON_VALUES,
+    "name": st.text(max_size=10)})
+EVENTS = st.builds(Event, type=st.sampled_from(WYOMING_TYPES),
+                   data=st.one_of(AUDIO_KEYS, st.dictionaries(st.text(max_size=8), JSON_VALUES,
+                                                              max_size=4)),
+                   payload=st.one_of(st.none(), st.binary(max_size=2048)))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.lists(EVENTS, min_size=1, max_size=6))
+def test_any_sequence_of_events_leaves_the_server_serving(served: Running,
+                                                          events: list[Event]) -> None:
+    """Well-formed events with any data, in any order: answers or Errors, never a dead
+    server (each example, then a Describe on a new connection)."""
+    async def send() -> list[Event]:
+        got: list[Event] = []
+        async with AsyncTcpClient(HOST, served.port) as client:
+            for event in events:
+                await client.write_event(event)
+            await client.write_event(Describe().event())  # handled after all the others
+            async with asyncio.timeout(WAIT_S):
+                while (event := await client.read_event()) is not None:
+                    got.append(event)
+                    if event.type == "info":
+                        break
+        return got
+
+    got = asyncio.run(send())
+    assert got and got[-1].type == "info"  # the connection outlived whatever it was sent
+    for e in got:
+        if Error.is_type(e.type):
+            assert "\n" not in Error.from_event(e).text
     assert describe_works(served)
 
 

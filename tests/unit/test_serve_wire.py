@@ -6,6 +6,8 @@ import asyncio
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from assistant.serve.wire import MAX_HEADER_BYTES, Limits, WireError, read_event
 
@@ -108,3 +110,25 @@ def test_a_ping_is_answered_while_the_handler_is_busy() -> None:
             await server.wait_closed()
 
     assert asyncio.run(scenario()) == ["audio-stop", "transcribe"]  # the rest in order
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.one_of(
+    st.binary(max_size=3000),
+    # headers that parse as JSON, with any lengths and data
+    st.builds(lambda h, rest: json.dumps(h).encode() + b"\n" + rest,
+              st.dictionaries(st.sampled_from(["type", "data", "data_length", "payload_length",
+                                               "version"]),
+                              st.one_of(st.none(), st.booleans(), st.integers(-5, 5000),
+                                        st.text(max_size=20),
+                                        st.dictionaries(st.text(max_size=5), st.integers()))),
+              st.binary(max_size=3000))))
+def test_any_bytes_are_an_event_the_end_or_a_one_line_refusal(data: bytes) -> None:
+    try:
+        event = read(data)
+    except WireError as exc:
+        assert exc.code in ("bad-event", "too-large", "timeout", "truncated")
+        assert "\n" not in str(exc)
+    else:
+        assert event is None or isinstance(event.type, str)
+        assert event is None or len(event.payload or b"") <= LIMITS.max_payload
