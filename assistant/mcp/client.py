@@ -14,6 +14,7 @@ import asyncio
 import atexit
 import concurrent.futures
 import contextlib
+import logging
 import os
 import re
 import threading
@@ -33,6 +34,10 @@ _STOP_WAIT_S = 3.0
 """How long closing a session may take before it is abandoned (the process then ends with
 ours: a stdio server exits when its stdin closes)."""
 _VAR = re.compile(r"\$\{(\w+)\}")
+# The SDK logs a peer's misbehaviour (a failed session teardown, a dropped tool) as warnings
+# on stderr, in the middle of a chat; what matters reaches the user as our own sentences.
+if logging.getLogger("mcp").level == logging.NOTSET:
+    logging.getLogger("mcp").setLevel(logging.ERROR)
 
 
 class McpServerError(AssistantError):
@@ -86,6 +91,8 @@ def _reason(exc: BaseException) -> str:
     exc = first_error(exc)
     if isinstance(exc, FileNotFoundError):
         return f"command not found: {exc.filename or exc}"
+    if isinstance(exc, AssistantError):
+        return str(exc).rstrip(".")
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
