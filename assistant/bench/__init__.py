@@ -10,6 +10,8 @@ One module per benchmark, each with ``run(config, args, console) -> int`` (``arg
 * :mod:`assistant.bench.voice`: the voice loop's latencies, barge-in, ASR and TTS;
 * :mod:`assistant.bench.memory`: retrieval quality, speed at scale, a retrieving turn's cost.
 * :mod:`assistant.bench.trust`: does the assistant do exactly what was asked, and nothing else.
+* :mod:`assistant.bench.tools`: an MCP tool call against the same in-process skill, and an
+  MCP server's cold start.
 
 A new benchmark is a module here with that ``run``, and its name in ``assistant.cli.BENCHMARKS``.
 Helpers they share are in :mod:`assistant.bench.common`.
