@@ -4,14 +4,13 @@ The same trivial function (echo its text) is called through the skill registry a
 in-process skill and as a tool of our fixture MCP server over stdio, alternating, ``--runs``
 x 40 calls each; the difference is the MCP round trip (JSON-RPC over pipes, the SDK's
 validation, our event-loop thread hand-off). Then the stdio server's cold start: spawn →
-initialize → list_tools, ``--runs`` times. If the remote-model benchmark
-(``assistant.bench.remote.bench_remote``) exists, its table follows.
+initialize → list_tools, ``--runs`` times. Then the same for the model: the in-process LLM
+against an OpenAI-compatible server on the same GGUF (:mod:`assistant.bench.remote`).
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import statistics
 import sys
 import tempfile
@@ -22,6 +21,8 @@ from rich.console import Console
 from rich.table import Table
 
 from assistant.bench.common import ROOT, median_p95, step
+from assistant.bench.model_server import server_installed
+from assistant.bench.remote import bench_remote
 from assistant.config import Config, McpConfig, McpServerConfig
 from assistant.skills import SkillContext, SkillRegistry, skill
 
@@ -101,11 +102,9 @@ def run(config: Config, args: argparse.Namespace, console: Console) -> int:
     table.add_row("stdio cold start (spawn → initialize → list_tools)",
                   *median_p95(cold, 0), str(len(cold)))
     console.print(table)
-    try:
-        remote = importlib.import_module("assistant.bench.remote")
-    except ModuleNotFoundError:
+    if not server_installed():
+        step(console, "the remote model bench needs llama_cpp.server's deps (pip install "
+             "-e '.[dev]'): skipped")
         return 0
-    bench_remote = getattr(remote, "bench_remote", None)
-    if bench_remote is not None:
-        bench_remote(config, args, console)
+    console.print(bench_remote(config, console, runs))
     return 0
