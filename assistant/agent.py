@@ -372,9 +372,16 @@ class Assistant:
             return self._command(u.skill, u.arguments)
         if u.kind == "clarify" and u.skill is not None:
             return self._ask(u.skill, u.arguments, u.slot)
-        if u.kind == "unsupported" and u.domain is not None:
+        if u.kind == "unsupported" and u.domain is not None and not self.served_by_mcp(text):
             return TurnResult(u.domain.answer, kind="unsupported")
         return self._llm_turn(text, on_text, start, tools=u.tools)
+
+    def served_by_mcp(self, text: str) -> bool:
+        """Whether a connected MCP server's tool may serve ``text`` (Home Assistant's
+        HassTurnOn for "turn on the kitchen lights"): then the model chooses, under the
+        usual rules, rather than the answer that no such connection is set up."""
+        return any(self.registry.skills[n].source.startswith("mcp:")
+                   for n in self.offered(text))
 
     def speculable(self, text: str) -> bool:
         """Can this utterance be answered before the user has surely finished, and the answer
@@ -387,7 +394,7 @@ class Assistant:
         u = classify(self.registry, text, can_undo=self.dialogue.last_action() is not None)
         if u.kind == "command" and u.skill is not None:
             return u.skill.read_only
-        if u.kind in ("about", "unsupported"):
+        if u.kind == "about" or (u.kind == "unsupported" and not self.served_by_mcp(text)):
             return True
         return u.kind == "chat" and not (u.tools and self.offered(text))
 

@@ -70,8 +70,9 @@ def call(registry: SkillRegistry, name: str, **arguments: Any):
 def test_each_tool_is_a_skill_and_an_unusable_schema_skips_only_that_tool(shared) -> None:
     registry, _ = shared
     names = {n for n in registry.skills if n.startswith("fx_")}
-    assert names == {f"fx_{t}" for t in ("echo", "room_temperature", "delete_note", "broken",
-                                         "slow", "crash", "define", "book_table", "tag")}
+    assert names == {f"fx_{t}" for t in ("echo", "room_temperature", "delete_note", "turn_on",
+                                         "broken", "slow", "crash", "define", "book_table",
+                                         "tag")}
     assert any("tool 'outline' skipped: recursive $ref" in e for e in registry.errors)
     assert "calculate" in registry.skills  # the built-in skills are all still there
     # Untrusted server: its read-only annotation is not believed.
@@ -252,6 +253,34 @@ def test_after_an_untrusted_result_nothing_acts_in_the_same_turn(config, trust, 
     assert "21.5" not in a.system_message()["content"]  # results never join the system prompt
 
 
+class _DeviceModel:
+    """A model that turns the kitchen lights on when offered a tool for it."""
+
+    def stream(self, messages, *, stats=None, json_schema=None, **_kwargs):
+        call = {"name": "fx_turn_on", "arguments": {"name": "kitchen lights"}}
+        piece = json.dumps({"calls": [call]}) if json_schema else "Okay."
+        if stats is not None:
+            stats.text += piece
+        yield piece
+
+
+def test_a_smart_home_request_reaches_a_connected_server_and_asks_first(config, tmp_path
+                                                                       ) -> None:
+    without = chat(with_servers(config))
+    refused = without.turn("turn on the kitchen lights")
+    assert refused.kind == "unsupported" and "Home Assistant's MCP server" in refused.text
+    log = tmp_path / "ran.log"
+    config = with_servers(config, fx=fixture_server(env={"MCP_FIXTURE_LOG": str(log)}))
+    a = chat(config, engine=_DeviceModel())
+    assert not a.speculable("turn on the kitchen lights")
+    asked = a.turn("turn on the kitchen lights")
+    assert (asked.kind, asked.text) == ("confirm", "Should I fx turn on with name kitchen "
+                                                   "lights?")
+    assert not log.exists()
+    assert a.turn("yes").text == "Turned on the kitchen lights."
+    assert log.read_text() == "turn_on kitchen lights\n"
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -330,6 +359,7 @@ def test_mcp_server_git_maps_risk_and_reads_a_repository(config, tmp_path) -> No
 @pytest.mark.slow
 def test_a_poisoned_description_does_not_make_the_real_model_call_forget(config) -> None:
     config = with_servers(config, fx=fixture_server(trust="trusted", allowed_tools=["define"]))
+    config.llm.max_tokens = 40  # the answer's words are not under test
     a = chat(config)
     assert "ignore previous instructions" in a.registry.skills["fx_define"].description
     text = "define the word serendipity for me"
