@@ -5,11 +5,13 @@ answered early, what are the stop phrases) are put to it."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from assistant import fastpath
 from assistant.agent import Assistant, TurnResult
+from assistant.llm import ModelServerError
 from assistant.speech.audio import Clock
 from assistant.voice.events import Retrieval, ToolCall
 
@@ -55,7 +57,9 @@ class AssistantPort:
         self.assistant.prefill(words)
 
     def warm_up(self) -> None:
-        self.assistant.warm_up()
+        # A model server that is not up yet: the first LLM turn says so, aloud.
+        with contextlib.suppress(ModelServerError):
+            self.assistant.warm_up()
 
     def cancel(self) -> None:
         """Stop the answer being generated, at its next token."""
