@@ -1,7 +1,8 @@
 """An offline, on-device voice assistant.
 
 The package is split by concern: ``config`` (settings), ``models`` (the model
-catalogue and where weights live), ``llm`` (the llama.cpp engine), ``skills``
+catalogue and where weights live), ``llm`` (the LLM: llama.cpp in-process, or an
+OpenAI-compatible model server), ``skills``
 (the function-calling registry), ``fastpath`` (LLM-free command matching),
 ``agent`` (one conversational turn end to end), ``chat`` (the text front-end)
 and ``cli`` (the ``assistant`` command).
