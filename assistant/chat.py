@@ -18,26 +18,36 @@ from rich.console import Console
 from assistant import AssistantError
 from assistant.agent import Assistant, TurnResult
 from assistant.config import Config
+from assistant.jsonout import json_stdout
 
 _QUIT = {"/quit", "/exit", "quit", "exit"}
 
 
 def run_once(config: Config, text: str, *, as_json: bool, assume_yes: bool = False) -> int:
-    """Answer ``text`` and exit. With ``as_json`` stdout carries exactly one JSON object."""
-    err = Console(stderr=True)
-    assistant = Assistant(config, announce=lambda msg: err.print(msg),
-                          confirm=(lambda _q: True) if assume_yes else None)
-    try:
-        if as_json:
-            result = assistant.turn(text)
-            print(json.dumps(result.as_dict()))
-        else:
+    """Answer ``text`` and exit. With ``as_json`` stdout carries exactly one JSON object
+    (what plugins and skills print goes to stderr)."""
+    if as_json:
+        with json_stdout() as emit:
+            assistant = _once_assistant(config, assume_yes)
+            try:
+                emit(assistant.turn(text).as_dict())
+            finally:
+                assistant.close()
+    else:
+        assistant = _once_assistant(config, assume_yes)
+        try:
             assistant.turn(text, on_text=lambda piece: print(piece, end="", flush=True))
             print()
-    finally:
-        assistant.close()
-    _report_plugin_errors(assistant, err)
+        finally:
+            assistant.close()
+    _report_plugin_errors(assistant, Console(stderr=True))
     return 0
+
+
+def _once_assistant(config: Config, assume_yes: bool) -> Assistant:
+    err = Console(stderr=True)
+    return Assistant(config, announce=lambda msg: err.print(msg),
+                     confirm=(lambda _q: True) if assume_yes else None)
 
 
 def run_json_lines(config: Config) -> int:
@@ -46,16 +56,15 @@ def run_json_lines(config: Config) -> int:
     the assistant asks ("A timer for how long?", "Clear your list?") is answered by the next
     line, as in speech. Timers and reminders that fire go to stderr."""
     err = Console(stderr=True)
-    assistant = Assistant(config, announce=lambda msg: err.print(msg))
-    try:
-        for line in sys.stdin:
-            text = line.strip()
-            if not text:
-                continue
-            result = assistant.turn(text)
-            print(json.dumps(result.as_dict()), flush=True)
-    finally:
-        assistant.close()
+    with json_stdout() as emit:  # what plugins and skills print goes to stderr
+        assistant = Assistant(config, announce=lambda msg: err.print(msg))
+        try:
+            for line in sys.stdin:
+                text = line.strip()
+                if text:
+                    emit(assistant.turn(text).as_dict())
+        finally:
+            assistant.close()
     _report_plugin_errors(assistant, err)
     return 0
 

@@ -124,6 +124,10 @@ class SkillsConfig(_Section):
     timeout_s: float = Field(
         5.0, gt=0, description="Default time limit of a skill call, in seconds."
     )
+    import_timeout_s: float = Field(
+        5.0, gt=0, description="Time limit of importing one plugin (an entry point or a .py "
+        "file of skills.dirs); one that takes longer is reported and skipped.",
+    )
     llm_fallback: bool = Field(
         True,
         description="Let the LLM choose a tool when no skill pattern matches (function calling).",

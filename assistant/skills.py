@@ -12,7 +12,11 @@ current answer short, and a dict of shared services).
 
 Skills are found in three places: the entry-point group ``assistant.skills`` (the built-in
 ``skills`` package is registered there like any third-party plugin), and the ``.py`` files in
-the folders of ``skills.dirs``. A plugin that fails to load is reported and skipped.
+the folders of ``skills.dirs``. A plugin that fails to load, or takes longer than
+``skills.import_timeout_s`` to import, is reported and skipped.
+
+What a skill returns is bounded where it leaves the registry: a result is cut at
+:data:`RESULT_CHARS` characters (said plainly), an audit entry at :data:`AUDIT_ENTRY_BYTES`.
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ import time
 import types
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, partial
 from pathlib import Path
 from typing import Any, Literal, get_type_hints
 
@@ -40,6 +44,12 @@ from assistant import AssistantError
 
 ENTRY_POINT_GROUP = "assistant.skills"
 Risk = Literal["safe", "confirm"]
+RESULT_CHARS = 2000
+"""Longest skill result the turn sees, says and prints (a 10 MB result went whole to stdout
+and the audit log on every call)."""
+AUDIT_ENTRY_BYTES = 4096
+"""Longest line of the audit log, arguments and result included."""
+CUT_MARK = " …(cut)"
 
 
 @dataclass
@@ -376,6 +386,61 @@ def _usable(name: str, value: Any) -> tuple[bool, Any]:
     return False, f"{name} returned something I can't use ({type(value).__name__})."
 
 
+def cut(text: str, limit: int = RESULT_CHARS) -> str:
+    """``text``, or its first ``limit`` characters and :data:`CUT_MARK` (said with the rest
+    of the answer: the user hears that there was more)."""
+    return text if len(text) <= limit else text[:limit] + CUT_MARK
+
+
+def _audit_line(record: dict[str, Any], limit: int = AUDIT_ENTRY_BYTES) -> str:
+    """``record`` as one JSON line of at most ``limit`` bytes. One that is longer keeps its
+    name, kind and ok, its size (``cut_bytes``) and the start of its JSON text."""
+    line = json.dumps(record, default=str)  # ASCII (ensure_ascii): characters are bytes
+    if len(line) <= limit:
+        return line
+    head = {k: record[k] for k in ("ts", "kind", "name", "ok") if k in record}
+    head["cut_bytes"] = len(line)
+    keep = limit
+    while True:  # escaping the kept text makes it longer: shrink by the excess until it fits
+        short = json.dumps({**head, "record": line[:keep]})
+        if len(short) <= limit or keep == 0:
+            return short
+        keep = max(0, keep - (len(short) - limit))
+
+
+def _on_thread(fn: Callable[[], Any], timeout_s: float, name: str) -> dict[str, Any] | None:
+    """``fn()`` on a daemon thread, waited for at most ``timeout_s``: ``{"value": ...}``,
+    ``{"error": exception}``, or None when it is still running. It is then abandoned: a
+    daemon thread cannot block exit."""
+    box: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            box["value"] = fn()
+        except BaseException as exc:  # a plugin's sys.exit() or Ctrl-C is its failure
+            box["error"] = exc
+
+    worker = threading.Thread(target=target, name=name, daemon=True)
+    worker.start()
+    worker.join(timeout_s)
+    return None if worker.is_alive() else box
+
+
+def _imported(load: Callable[[], Any], timeout_s: float, name: str) -> Any:
+    """What ``load()`` (a plugin's import) returns, within ``timeout_s``: one that sleeps or
+    waits on the network at import must not hang every command that loads skills. A hung
+    import holds only its own module's import lock, so later imports of other modules go on."""
+    box = _on_thread(load, timeout_s, f"import-{name}")
+    if box is None:
+        raise TimeoutError(f"import took longer than {timeout_s:g} seconds")
+    error = box.get("error")
+    if isinstance(error, Exception):
+        raise error
+    if error is not None:  # a plugin's sys.exit() at import must not end the assistant
+        raise RuntimeError(f"{type(error).__name__} raised at import") from None
+    return box["value"]
+
+
 class SkillRegistry:
     """Holds the loaded skills, calls them safely and writes the audit log."""
 
@@ -385,11 +450,13 @@ class SkillRegistry:
         *,
         default_timeout_s: float = 5.0,
         audit_log: Path | None = None,
+        import_timeout_s: float = 5.0,
     ) -> None:
         self.skills: dict[str, Skill] = {}
         self.errors: list[str] = []
         """One line per plugin that failed to load."""
         self.default_timeout_s = default_timeout_s
+        self.import_timeout_s = import_timeout_s
         self.audit_log = audit_log
         self.starters: list[Callable[[SkillContext], None]] = []
         """The loaded modules' :func:`on_start` functions (see :meth:`start`)."""
@@ -406,7 +473,7 @@ class SkillRegistry:
     def load_entry_points(self) -> None:
         for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
             try:
-                loaded = ep.load()
+                loaded = _imported(ep.load, self.import_timeout_s, ep.name)
                 for s in _skills_in(loaded):
                     self.add(s)
                 self.starters += _starters_in(loaded)
@@ -424,11 +491,14 @@ class SkillRegistry:
                 assert spec and spec.loader
                 module = importlib.util.module_from_spec(spec)
                 sys.modules[module_name] = module
-                spec.loader.exec_module(module)
+                # exec_module takes no import lock: a file that hangs blocks nothing else.
+                _imported(partial(spec.loader.exec_module, module), self.import_timeout_s,
+                          path.stem)
                 for s in _skills_in(module):
                     self.add(s)
                 self.starters += _starters_in(module)
             except Exception as exc:
+                sys.modules.pop(module_name, None)  # half-run: nothing may import it
                 self.errors.append(f"{path}: {type(exc).__name__}: {exc}")
 
     def start(self, context: SkillContext) -> None:
@@ -467,6 +537,8 @@ class SkillRegistry:
         ok, value = self._call(name, arguments, context, confirm)
         undo = value.undo if isinstance(value, Undoable) else None
         text = value.text if isinstance(value, Undoable) else value
+        if isinstance(text, str):  # a failure's sentence may be long too (an exception's text)
+            text = cut(text)
         tool_result = ToolResult(name, arguments, text, ok,
                                  (time.perf_counter() - start) * 1000, undo=undo)
         self.audit(tool_result.as_dict())
@@ -511,23 +583,13 @@ class SkillRegistry:
         return s.plan(**kwargs)
 
     def _run(self, s: Skill, kwargs: dict[str, Any]) -> tuple[bool, Any]:
-        box: dict[str, Any] = {}
+        def run() -> Any:
+            value = s.func(**kwargs)
+            return asyncio.run(_await(value)) if inspect.isawaitable(value) else value
 
-        def target() -> None:
-            try:
-                value = s.func(**kwargs)
-                if inspect.isawaitable(value):
-                    value = asyncio.run(_await(value))
-                box["value"] = value
-            except BaseException as exc:  # a plugin's sys.exit() or Ctrl-C is its failure
-                box["error"] = exc
-
-        # A daemon thread: a skill that hangs is abandoned, and cannot block exit.
-        worker = threading.Thread(target=target, name=f"skill-{s.name}", daemon=True)
-        worker.start()
         timeout = s.timeout_s if s.timeout_s is not None else self.default_timeout_s
-        worker.join(timeout)
-        if worker.is_alive():
+        box = _on_thread(run, timeout, f"skill-{s.name}")
+        if box is None:
             return False, f"{s.name} took longer than {timeout:g} seconds, so I gave up on it."
         if "error" in box:
             exc = box["error"]
@@ -540,7 +602,7 @@ class SkillRegistry:
         """Append ``record`` (a skill call, a memory search) to the JSONL audit log."""
         if self.audit_log is None:
             return
-        line = json.dumps({"ts": time.time(), **record}, default=str)
+        line = _audit_line({"ts": time.time(), **record})
         try:
             with self._audit_lock:
                 self.audit_log.parent.mkdir(parents=True, exist_ok=True)
@@ -571,7 +633,8 @@ def build_registry(skills_cfg: Any, data_dir: Path, mcp_cfg: Any = None) -> Skil
     """The registry a running assistant uses: entry points, user folders, then the tools of
     the MCP servers in ``mcp_cfg`` (the ``[mcp]`` section), minus disabled."""
     registry = SkillRegistry(
-        default_timeout_s=skills_cfg.timeout_s, audit_log=data_dir / "audit.jsonl"
+        default_timeout_s=skills_cfg.timeout_s, audit_log=data_dir / "audit.jsonl",
+        import_timeout_s=skills_cfg.import_timeout_s,
     )
     registry.load_entry_points()
     for folder in skills_cfg.dirs:
