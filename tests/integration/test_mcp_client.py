@@ -234,8 +234,8 @@ class _ObedientEngine:
             stats.text += piece
         yield piece
 
-    def tokenize(self, text: str) -> list[int]:
-        return [0] * len(text.split())
+    def count_text(self, text: str) -> int:
+        return len(text.split())
 
 
 @pytest.mark.parametrize(("trust", "sent"), [("untrusted", []), ("trusted", ["bob"])])
@@ -367,3 +367,28 @@ def test_a_poisoned_description_does_not_make_the_real_model_call_forget(config)
     assert "forget" not in a.offered(text)  # it has patterns: the model is never offered it
     result = a.turn(text)
     assert "forget" not in [c.name for c in result.tool_calls]
+
+
+def test_the_cli_lists_servers_and_approves_by_name(cli_env, tmp_path) -> None:
+    config = Path(cli_env["ASSISTANT_CONFIG"])
+    config.write_text(f'[mcp.servers.fx]\ncommand = "{sys.executable}"\n'
+                      f'args = ["{FIXTURE}"]\n'
+                      '[mcp.servers.gone]\ncommand = "/no/such/server"\n')
+
+    def cli(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "assistant", *args], capture_output=True,
+                              text=True, env={**cli_env, "COLUMNS": "200"}, timeout=120)
+
+    listed = cli("mcp", "list")
+    assert listed.returncode == 0, listed.stderr
+    assert "running" in listed.stdout and "fx_delete_note" in listed.stdout
+    assert "failed: command not found: /no/such/server" in listed.stdout
+    assert "tool 'outline' skipped: recursive $ref" in listed.stdout
+    skills = cli("skills", "list")
+    assert "mcp:fx" in skills.stdout and "mcp server 'gone'" in skills.stderr
+    same = cli("skills", "approve", "fx")
+    assert same.returncode == 0 and "Nothing to approve" in same.stdout
+    unknown = cli("skills", "approve", "nope")
+    assert unknown.returncode == 2
+    assert unknown.stderr == ("error: no MCP server called 'nope' is configured (configured: "
+                              "fx, gone)\n")
