@@ -13,7 +13,7 @@ import contextlib
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,19 +37,57 @@ class AudioError(AssistantError):
     """An audio file or device cannot be used."""
 
 
+BLOCK_S = 4.0
+"""Seconds of a file read at once by :func:`stream_audio`."""
+_READ_ERRORS = (sf.LibsndfileError, RuntimeError, TypeError, ValueError, OSError)
+
+
 def load_audio(path: str | Path) -> np.ndarray:
-    """Any WAV/FLAC/OGG file (any rate, channels, bit depth) → 16 kHz mono float32."""
+    """Any WAV/FLAC/OGG file (any rate, channels, bit depth) → 16 kHz mono float32, whole
+    (see :func:`stream_audio` for what is cleaned)."""
+    return np.concatenate(list(stream_audio(path)))
+
+
+def stream_audio(path: str | Path, block_s: float = BLOCK_S) -> Iterator[np.ndarray]:
+    """Any WAV/FLAC/OGG file → 16 kHz mono float32 blocks of about ``block_s`` seconds,
+    read and resampled as they are consumed: memory does not grow with the file's length.
+    NaN samples become silence, infinities and float samples beyond [-1, 1] are clipped
+    (Whisper heard "!" in NaN). The file is opened now: a missing or unreadable one is an
+    :class:`AudioError` here; one that holds no audio, or is corrupt further on, is one when
+    the blocks get there."""
     path = Path(path)
     if not path.is_file():
         raise AudioError(f"audio file not found: {path}")
     try:
-        data, rate = sf.read(path, dtype="float32", always_2d=True)
-    except (sf.LibsndfileError, RuntimeError, TypeError) as exc:
+        file = sf.SoundFile(path)
+    except _READ_ERRORS as exc:
         raise AudioError(f"{path} is not a readable audio file ({exc})") from None
-    if data.size == 0:
-        raise AudioError(f"{path} contains no audio")
-    mono = data.mean(axis=1)
-    return resample(mono, rate, RATE)
+    return _blocks(path, file, block_s)
+
+
+def _blocks(path: Path, file: sf.SoundFile, block_s: float) -> Iterator[np.ndarray]:
+    with file:
+        resampler = None if file.samplerate == RATE else \
+            soxr.ResampleStream(file.samplerate, RATE, 1, dtype="float32")
+        size = max(1, int(block_s * file.samplerate))
+        read = 0
+        while True:
+            try:
+                data = file.read(size, dtype="float32", always_2d=True)
+            except _READ_ERRORS as exc:
+                raise AudioError(f"{path} is corrupt after {read / file.samplerate:.1f} s "
+                                 f"({exc})") from None
+            last = len(data) < size
+            read += len(data)
+            if read == 0:
+                raise AudioError(f"{path} contains no audio")
+            mono = np.clip(np.nan_to_num(data, nan=0.0), -1.0, 1.0).mean(axis=1)
+            if resampler is not None:
+                mono = resampler.resample_chunk(mono.astype(np.float32), last=last)
+            if len(mono):
+                yield mono.astype(np.float32, copy=False)
+            if last:
+                return
 
 
 def resample(audio: np.ndarray, rate_in: int, rate_out: int) -> np.ndarray:

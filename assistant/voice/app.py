@@ -7,13 +7,16 @@ hears and says (:mod:`assistant.voice.view`).
 
 from __future__ import annotations
 
+import itertools
 import json
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import numpy as np
 import psutil
 from rich.console import Console
 from rich.live import Live
@@ -24,13 +27,16 @@ from assistant.llm import LLMEngine
 from assistant.models import resolve
 from assistant.speech.asr import Recognizer
 from assistant.speech.audio import (
+    RATE,
     AudioError,
     AudioWriter,
     DeviceDriver,
     FileDriver,
     load_audio,
     save_wav,
+    stream_audio,
 )
+from assistant.speech.longform import transcribe_blocks
 from assistant.speech.tts import Synthesizer, speakable
 from assistant.speech.turn import TurnDetector
 from assistant.text import MAX_SPEECH_CHARS, bounded
@@ -144,16 +150,32 @@ def _push_to_talk(loop: VoiceLoop, console: Console) -> None:
 
 
 def transcribe_file(config: Config, path: str, as_json: bool) -> int:
-    audio = load_audio(path)
-    recognizer = build_recognizer(config)
-    result = recognizer.transcribe(audio) if len(audio) < 25 * 16000 else \
-        recognizer.transcribe_offline(audio)
+    """Speech → text, streamed (:mod:`assistant.speech.longform`): memory does not grow with
+    the file. Plain output prints each piece of speech as a line as soon as it is decoded;
+    ``--json`` prints one object at the end (the text is small beside the audio)."""
+    blocks = stream_audio(path)
+    first = next(blocks)  # an empty or unreadable file fails before the model loads
+    samples = 0
+
+    def counted() -> Iterator[np.ndarray]:
+        nonlocal samples
+        for block in itertools.chain([first], blocks):
+            samples += len(block)
+            yield block
+
+    start = time.perf_counter()
+    segments = []
+    for segment in transcribe_blocks(counted(), build_recognizer(config),
+                                     config.voice.vad.silero_threshold):
+        if as_json:
+            segments.append(segment)
+        else:
+            print(segment.text, flush=True)
     if as_json:
-        print(json.dumps({"text": result.text, "duration_s": round(len(audio) / 16000, 3),
-                          "ms": round(result.ms, 1),
-                          "segments": [vars(s) for s in result.segments]}))
-    else:
-        print(result.text)
+        print(json.dumps({"text": " ".join(s.text for s in segments),
+                          "duration_s": round(samples / RATE, 3),
+                          "ms": round((time.perf_counter() - start) * 1000, 1),
+                          "segments": [vars(s) for s in segments]}))
     return 0
 
 
