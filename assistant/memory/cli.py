@@ -19,6 +19,7 @@ from rich.table import Table
 from assistant.config import Config
 from assistant.memory import MemoryStore, open_store
 from assistant.memory.ingest import ingest
+from assistant.memory.integrity import integrity, repair
 
 
 def _when(ts: float) -> str:
@@ -130,8 +131,27 @@ def _stats(store: MemoryStore, args: argparse.Namespace, config: Config,
     return 0
 
 
+def _check(store: MemoryStore, args: argparse.Namespace, config: Config,
+           console: Console) -> int:
+    if args.repair:
+        for fixed in repair(store):
+            console.print(f"repaired {fixed.path}: {fixed.chunks} chunks of an interrupted "
+                          "ingest removed (the next ingest adds the file again)",
+                          highlight=False, soft_wrap=True)
+    for path, _ in store.pending():
+        console.print(f"unfinished: {path} (an ingest was interrupted; the next one "
+                      "redoes it)", highlight=False, soft_wrap=True)
+    problems = integrity(store)
+    for problem in problems:
+        console.print(f"[red]problem[/] {problem}", highlight=False, soft_wrap=True)
+    console.print(f"check: {len(store.files())} files, {store.count('documents')} chunks, "
+                  f"{store.count('memory')} facts, {len(problems)} problems",
+                  highlight=False, soft_wrap=True)
+    return 1 if problems else 0
+
+
 ACTIONS = {"ingest": _ingest, "add": _add, "list": _list, "search": _search,
-           "forget": _forget, "export": _export, "stats": _stats}
+           "forget": _forget, "export": _export, "stats": _stats, "check": _check}
 
 
 def run(args: argparse.Namespace, config: Config, console: Console) -> int:

@@ -2,7 +2,9 @@
 
 Owns the text → vector step of the memory: tokenising with the model's own ``tokenizer.json``,
 batching, mean pooling and L2 normalisation (so a dot product is the cosine similarity), and
-a cache keyed by the text's sha256 so unchanged chunks are never embedded twice.
+a cache keyed by the text's sha256 so unchanged chunks are never embedded twice. A model that
+is not a sentence encoder (a random file, another ONNX model, no tokenizer) is a one-line
+:class:`~assistant.models.ModelError` when it is loaded, never an onnxruntime traceback later.
 
 :class:`ChromaEmbedding` adapts an :class:`Embedder` to chromadb's ``EmbeddingFunction`` so
 chromadb is always handed our function and never loads (or downloads) its default one.
@@ -22,6 +24,8 @@ import numpy as np
 import onnxruntime as ort
 from chromadb.api.types import Documents, EmbeddingFunction, Embeddings
 from tokenizers import Tokenizer
+
+from assistant.models import ModelError
 
 MAX_TOKENS = 256
 """all-MiniLM-L6-v2 was trained on 128 word pieces and accepts 256; longer text is cut."""
@@ -77,16 +81,36 @@ class Embedder:
         options.log_severity_level = 3
         # Spinning idle threads would slow Whisper and Piper, which share these cores.
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        self._session = ort.InferenceSession(str(onnx_file), options,
-                                             providers=["CPUExecutionProvider"])
+        what = f"embedding model {onnx_file}"
+        try:
+            self._session = ort.InferenceSession(str(onnx_file), options,
+                                                 providers=["CPUExecutionProvider"])
+        except Exception as exc:  # onnxruntime raises its own, unexported exception types
+            raise ModelError(f"{what} cannot be loaded: not an ONNX model "
+                             f"({_first_line(exc)})") from None
         self._inputs = {i.name for i in self._session.get_inputs()}
-        self._tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        if not {"input_ids", "attention_mask"} <= self._inputs:
+            raise ModelError(f"{what} is not a sentence encoder (its inputs are "
+                             f"{', '.join(sorted(self._inputs)) or 'none'}; expected "
+                             "input_ids and attention_mask)")
+        try:
+            self._tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        except Exception as exc:  # tokenizers raises a bare Exception
+            raise ModelError(f"{what}: no usable tokenizer.json beside it "
+                             f"({_first_line(exc)})") from None
         self._tokenizer.enable_truncation(MAX_TOKENS)
         self._tokenizer.enable_padding()  # to the longest text of each batch, not to 128
         self.model_path = onnx_file
         self.cache = cache
         self.computed = 0
         """Texts actually run through the model (cache misses), for stats and tests."""
+        try:
+            shape = self._run(["a probe sentence"]).shape
+        except Exception as exc:  # a model with the right input names but another graph
+            raise ModelError(f"{what} does not run as a sentence encoder "
+                             f"({_first_line(exc)})") from None
+        if shape != (1, self.dim):
+            raise ModelError(f"{what} gives vectors of shape {shape[1:]}, not ({self.dim},)")
 
     def _run(self, texts: list[str]) -> np.ndarray:
         encoded = self._tokenizer.encode_batch(texts)
@@ -128,6 +152,11 @@ class Embedder:
 
     def embed_one(self, text: str) -> np.ndarray:
         return self._run([text])[0]
+
+
+def _first_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return text[:160] or type(exc).__name__
 
 
 _LIVE: weakref.WeakValueDictionary[str, Embedder] = weakref.WeakValueDictionary()

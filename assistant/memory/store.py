@@ -12,18 +12,26 @@ fuses the dense and the lexical scores (relative score fusion, or reciprocal ran
 ``index.sqlite`` keeps
 the embedding cache, the manifest of ingested files and a write counter per collection.
 
+Writes survive a kill at any point: a file's new chunks carry its new sha256 in their ids, the
+manifest records them as ``pending`` before the first is written and takes the new version
+only once the last is, and the old version's chunks go after that
+(:mod:`assistant.memory.integrity` checks this and repairs what a kill left). A write that
+fails (a full disk) is a one-line :class:`StoreError`; what was stored before stays.
+
 One process holds the store at a time: a second one gets :class:`StoreBusy` with the holder's
 pid instead of two chromadb instances overwriting each other's index files.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import itertools
 import os
 import sqlite3
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -31,6 +39,7 @@ from typing import Any, Literal
 import chromadb
 import numpy as np
 from chromadb.config import Settings
+from chromadb.errors import ChromaError
 from filelock import FileLock, Timeout
 
 from assistant import AssistantError
@@ -39,6 +48,7 @@ from assistant.memory.chunking import Chunk
 from assistant.memory.embedder import ChromaEmbedding, Embedder, EmbeddingCache, text_hash
 from assistant.memory.facts import same_claim
 from assistant.memory.lexical import LexicalIndex
+from assistant.memory.readers import UnreadableFile
 
 Collection = Literal["memory", "documents"]
 COLLECTIONS: tuple[Collection, ...] = ("memory", "documents")
@@ -50,6 +60,21 @@ RRF_K = 60
 """Reciprocal rank fusion constant (Cormack et al. 2009): a rank r adds 1 / (RRF_K + r)."""
 SAME_FACT_SIMILARITY = 0.92
 """A new fact this close to an old one restates it: the old one is updated, not duplicated."""
+MAX_FACT_CHARS = 1000
+"""A longer fact is refused: a fact is a sentence or two, not a document (ingest those)."""
+
+
+def _reason(exc: BaseException) -> str:
+    """A write's failure as a short phrase ("disk full" rather than a Rust backtrace)."""
+    text = " ".join(str(exc).split())
+    if isinstance(exc, OSError) and exc.strerror:
+        text = exc.strerror
+    if any(mark in text.lower() for mark in ("no space", "disk is full", "disk full",
+                                             "file too large", "database or disk")):
+        return "the disk is full"
+    if "disk i/o error" in text.lower():
+        return "a write failed (disk I/O error: is the disk full?)"
+    return text[:160] or type(exc).__name__
 
 
 class StoreBusy(AssistantError):
@@ -58,6 +83,10 @@ class StoreBusy(AssistantError):
 
 class StoreError(AssistantError):
     """The memory store cannot be opened or written."""
+
+
+class FactRefused(AssistantError):
+    """A fact that is empty or longer than :data:`MAX_FACT_CHARS`."""
 
 
 @dataclass(frozen=True)
@@ -105,8 +134,9 @@ class Hit:
         return {"id": r.id, "text": r.text, "source": r.source, "score": round(self.score, 4)}
 
 
-def _chunk_id(path: str, position: int) -> str:
-    return f"d-{hashlib.sha1(path.encode()).hexdigest()[:12]}-{position}"
+def _chunk_id(path: str, sha256: str, position: int) -> str:
+    # The version is in the id: a new version's chunks are written beside the old ones.
+    return f"d-{hashlib.sha1(path.encode()).hexdigest()[:12]}-{sha256[:8]}-{position}"
 
 
 def _collection_of(record_id: str) -> Collection:
@@ -141,6 +171,8 @@ class MemoryStore:
                              "ingested REAL)")
             self._db.execute("CREATE TABLE IF NOT EXISTS generation (collection TEXT "
                              "PRIMARY KEY, value INTEGER)")
+            self._db.execute("CREATE TABLE IF NOT EXISTS pending (path TEXT, sha256 TEXT, "
+                             "started REAL, PRIMARY KEY (path, sha256))")
         self._client = chromadb.PersistentClient(
             path=str(folder / "chroma"),
             settings=Settings(anonymized_telemetry=False, allow_reset=False))
@@ -184,6 +216,22 @@ class MemoryStore:
         self._lexical.pop(name, None)
         self._counts.pop(name, None)
 
+    @contextlib.contextmanager
+    def _writing(self, name: Collection) -> Iterator[None]:
+        """Around every write: the collection's generation moves on before (a BM25 index
+        saved earlier is stale even if this process is killed midway) and after; a failed
+        write (a full disk, a damaged file) becomes one line."""
+        try:
+            self._changed(name)
+            yield
+        except (OSError, sqlite3.Error, ChromaError) as exc:
+            raise StoreError(f"memory: cannot write to {self.folder}: {_reason(exc)}"
+                             ) from None
+        finally:
+            self._lexical.pop(name, None)
+            self._counts.pop(name, None)
+        self._changed(name)
+
     def _save_lexical(self, name: Collection) -> None:
         index = self._lexical.get(name)
         if index is not None and len(index.ids) > 1000:  # small ones rebuild in milliseconds
@@ -207,6 +255,12 @@ class MemoryStore:
         """Keep a fact. One that restates or contradicts an earlier fact ("my car is now
         blue" after "my car is red") replaces it; returns (the stored fact, the replaced one)."""
         text = " ".join(text.split())
+        if not text:
+            raise FactRefused("memory: there is nothing to remember in an empty fact")
+        if len(text) > MAX_FACT_CHARS:
+            raise FactRefused(f"memory: a fact is at most {MAX_FACT_CHARS:,} characters (this "
+                              f"one has {len(text):,}); keep a file's text with `assistant "
+                              "memory ingest`")
         vector = self.embedder.embed([text])[0]
         now = time.time()
         replaced = None
@@ -217,10 +271,10 @@ class MemoryStore:
                 break
         record_id = replaced.id if replaced else f"m-{uuid.uuid4().hex[:12]}"
         created = replaced.created if replaced else now
-        self._collections["memory"].upsert(
-            ids=[record_id], embeddings=[vector], documents=[text],
-            metadatas=[{"source": source, "created": created, "updated": now}])
-        self._changed("memory")
+        with self._writing("memory"):
+            self._collections["memory"].upsert(
+                ids=[record_id], embeddings=[vector], documents=[text],
+                metadatas=[{"source": source, "created": created, "updated": now}])
         return Record(record_id, text, "memory", source, created, now), replaced
 
     def facts(self) -> list[Record]:
@@ -239,40 +293,97 @@ class MemoryStore:
     def files(self) -> list[str]:
         return [row[0] for row in self._db.execute("SELECT path FROM files ORDER BY path")]
 
-    def replace_file(self, path: str, chunks: Sequence[Chunk], sha256: str, size: int,
-                     mtime: float, batch: int = 256, vectors: np.ndarray | None = None) -> None:
-        """Store ``path``'s chunks in place of any earlier version of the file. ``vectors``
-        (one per chunk) skips embedding; the scale benchmark uses it.
+    def replace_file(self, path: str, chunks: Iterable[Chunk], sha256: str, size: int,
+                     mtime: float, batch: int = 64, vectors: np.ndarray | None = None) -> int:
+        """Store ``path``'s chunks (a stream: read, embedded and written ``batch`` at a time)
+        in place of any earlier version of the file; returns how many were written.
+        ``vectors`` (one per chunk) skips embedding; the scale benchmark uses it.
 
-        The manifest row goes first and comes back last, so a process killed in between
-        leaves the file marked as not ingested, and the next ingest redoes just this file.
+        The manifest says the version is ``pending`` before its first chunk is written and
+        takes it after its last; a kill in between leaves chunks that the next ingest
+        removes (:func:`assistant.memory.integrity.repair`). If ``chunks`` raises (the file
+        turned out unreadable partway) or a write fails, this version's chunks are taken
+        back and the earlier version stays.
         """
         collection = self._collections["documents"]
+        written = 0
+        with self._writing("documents"):
+            with self._db:
+                self._db.execute("INSERT OR REPLACE INTO pending VALUES (?, ?, ?)",
+                                 (path, sha256, time.time()))
+            try:
+                now = time.time()
+                stream = iter(chunks)
+                while part := list(itertools.islice(stream, batch)):
+                    texts = [c.text for c in part]
+                    collection.upsert(
+                        ids=[_chunk_id(path, sha256, c.position) for c in part],
+                        embeddings=list(self.embedder.embed(texts) if vectors is None
+                                        else vectors[written:written + len(part)]),
+                        documents=texts,
+                        metadatas=[{"path": path, "position": c.position,
+                                    "heading": c.heading, "sha256": sha256,
+                                    "chunk_sha256": text_hash(c.text), "created": now,
+                                    "updated": now} for c in part])
+                    written += len(part)
+                if not written:
+                    raise UnreadableFile(f"{path}: no text found")
+            except BaseException:
+                with contextlib.suppress(Exception):  # what stays is repaired next time
+                    self._drop_version(path, sha256)
+                raise
+            with self._db:
+                self._db.execute("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?)",
+                                 (path, sha256, size, mtime, written, time.time()))
+                self._db.execute("DELETE FROM pending WHERE path = ?", (path,))
+            collection.delete(where={"$and": [{"path": path}, {"sha256": {"$ne": sha256}}]})
+        return written
+
+    def _drop_version(self, path: str, sha256: str) -> None:
+        self._collections["documents"].delete(
+            where={"$and": [{"path": path}, {"sha256": sha256}]})
         with self._db:
-            self._db.execute("DELETE FROM files WHERE path = ?", (path,))
-        collection.delete(where={"path": path})
-        now = time.time()
-        for start in range(0, len(chunks), batch):
-            part = chunks[start:start + batch]
-            texts = [c.text for c in part]
-            collection.upsert(
-                ids=[_chunk_id(path, c.position) for c in part],
-                embeddings=list(self.embedder.embed(texts) if vectors is None
-                                else vectors[start:start + batch]),
-                documents=texts,
-                metadatas=[{"path": path, "position": c.position, "heading": c.heading,
-                            "sha256": sha256, "chunk_sha256": text_hash(c.text),
-                            "created": now, "updated": now} for c in part])
-        with self._db:
-            self._db.execute("INSERT INTO files VALUES (?, ?, ?, ?, ?, ?)",
-                             (path, sha256, size, mtime, len(chunks), now))
-        self._changed("documents")
+            self._db.execute("DELETE FROM pending WHERE path = ? AND sha256 = ?",
+                             (path, sha256))
 
     def remove_file(self, path: str) -> None:
-        with self._db:
-            self._db.execute("DELETE FROM files WHERE path = ?", (path,))
-        self._collections["documents"].delete(where={"path": path})
-        self._changed("documents")
+        with self._writing("documents"):
+            with self._db:
+                self._db.execute("DELETE FROM files WHERE path = ?", (path,))
+            self._collections["documents"].delete(where={"path": path})
+
+    # ---------------------------------------------------------------- integrity
+
+    def manifest(self) -> dict[str, tuple[str, int]]:
+        """path → (sha256, chunks) of every completely ingested file."""
+        return {row[0]: (row[1], int(row[2])) for row in
+                self._db.execute("SELECT path, sha256, chunks FROM files")}
+
+    def pending(self) -> list[tuple[str, str]]:
+        """(path, sha256) of file versions whose ingest began and did not finish."""
+        return list(self._db.execute("SELECT path, sha256 FROM pending ORDER BY path"))
+
+    def chunk_rows(self, page: int = 5000) -> Iterator[tuple[str, str, str, int]]:
+        """(id, path, file sha256, position) of every stored chunk, a page at a time."""
+        collection = self._collections["documents"]
+        for offset in itertools.count(0, page):
+            got = collection.get(include=["metadatas"], limit=page, offset=offset)
+            for rid, meta in zip(got["ids"], got["metadatas"] or [], strict=True):
+                meta = meta or {}
+                yield (rid, str(meta.get("path", "")), str(meta.get("sha256", "")),
+                       int(meta.get("position", -1)))
+            if len(got["ids"]) < page:
+                return
+
+    def drop_unfinished(self, path: str, sha256: str) -> None:
+        """Take back a version whose ingest did not finish (its chunks and its mark)."""
+        with self._writing("documents"):
+            self._drop_version(path, sha256)
+
+    def delete_chunks(self, ids: Sequence[str]) -> None:
+        with self._writing("documents"):
+            for start in range(0, len(ids), 5000):
+                self._collections["documents"].delete(ids=list(ids[start:start + 5000]))
 
     # ---------------------------------------------------------------- reading
 
@@ -392,8 +503,8 @@ class MemoryStore:
         for name in COLLECTIONS:
             gone = [r.id for r in existing if r.collection == name]
             if gone:
-                self._collections[name].delete(ids=gone)
-                self._changed(name)
+                with self._writing(name):
+                    self._collections[name].delete(ids=gone)
         return len(existing)
 
     def export(self) -> Iterator[dict[str, Any]]:
