@@ -361,6 +361,10 @@ def build_parser() -> argparse.ArgumentParser:
     actions.add_parser("export", help="every fact and chunk as JSON lines on stdout")
     p = actions.add_parser("stats", help="counts and size on disk")
     p.add_argument("--json", action="store_true", help="print one JSON object")
+    p = actions.add_parser("check", help="check that every chunk belongs to an ingested file "
+                           "and every file has all its chunks (exit 1 on a problem)")
+    p.add_argument("--repair", action="store_true",
+                   help="first remove what an interrupted ingest left")
     memory.set_defaults(func=_cmd_memory)
 
     bench = sub.add_parser("bench", help="measure speed and accuracy")
