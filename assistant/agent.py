@@ -319,7 +319,7 @@ class Assistant:
         if not wants_retrieval(text):
             return None
         found = retrieve(store, text, self.config.memory,
-                         lambda passage: len(self.engine.tokenize(passage)))
+                         self.engine.count_text)
         self.registry.audit({"kind": "retrieval", "query": text, "ids": found.ids})
         if self.on_retrieval is not None:
             self.on_retrieval(found)
