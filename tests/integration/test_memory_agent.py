@@ -149,8 +149,8 @@ class ObedientEngine:
     def __init__(self) -> None:
         self.prompts: list[tuple[bool, str]] = []
 
-    def tokenize(self, text: str) -> list[int]:
-        return list(range(len(text.split())))
+    def count_text(self, text: str) -> int:
+        return len(text.split())
 
     def complete(self, messages: list[dict[str, str]], **kwargs: Any) -> tuple[str, Generation]:
         return "", Generation()
