@@ -93,7 +93,8 @@ class LLMConfig(_Section):
         description="The first message of every prompt.",
     )
     max_history_turns: int = Field(
-        8, ge=0, description="Past user/assistant exchanges kept before the oldest are trimmed."
+        8, ge=0, description="Past user/assistant exchanges kept; past it the older half "
+        "is dropped at once (the prompt's cached start survives most turns)."
     )
     max_tool_steps: int = Field(
         3, ge=1, le=8, description="Most tool calls the model may chain in one turn."
@@ -537,11 +538,15 @@ def load_config(
     raw: dict[str, dict] = {}
     sources: dict[str, str] = {}
 
+    if cfg_path.is_dir():
+        raise ConfigError(f"config: {cfg_path} is a folder; give the path of a TOML file")
     if cfg_path.exists():
         try:
             data = tomllib.loads(cfg_path.read_text(encoding="utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise ConfigError(f"config: {cfg_path} is not valid TOML: {exc}") from None
+        except OSError as exc:  # unreadable: permissions, a device, a dangling mount
+            raise ConfigError(f"config: cannot read {cfg_path}: {exc.strerror or exc}") from None
         for section, values in data.items():
             if not isinstance(values, dict):
                 raise ConfigError(

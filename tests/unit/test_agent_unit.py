@@ -129,10 +129,17 @@ def test_fast_path_timer_and_stop(assistant, announced):
     assert assistant._engine is None
 
 
-def test_history_is_trimmed(assistant):
-    for _ in range(4):
-        assistant.turn("what is 2 plus 2")
-    assert len(assistant.history) == 2 * assistant.config.llm.max_history_turns
+def test_history_is_trimmed_by_halves_so_its_start_stays_put(assistant):
+    limit = assistant.config.llm.max_history_turns  # 2
+    lengths, firsts = [], []
+    for i in range(6):
+        assistant.turn(f"what is {i} plus 2")
+        lengths.append(len(assistant.history) // 2)
+        firsts.append(assistant.history[0]["content"])
+    assert max(lengths) == limit
+    assert lengths == [1, 2, 1, 2, 1, 2]  # past the limit, the older half goes at once
+    # the first message changes only when a half is dropped (the prompt cache's prefix)
+    assert sum(a != b for a, b in zip(firsts, firsts[1:])) == 2
 
 
 @pytest.mark.parametrize(("text", "speculable"), [
