@@ -86,8 +86,9 @@ class Embedder:
             self._session = ort.InferenceSession(str(onnx_file), options,
                                                  providers=["CPUExecutionProvider"])
         except Exception as exc:  # onnxruntime raises its own, unexported exception types
-            raise ModelError(f"{what} cannot be loaded: not an ONNX model "
-                             f"({_first_line(exc)})") from None
+            # Its text (protobuf parsing details) would be read out by the voice: not kept.
+            raise ModelError(f"{what} is not an ONNX model that onnxruntime can load "
+                             f"({type(exc).__name__})") from None
         self._inputs = {i.name for i in self._session.get_inputs()}
         if not {"input_ids", "attention_mask"} <= self._inputs:
             raise ModelError(f"{what} is not a sentence encoder (its inputs are "
@@ -95,9 +96,8 @@ class Embedder:
                              "input_ids and attention_mask)")
         try:
             self._tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
-        except Exception as exc:  # tokenizers raises a bare Exception
-            raise ModelError(f"{what}: no usable tokenizer.json beside it "
-                             f"({_first_line(exc)})") from None
+        except Exception:  # tokenizers raises a bare Exception
+            raise ModelError(f"{what} has no usable tokenizer.json beside it") from None
         self._tokenizer.enable_truncation(MAX_TOKENS)
         self._tokenizer.enable_padding()  # to the longest text of each batch, not to 128
         self.model_path = onnx_file
@@ -108,7 +108,7 @@ class Embedder:
             shape = self._run(["a probe sentence"]).shape
         except Exception as exc:  # a model with the right input names but another graph
             raise ModelError(f"{what} does not run as a sentence encoder "
-                             f"({_first_line(exc)})") from None
+                             f"({type(exc).__name__})") from None
         if shape != (1, self.dim):
             raise ModelError(f"{what} gives vectors of shape {shape[1:]}, not ({self.dim},)")
 
@@ -152,11 +152,6 @@ class Embedder:
 
     def embed_one(self, text: str) -> np.ndarray:
         return self._run([text])[0]
-
-
-def _first_line(exc: BaseException) -> str:
-    text = " ".join(str(exc).split())
-    return text[:160] or type(exc).__name__
 
 
 _LIVE: weakref.WeakValueDictionary[str, Embedder] = weakref.WeakValueDictionary()
