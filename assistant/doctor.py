@@ -20,7 +20,8 @@ from rich.table import Table
 
 from assistant.config import Config, LoadedConfig
 from assistant.llm import LLMError
-from assistant.models import ModelError, resolve
+from assistant.llm.local import check_gguf
+from assistant.models import ModelError, load_catalog, resolve
 
 SETUP = "scripts/setup.sh"
 
@@ -67,6 +68,28 @@ def _llama_smoke(model: Path) -> tuple[bool, str]:
     if proc.returncode < 0:
         return False, f"test decode crashed (signal {-proc.returncode})"
     return False, (proc.stderr.strip().splitlines() or ["test decode failed"])[-1]
+
+
+def _llm_checks(name: str, path: Path, llama_installed: bool) -> list[Check]:
+    """The GGUF file, then a test decode. A file llama.cpp cannot load is the file's fault
+    (fetch it again); only a crash or a failed decode of a loadable file is the build's."""
+    refetch = (f"the file is corrupt: rm {path} && assistant models fetch {name}"
+               if name in load_catalog() else
+               f"replace {path} with a good .gguf, or set llm.model to a catalogue name")
+    try:
+        check_gguf(path)
+    except LLMError as exc:
+        return [Check("model llm", False, str(exc), refetch)]
+    checks = [Check("model llm", True, f"{name}: {path}")]
+    if llama_installed:
+        ok, detail = _llama_smoke(path)
+        unloadable = "Failed to load model" in detail  # llama.cpp read the file and gave up
+        checks.append(Check("llm decode", ok, detail, refetch if unloadable else
+                            f"rebuild llama-cpp-python portably: {SETUP} --rebuild-llama"))
+        if unloadable:
+            checks[0] = Check("model llm", False, f"{path}: llama.cpp cannot load it "
+                              "(corrupt or truncated)", refetch)
+    return checks
 
 
 def _model_server(cfg: Config) -> list[Check]:
@@ -116,11 +139,10 @@ def collect(loaded: LoadedConfig) -> list[Check]:
                        ("embedding", cfg.memory.embedding_model)):
         try:
             path = resolve(name, role, cfg.paths.cache)
-            checks.append(Check(f"model {role}", True, f"{name}: {path}"))
-            if role == "llm" and llama_version:
-                ok, detail = _llama_smoke(path)
-                checks.append(Check("llm decode", ok, detail,
-                                    f"rebuild llama-cpp-python portably: {SETUP} --rebuild-llama"))
+            if role == "llm":
+                checks += _llm_checks(name, path, llama_version is not None)
+            else:
+                checks.append(Check(f"model {role}", True, f"{name}: {path}"))
         except ModelError as exc:
             checks.append(Check(f"model {role}", False, str(exc),
                                 f"assistant models fetch {name}"))

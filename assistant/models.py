@@ -259,11 +259,27 @@ def fetch(spec: ModelSpec, cache_dir: Path, timeout: float = 10.0) -> Path:
     if found is not None:
         return found
     dest = model_dir(cache_dir, spec.name)
+    created = not dest.exists()
     dest.mkdir(parents=True, exist_ok=True)
-    if spec.source == "pypi":
-        _fetch_pypi(spec, dest)
-    elif spec.source == "hf":
-        _fetch_hf(spec, dest, timeout)
-    else:
-        raise ModelError(f"unknown source '{spec.source}' for {spec.name}")
+    try:
+        if spec.source == "pypi":
+            _fetch_pypi(spec, dest)
+        elif spec.source == "hf":
+            _fetch_hf(spec, dest, timeout)
+        else:
+            raise ModelError(f"unknown source '{spec.source}' for {spec.name}")
+    except BaseException:  # Ctrl-C too: a failed fetch leaves no half-made model behind
+        _remove_partial(dest, created, resumable=spec.source == "hf")
+        raise
     return dest / spec.entry
+
+
+def _remove_partial(dest: Path, created: bool, resumable: bool) -> None:
+    """Delete what a failed fetch left in ``dest``: its ``.part`` files (except the Hub's,
+    which the next fetch resumes with a Range request), then the folder if this fetch made
+    it and it is empty. Files fetched whole and checked stay."""
+    if not resumable:
+        for part in dest.glob("*.part"):
+            part.unlink(missing_ok=True)
+    if created and not any(dest.iterdir()):
+        dest.rmdir()

@@ -61,7 +61,8 @@ class FairLock:
                 self._cond.notify_all()
 
 
-def _check_gguf(path: Path) -> None:
+def check_gguf(path: Path) -> None:
+    """Raise LLMError unless ``path`` is a file that starts like a GGUF model."""
     if not path.is_file():
         raise LLMError(f"LLM model file not found: {path}")
     with path.open("rb") as fh:
@@ -110,7 +111,7 @@ class LLMEngine:
         return self._llama
 
     def _load(self) -> None:
-        _check_gguf(self.model_path)
+        check_gguf(self.model_path)
         import llama_cpp
         from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 

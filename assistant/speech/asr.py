@@ -118,9 +118,20 @@ class Recognizer:
             from assistant.models import ModelError
 
             raise ModelError(f"no Whisper model in {self.model_dir} (model.bin missing)")
-        self._model = WhisperModel(str(self.model_dir), device="cpu", compute_type="int8",
-                                   cpu_threads=self.threads)
-        self._tokenizer = Tokenizer(self._model.hf_tokenizer, self._model.model.is_multilingual,
+        try:
+            model = WhisperModel(str(self.model_dir), device="cpu", compute_type="int8",
+                                 cpu_threads=self.threads)
+        # CTranslate2 and the tokenizer fail on a foreign model.bin or config in many ways
+        # (RuntimeError, ValueError, OSError, JSON errors): all mean the folder is no model.
+        except Exception as exc:
+            from assistant.models import ModelError
+
+            reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            raise ModelError(f"{self.model_dir} is not a usable CTranslate2 Whisper model "
+                             f"({reason[:120]}); fetch it again (assistant models fetch) or "
+                             "set asr.model to a faster-whisper model folder") from None
+        self._model = model
+        self._tokenizer = Tokenizer(model.hf_tokenizer, model.model.is_multilingual,
                                     task="transcribe", language=self.language)
 
     def transcribe(self, audio: np.ndarray, prompt: str = "", beam: bool = False,

@@ -310,13 +310,24 @@ class Synthesizer:
             from assistant.models import ModelError
 
             raise ModelError(f"Piper voice {self.voice_path} (and its .onnx.json) not found")
-        split = split_voice(self.voice_path, self.cache)
-        sessions = [_session(part) for part in split or (str(self.voice_path),)]
+        try:
+            split = split_voice(self.voice_path, self.cache)
+            sessions = [_session(part) for part in split or (str(self.voice_path),)]
+            voice = PiperVoice(session=sessions[0], config=PiperConfig.from_dict(
+                json.loads(config.read_text(encoding="utf-8"))))
+        # A file that is no voice fails anywhere in onnx, onnxruntime, protobuf or piper's
+        # config, each with its own exception type: all of them mean the same to the user.
+        except Exception as exc:
+            from assistant.models import ModelError
+
+            reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            raise ModelError(f"{self.voice_path} is not a usable Piper voice ({reason[:120]}); "
+                             "fetch it again (assistant models fetch) or set tts.voice to a "
+                             "voice .onnx with its .onnx.json") from None
         if split is not None:
             self._vocoder = sessions[1]
             self._latent = self._vocoder.get_inputs()[0].name
-        self._voice = PiperVoice(session=sessions[0], config=PiperConfig.from_dict(
-            json.loads(config.read_text(encoding="utf-8"))))
+        self._voice = voice
 
     @property
     def rate(self) -> int:

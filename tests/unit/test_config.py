@@ -121,6 +121,13 @@ def test_top_level_scalar_is_rejected(tmp_path, no_default_file):
         load_config(path=path, env={})
 
 
+def test_a_folder_as_the_config_file(tmp_path, no_default_file):
+    with pytest.raises(ConfigError, match="is a folder; give the path of a TOML file"):
+        load_config(path=tmp_path, env={})
+    with pytest.raises(ConfigError, match="is a folder"):
+        load_config(env={"ASSISTANT_CONFIG": str(tmp_path)})
+
+
 def test_explicit_missing_config_path(tmp_path, no_default_file):
     missing = tmp_path / "missing.toml"
     with pytest.raises(ConfigError, match="not found"):

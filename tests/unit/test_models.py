@@ -283,6 +283,44 @@ def test_fetch_unreachable_endpoint_fails_fast(tmp_path, monkeypatch):
     assert "acme/tiny/w.bin" in str(err.value)
 
 
+def test_a_failed_fetch_leaves_no_model_folder(tmp_path, hub):
+    """`models fetch` that failed left an empty folder behind."""
+    spec = spec_for((ModelFile("missing.bin"),), entry="missing.bin")
+    with pytest.raises(ModelError, match="HTTP 404"):
+        fetch(spec, tmp_path)
+    assert not model_dir(tmp_path, spec.name).exists()
+    assert list(tmp_path.rglob("*")) == [tmp_path / "models"]
+
+
+def test_a_failed_fetch_keeps_checked_files_and_what_resumes(tmp_path, hub):
+    extra = b'{"x": 1}'
+    spec = spec_for((ModelFile("config.json", sha256=sha(extra)),
+                     ModelFile("w.bin", sha256=sha(PAYLOAD))), entry="w.bin")
+    hub.serve(spec, "config.json", extra)
+    hub.serve(spec, "w.bin", PAYLOAD)
+    folder = model_dir(tmp_path, spec.name)
+    folder.mkdir(parents=True)
+    (folder / "w.bin.part").write_bytes(PAYLOAD[:100])
+    hub.files.pop(f"/{spec.repo}/resolve/{spec.revision}/w.bin")  # the Hub goes away
+    with pytest.raises(ModelError, match="HTTP 404"):
+        fetch(spec, tmp_path)
+    assert sorted(p.name for p in folder.iterdir()) == ["config.json", "w.bin.part"]
+
+
+def test_a_failed_pypi_fetch_leaves_nothing(tmp_path, monkeypatch):
+    """PyPI itself unreachable (an index on a closed port): one line, no folder."""
+    monkeypatch.setenv("PIP_INDEX_URL", "http://127.0.0.1:9/simple")
+    monkeypatch.setenv("PIP_RETRIES", "0")
+    monkeypatch.setenv("PIP_TIMEOUT", "2")
+    monkeypatch.setenv("PIP_NO_CACHE_DIR", "1")
+    spec = spec_for((ModelFile("tiny/w.bin", package="tiny-test-weights"),),
+                    source="pypi")
+    with pytest.raises(ModelError, match="could not download tiny-test-weights") as err:
+        fetch(spec, tmp_path)
+    assert "\n" not in str(err.value)
+    assert not model_dir(tmp_path, spec.name).exists()
+
+
 def test_fetch_unknown_source(tmp_path):
     spec = spec_for((ModelFile("w.bin"),), source="ftp")
     with pytest.raises(ModelError, match="unknown source 'ftp'"):
