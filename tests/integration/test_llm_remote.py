@@ -83,6 +83,19 @@ def test_a_turn_answers_through_the_server(remote: Config) -> None:
     assert bot.history[-1] == {"role": "assistant", "content": result.text}
 
 
+def test_a_turn_with_memory_passages(remote: Config) -> None:
+    remote.memory.enabled = True
+    remote.memory.answer = "llm"  # the passages go to the model, counted without a tokenizer
+    bot = Assistant(remote)
+    try:
+        bot.memory().add_fact("Hendricks Heating looks after our boiler.")
+        result = bot.turn("Which company looks after our boiler?")
+    finally:
+        bot.close()
+    assert result.metrics.path == "llm" and result.sources
+    assert result.text.strip()
+
+
 def test_a_cancelled_turn_closes_the_stream(remote: Config, server: ModelServer) -> None:
     bot = Assistant(remote)
     before = disconnects(server)

@@ -14,7 +14,7 @@ import pytest
 
 from assistant.bench.serve import free_port
 from assistant.config import Config, ConfigError, load_config
-from assistant.llm import Generation, LLMEngine, ModelServerError, build_engine
+from assistant.llm import Engine, Generation, LLMEngine, ModelServerError, build_engine
 from assistant.llm.remote import RemoteEngine
 from assistant.llm.wire import (
     Chunk,
@@ -102,6 +102,13 @@ def test_fit_keeps_the_system_message_and_the_last_one() -> None:
     huge = [MESSAGES[0], {"role": "user", "content": "word " * 5000 + "the end"}]
     kept = engine.fit(huge, reserve=64)
     assert kept[-1]["content"].endswith("the end") and estimate_prompt(kept) + 64 <= 256
+
+
+def test_both_backends_have_every_engine_member() -> None:
+    members = {n for n in dir(Engine) if not n.startswith("_")}
+    assert {"stream", "count_text", "prefill", "load", "where"} <= members
+    for backend in (LLMEngine, RemoteEngine):
+        assert [n for n in members if not hasattr(backend, n)] == [], backend
 
 
 def test_config_keys(config: Config, tmp_path: Path) -> None:
