@@ -46,9 +46,11 @@ def _http_url(url: str) -> str:
     """A model server's base URL: http(s), a host, no query; '' when unset."""
     parts = urlsplit(url.strip())
     _ = parts.port  # a port that is no number raises ValueError here: a config error
-    if url and (parts.scheme not in ("http", "https") or not parts.hostname or parts.query
-                or parts.fragment):
-        raise ValueError(f"'{url}' is not an http(s) URL like http://127.0.0.1:8080/v1")
+    # urlsplit silently drops tabs and newlines inside a URL; httpx would not.
+    inner = any(c.isspace() or not c.isprintable() for c in url.strip())
+    if url and (inner or parts.scheme not in ("http", "https") or not parts.hostname
+                or parts.query or parts.fragment):
+        raise ValueError(f"{url!r} is not an http(s) URL like http://127.0.0.1:8080/v1")
     return url.strip().rstrip("/")
 
 
@@ -518,8 +520,11 @@ def _format_error(err: ValidationError, sources: dict[str, str]) -> str:
     origin = sources.get(key)
     where = f" (from {origin})" if origin else ""
     if first["type"] == "extra_forbidden":
-        return f"config: unknown key '{key}'{where}; see `assistant config show` for valid keys"
-    return f"config: {key}: {first['msg']}{where}"
+        line = f"config: unknown key '{key}'{where}; see `assistant config show` for valid keys"
+    else:
+        line = f"config: {key}: {first['msg']}{where}"
+    # Keys and values come from outside: a newline or an escape in one stays on the line.
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in line)
 
 
 def load_config(
