@@ -386,6 +386,12 @@ def _usable(name: str, value: Any) -> tuple[bool, Any]:
     return False, f"{name} returned something I can't use ({type(value).__name__})."
 
 
+def _sentence(text: str) -> str:
+    """``text`` on one line, ending like a sentence: it is said to the user."""
+    text = " ".join(text.split())
+    return text if text.endswith((".", "?", "!")) else text + "."
+
+
 def cut(text: str, limit: int = RESULT_CHARS) -> str:
     """``text``, or its first ``limit`` characters and :data:`CUT_MARK` (said with the rest
     of the answer: the user hears that there was more)."""
@@ -595,7 +601,7 @@ class SkillRegistry:
             exc = box["error"]
             if isinstance(exc, AssistantError):  # already a sentence for the user
                 return False, str(exc)
-            return False, f"{s.name} failed: {type(exc).__name__}: {exc}"
+            return False, _sentence(f"{s.name} failed: {type(exc).__name__}: {exc}")
         return _usable(s.name, box.get("value"))
 
     def audit(self, record: dict[str, Any]) -> None:

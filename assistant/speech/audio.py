@@ -70,7 +70,7 @@ def _blocks(path: Path, file: sf.SoundFile, block_s: float) -> Iterator[np.ndarr
         resampler = None if file.samplerate == RATE else \
             soxr.ResampleStream(file.samplerate, RATE, 1, dtype="float32")
         size = max(1, int(block_s * file.samplerate))
-        read = 0
+        read = given = 0
         while True:
             try:
                 data = file.read(size, dtype="float32", always_2d=True)
@@ -82,11 +82,15 @@ def _blocks(path: Path, file: sf.SoundFile, block_s: float) -> Iterator[np.ndarr
             if read == 0:
                 raise AudioError(f"{path} contains no audio")
             mono = np.clip(np.nan_to_num(data, nan=0.0), -1.0, 1.0).mean(axis=1)
-            if resampler is not None:
-                mono = resampler.resample_chunk(mono.astype(np.float32), last=last)
+            if resampler is not None:  # its ringing takes full-scale input past ±1: clip again
+                mono = np.clip(resampler.resample_chunk(mono.astype(np.float32), last=last),
+                               -1.0, 1.0)
             if len(mono):
+                given += len(mono)
                 yield mono.astype(np.float32, copy=False)
             if last:
+                if not given:  # a few samples at a high rate resample to none
+                    raise AudioError(f"{path} is too short to hold any audio")
                 return
 
 
