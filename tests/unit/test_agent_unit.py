@@ -1,5 +1,6 @@
 """assistant.agent without an LLM: the decision schema, empty turns and fast-path turns."""
 
+import itertools
 import json
 
 import pytest
@@ -139,7 +140,7 @@ def test_history_is_trimmed_by_halves_so_its_start_stays_put(assistant):
     assert max(lengths) == limit
     assert lengths == [1, 2, 1, 2, 1, 2]  # past the limit, the older half goes at once
     # the first message changes only when a half is dropped (the prompt cache's prefix)
-    assert sum(a != b for a, b in zip(firsts, firsts[1:])) == 2
+    assert sum(a != b for a, b in itertools.pairwise(firsts)) == 2
 
 
 @pytest.mark.parametrize(("text", "speculable"), [
