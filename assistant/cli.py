@@ -200,7 +200,7 @@ def _cmd_memory(args: argparse.Namespace, loaded: LoadedConfig) -> int:
     return run(args, loaded.config, console)
 
 
-BENCHMARKS = ("llm", "skills", "voice", "memory", "trust", "serve", "tools")
+BENCHMARKS = ("llm", "skills", "voice", "memory", "trust", "serve", "tools", "reliability")
 """``assistant bench`` choices, one module of :mod:`assistant.bench` each."""
 
 
@@ -370,6 +370,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench = sub.add_parser("bench", help="measure speed and accuracy")
     bench.add_argument("what", choices=BENCHMARKS)
     bench.add_argument("--runs", type=int, default=5, help="repetitions (llm, voice, tools)")
+    bench.add_argument("--soak-minutes", type=float, default=60.0,
+                       help="length of the soak (reliability; 0 = skip)")
     bench.add_argument("--bfcl-limit", type=int, default=50,
                        help="BFCL questions per category (skills; 0 = all)")
     bench.add_argument("--llm-limit", type=int, default=0,

@@ -12,6 +12,7 @@ One module per benchmark, each with ``run(config, args, console) -> int`` (``arg
 * :mod:`assistant.bench.trust`: does the assistant do exactly what was asked, and nothing else.
 * :mod:`assistant.bench.tools`: an MCP tool call against the same in-process skill, and an
   MCP server's cold start.
+* :mod:`assistant.bench.reliability`: the property tests' inputs and failures, and a soak.
 
 A new benchmark is a module here with that ``run``, and its name in ``assistant.cli.BENCHMARKS``.
 Helpers they share are in :mod:`assistant.bench.common`.
