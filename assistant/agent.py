@@ -341,7 +341,11 @@ class Assistant:
             result = self._answer(text, on_text, start) if text else \
                 TurnResult("I didn't catch anything. What would you like?", kind="empty")
         except ModelServerError as exc:  # the remote model server is down: say so, once
-            result = TurnResult(str(exc), kind="failed")
+            elapsed = (time.perf_counter() - start) * 1000
+            result = TurnResult(str(exc), metrics=TurnMetrics("llm", elapsed, elapsed),
+                                kind="failed")
+            if on_text:
+                on_text(result.text)
         if result.metrics.path == "fast":
             result.metrics.total_ms = result.metrics.ttft_ms = (time.perf_counter() - start) * 1000
             if on_text and result.text:
