@@ -41,6 +41,7 @@ from typing import Any, Literal, get_type_hints
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from assistant import AssistantError
+from assistant.timeline import SkillClock, WallClock
 
 ENTRY_POINT_GROUP = "assistant.skills"
 Risk = Literal["safe", "confirm"]
@@ -74,6 +75,9 @@ class SkillContext:
     announce_in: Callable[[str, str], None] | None = None
     """Say ``text`` in ``room`` (``announce_in(room, text)``): the hub routes it to that room's
     satellite. None: everything goes to :attr:`announce`."""
+    clock: SkillClock = field(default_factory=WallClock)
+    """The time that timers, alarms and "what time is it" follow: the wall clock, or a file
+    run's input timeline (see :mod:`assistant.timeline`). Look it up when it is needed."""
 
     def announce_to(self, room: str, text: str) -> None:
         """Say ``text`` in ``room`` through :attr:`announce_in` when there is one and ``room``

@@ -6,7 +6,8 @@ label parsers (also the :class:`~assistant.skills.Slot` parsers of the timer ski
 small JSON-file helpers the other built-in skills persist with.
 
 A timer or alarm is an entry of a :class:`Schedule`: kept in ``<data>/timers.json`` (written
-atomically on every change) and fired on a ``threading.Timer``, announcing itself through
+atomically on every change) and fired on the context's clock (a ``threading.Timer``, or a
+file run's timeline: :mod:`assistant.timeline`), announcing itself through
 ``SkillContext.announce`` (printed in the chat, spoken in voice mode). Entries outlive the
 process: at start ``restore_timers`` re-arms the ones still running and says, once, which
 fell due while the assistant was off. Reminders (:mod:`skills.reminders`) use the same
@@ -26,7 +27,6 @@ import os
 import re
 import tempfile
 import threading
-import time
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, fields
@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.skills import Pattern, SkillContext, Slot, Undoable, on_start, skill
+from assistant.timeline import Handle, SkillClock, WallClock
 
 # ---------------------------------------------------------------- JSON files
 
@@ -103,8 +104,9 @@ class Entry:
     kind: str
     """"timer", "alarm" or "reminder"."""
     due: float
-    """Wall-clock time (``time.time()``): unlike ``time.monotonic()`` it means the same
-    thing after a restart."""
+    """Seconds since the epoch on the context's clock (``SkillContext.clock``: the wall
+    clock, or a file run's timeline): unlike ``time.monotonic()`` it means the same thing
+    after a restart."""
     label: str | None = None
     seconds: int | None = None
     """A timer's length."""
@@ -115,10 +117,10 @@ class Entry:
     created: float = 0.0
     room: str = ""
     """The room it was set from, and is said in ("" = the device itself)."""
-    handle: threading.Timer | None = field(default=None, repr=False, compare=False)
+    handle: Handle | None = field(default=None, repr=False, compare=False)
 
     def as_json(self) -> dict[str, Any]:
-        # Not dataclasses.asdict: it would deep-copy the threading.Timer. None and "" mean
+        # Not dataclasses.asdict: it would deep-copy the timer handle. None and "" mean
         # "not set" and are left out, so a device without rooms writes what it always did.
         return {f.name: value for f in fields(self)
                 if f.name != "handle" and (value := getattr(self, f.name)) not in (None, "")}
@@ -140,7 +142,7 @@ class Entry:
 
 
 class Schedule:
-    """The entries of one file, each armed on a daemon ``threading.Timer``.
+    """The entries of one file, each armed on the clock's timer (``SkillContext.clock``).
 
     Loading arms what is still to come; what fell due while no assistant was running is kept
     (on disk too) until :meth:`take_missed` hands it over, so that nothing is lost when a
@@ -149,10 +151,13 @@ class Schedule:
 
     def __init__(self, path: Path, announce: Callable[[str], None],
                  message: Callable[[Entry], str],
-                 announce_in: Callable[[str, str], None] | None = None) -> None:
+                 announce_in: Callable[[str, str], None] | None = None,
+                 clock: Callable[[], SkillClock] = WallClock) -> None:
         """``announce`` says a message when an entry goes off; ``message`` words it;
         ``announce_in(room, text)`` says it instead for an entry set in a room (None: all go
-        to ``announce``)."""
+        to ``announce``); ``clock()`` is the clock to arm an entry on, looked up each time
+        (a file run replaces the context's after the schedule was made)."""
+        self._clock = clock
         self._file = JsonFile(path)
         self._announce = announce
         self._announce_in = announce_in
@@ -163,7 +168,7 @@ class Schedule:
         self._closed = False
         document = self._file.load()
         raw = document.get("entries", []) if isinstance(document, dict) else []
-        now = time.time()
+        now = clock().now()
         for item in raw if isinstance(raw, list) else []:
             entry = Entry.from_json(item)
             if entry is None:
@@ -181,11 +186,8 @@ class Schedule:
     def _arm(self, entry: Entry) -> None:
         if self._closed:
             return
-        handle = threading.Timer(max(0.0, entry.due - time.time()), self._fire, (entry.id,))
-        handle.daemon = True  # a pending timer must never keep the process alive
-        entry.handle = handle
-        self._entries[entry.id] = entry
-        handle.start()
+        self._entries[entry.id] = entry  # before arming: one already due fires at once
+        entry.handle = self._clock().call_at(entry.due, lambda: self._fire(entry.id))
 
     def _save(self) -> bool:
         if self._closed:
@@ -208,7 +210,7 @@ class Schedule:
     def add(self, kind: str, due: float, **details: Any) -> tuple[Entry, bool]:
         """Schedule a new entry; returns it and whether it was saved (it runs either way: a
         full disk should cost the user the restart, not the timer)."""
-        entry = Entry(id=uuid.uuid4().hex[:12], kind=kind, due=due, created=time.time(),
+        entry = Entry(id=uuid.uuid4().hex[:12], kind=kind, due=due, created=self._clock().now(),
                       **details)
         with self._lock:
             self._arm(entry)
@@ -218,7 +220,7 @@ class Schedule:
     def restore(self, entries: Iterable[Entry]) -> list[Entry]:
         """Put back entries taken away by :meth:`cancel` (an undo); returns those that were
         still to come (the others are gone for good)."""
-        now = time.time()
+        now = self._clock().now()
         with self._lock:
             back = [e for e in entries if e.due > now and e.id not in self._entries]
             for entry in back:
@@ -295,7 +297,13 @@ def schedule_for(ctx: SkillContext, key: str, filename: str,
     it says things through the context that made it, in the room each entry was set from."""
     return ctx.service(key, lambda: Schedule(ctx.data_dir / filename,
                                              lambda text: ctx.announce(text), message,
-                                             announce_in=ctx.announce_to))
+                                             announce_in=ctx.announce_to,
+                                             clock=lambda: ctx.clock))
+
+
+def now_for(ctx: SkillContext) -> dt.datetime:
+    """Local time now on the context's clock (a file run's timeline, or the wall clock)."""
+    return dt.datetime.fromtimestamp(ctx.clock.now())
 
 
 def announce_missed(ctx: SkillContext, missed: list[Entry],
@@ -541,9 +549,9 @@ def restore_timers(ctx: SkillContext) -> None:
                  r"\bwhat time it is\b", r"\b(?:tell me|know|have|got) the time\b",
                  r"\bhow late is it\b",
                  r"^(?:the )?(?:current )?time$", r"\bcurrent time\b"])
-def get_time() -> str:
+def get_time(ctx: SkillContext) -> str:
     """Tell the current local time."""
-    return f"It's {say_clock(dt.datetime.now())}."
+    return f"It's {say_clock(now_for(ctx))}."
 
 
 @skill(topic="the time and date",
@@ -554,9 +562,9 @@ def get_time() -> str:
                  r"\b(?:tell me|know|have|got) (?:the |today's )?date\b",
                  r"\bwhat(?:'s| is) today\b",
                  r"\b(?:which|what) day it is\b", r"\bdate today\b", r"^(?:the )?date$"])
-def get_date() -> str:
+def get_date(ctx: SkillContext) -> str:
     """Tell today's date and day of the week."""
-    return f"Today is {dt.date.today():%A, %B %-d, %Y}."
+    return f"Today is {now_for(ctx):%A, %B %-d, %Y}."
 
 
 @skill(topic="timers and alarms",
@@ -571,7 +579,7 @@ def list_timers(ctx: SkillContext) -> str:
     active = _service(ctx).active(("timer", "alarm"), ctx.room)
     if not active:
         return "There are no timers running."
-    now = time.time()
+    now = ctx.clock.now()
     parts = []
     for t in active:
         parts.append(f"the {_name(t)} has {say_duration(max(0, round(t.due - now)))} left")
@@ -670,7 +678,7 @@ def set_timer(ctx: SkillContext, seconds: int, label: str | None = None) -> Undo
         raise ValueError("a timer must be between 1 second and 7 days")
     label = clean_label(label)
     schedule = _service(ctx)
-    entry, _ = schedule.add("timer", time.time() + seconds, label=label, seconds=seconds,
+    entry, _ = schedule.add("timer", ctx.clock.now() + seconds, label=label, seconds=seconds,
                             room=ctx.room)
     what = f"{_duration_adjective(seconds)} {_name(entry)}"
     return Undoable(f"{capital(_name(entry))} set for {say_duration(seconds)}."
@@ -701,7 +709,7 @@ def set_alarm(ctx: SkillContext, time: str, label: str | None = None) -> Undoabl
     m = re.fullmatch(r"([01]?\d|2[0-3]):([0-5]\d)", time.strip())
     if m is None:
         raise ValueError(f"'{time}' is not a time of day like 07:30")
-    now = dt.datetime.now()
+    now = now_for(ctx)
     due = now.replace(hour=int(m.group(1)), minute=int(m.group(2)), second=0, microsecond=0)
     if due <= now:
         due += dt.timedelta(days=1)

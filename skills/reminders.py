@@ -29,6 +29,7 @@ from skills.clock import (
     capital,
     clock_time,
     join_words,
+    now_for,
     parse_duration,
     say_clock,
     say_duration,
@@ -234,7 +235,7 @@ def set_reminder(ctx: SkillContext, text: str, when: str) -> Undoable:
     if canonical is None:
         raise ValueError(f"I can't tell when '{when}' is; say a time like 6 pm, "
                          "or a delay like in 20 minutes")
-    now = dt.datetime.now()
+    now = now_for(ctx)
     due = _resolve(canonical, now)
     if not 0 < (due - now).total_seconds() <= MAX_AHEAD_S:
         raise ValueError("a reminder must be between 1 second and 7 days away")
@@ -260,7 +261,7 @@ def list_reminders(ctx: SkillContext) -> str:
     active = _service(ctx).active(("reminder",), ctx.room)  # a room's and the device's
     if not active:
         return "You have no reminders."
-    now = dt.datetime.now()
+    now = now_for(ctx)
     parts = [f"{_said(e)} {_say_when(dt.datetime.fromtimestamp(e.due), now)}" for e in active]
     if len(parts) == 1:
         return f"You have one reminder: {parts[0]}."

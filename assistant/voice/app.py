@@ -40,6 +40,7 @@ from assistant.speech.longform import transcribe_blocks
 from assistant.speech.tts import Synthesizer, speakable
 from assistant.speech.turn import TurnDetector
 from assistant.text import MAX_SPEECH_CHARS, bounded
+from assistant.timeline import Timeline
 from assistant.voice.events import EventLog
 from assistant.voice.loop import VoiceLoop
 from assistant.voice.view import LiveView
@@ -106,8 +107,13 @@ def run_voice(config: Config, *, input_path: str | None, output_path: str | None
         mcp = alongside(loop.port.assistant, console.print)
     view = LiveView()
     events.listeners.append(view.on_event)
+    tick = loop.tick
     if input_path:
         driver = FileDriver(audio, realtime=not fast, busy=loop.busy, backlog=loop.backlog)
+        # Timers follow the file's timeline, which --fast races along (assistant.timeline).
+        timeline = Timeline(loop.clock.now)
+        loop.port.assistant.context.clock = timeline
+        tick = timeline.ticking(loop.tick)
         if not console.is_terminal:
             events.listeners.append(lambda e: console.print(json.dumps(e.as_dict()),
                                                             highlight=False, soft_wrap=True))
@@ -121,12 +127,12 @@ def run_voice(config: Config, *, input_path: str | None, output_path: str | None
                 redraw = threading.Thread(target=view.redraw, args=(live,), daemon=True)
                 redraw.start()
                 try:
-                    driver.run(loop.tick, loop.clock, until_idle=loop.idle)
+                    driver.run(tick, loop.clock, until_idle=loop.idle)
                 finally:
                     view.stop.set()
                     redraw.join()
         else:
-            driver.run(loop.tick, loop.clock, until_idle=loop.idle)
+            driver.run(tick, loop.clock, until_idle=loop.idle)
     except KeyboardInterrupt:
         pass
     finally:
