@@ -24,6 +24,7 @@ from wyoming.event import Event
 from assistant import AssistantError, fastpath
 from assistant.agent import Assistant
 from assistant.config import Config
+from assistant.llm import ModelServerError
 from assistant.serve.conversations import Conversations
 from assistant.serve.room import Rooms
 from assistant.serve.stt import Dictation
@@ -75,7 +76,10 @@ class Services:
                     jobs.append(pool.submit(self.detector.load))
                 for job in jobs:
                     job.result()
-            self.assistant.warm_up()
+            try:
+                self.assistant.warm_up()
+            except ModelServerError as exc:  # speech still works; each turn says this
+                log.warning("the model server is not answering yet: %s", exc)
         except AssistantError as exc:
             self.error = str(exc)
             log.error("cannot serve: %s", exc)

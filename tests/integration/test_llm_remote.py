@@ -199,3 +199,44 @@ def test_doctor_says_when_the_server_is_down(cli_env: dict[str, str]) -> None:
     assert proc.returncode == 1
     row = next(line for line in proc.stdout.splitlines() if "llm server" in line)
     assert "FAIL" in row and "did not answer: is it running?" in row
+
+
+def test_serve_with_the_model_server_down_still_serves_and_says_why(tmp_path) -> None:
+    """Home Assistant's speech services do not need the LLM: they start; a conversation
+    turn answers with the one sentence."""
+    import asyncio
+
+    from wyoming.asr import Transcript
+    from wyoming.client import AsyncTcpClient
+    from wyoming.handle import Handled, NotHandled
+    from wyoming.info import Describe
+
+    from assistant.serve.server import Server
+
+    url = f"http://127.0.0.1:{free_port()}/v1"  # nothing listens there
+    config = load_config(overrides={"paths.data_dir": str(tmp_path / "data"),
+                                    "llm.backend": "openai", "llm.base_url": url,
+                                    "memory.enabled": False}, env={}).config
+    server = Server(config)
+
+    async def scenario() -> tuple[str, list[str]]:
+        port = await server.start(port=0)
+        try:
+            why = await server.services.ready()
+            async with AsyncTcpClient("127.0.0.1", port) as client:
+                await client.write_event(Describe().event())
+                await client.write_event(Transcript(text="Tell me a story.").event())
+                got = []
+                async with asyncio.timeout(120):
+                    while (event := await client.read_event()) is not None:
+                        got.append(event)
+                        if Handled.is_type(event.type) or NotHandled.is_type(event.type):
+                            break
+            return why, [e.type for e in got] + [e.data.get("text", "") for e in got[-1:]]
+        finally:
+            await server.stop()
+
+    why, got = asyncio.run(scenario())
+    assert why == ""  # loaded: speech works without the model server
+    assert got[0] == "info" and got[-2] in ("handled", "not-handled")
+    assert got[-1] == f"The model server at {url} did not answer: is it running?"
