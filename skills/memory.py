@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from assistant.memory.facts import second_person
+from assistant.memory.facts import checked_fact, second_person
 from assistant.skills import Plan, SkillContext, skill
 
 RECALL_MIN_SIMILARITY = 0.3
@@ -50,9 +50,7 @@ def remember(ctx: SkillContext, fact: str) -> str:
     Args:
         fact: The fact, in the user's words.
     """
-    fact = fact.strip().rstrip(".")
-    if not fact:
-        raise ValueError("there was nothing to remember")
+    fact = checked_fact(fact.strip().rstrip("."))  # empty or over 1,000 characters: refused
     _, replaced = _store(ctx).add_fact(fact, source=ctx.channel)
     if replaced is not None and replaced.text.lower() != fact.lower():
         was = second_person(replaced.text)

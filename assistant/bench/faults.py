@@ -261,7 +261,7 @@ def _fact_kills(console: Console, work: Path, model: Path, kills: int,
 def _full_disk(config: Config, console: Console, work: Path, model: Path) -> FaultRow:
     """``memory ingest`` and ``memory add`` (the real CLI) where no file may grow past what
     the store holds now (RLIMIT_FSIZE: writes fail with EFBIG, as on a full disk)."""
-    store_dir = work / "ingest-store"
+    store_dir = work / "full-store"  # a fresh one: no free pages that a write could reuse
     more = work / "more"
     more.mkdir()
     for n, path in enumerate(sorted(CORPUS.iterdir())):
@@ -269,6 +269,8 @@ def _full_disk(config: Config, console: Console, work: Path, model: Path) -> Fau
             path.read_text(encoding="utf-8").replace(".", f" (copy {n}).", 3), encoding="utf-8")
     with MemoryStore(store_dir, model) as store:
         store.add_fact("my bike lock code is 4321", source="cli")
+        ingest(store, sorted(CORPUS.iterdir())[:2], chunk_words=config.memory.chunk_words,
+               overlap_words=config.memory.chunk_overlap_words)
         before = list(store.export())
     limit = max(p.stat().st_size for p in store_dir.rglob("*") if p.is_file()) + 16_384
     (work / "config.toml").write_text("")

@@ -139,8 +139,8 @@ def _check(store: MemoryStore, args: argparse.Namespace, config: Config,
                           "ingest removed (the next ingest adds the file again)",
                           highlight=False, soft_wrap=True)
     for path, _ in store.pending():
-        console.print(f"unfinished: {path} (an ingest was interrupted; the next one "
-                      "redoes it)", highlight=False, soft_wrap=True)
+        console.print(f"unfinished: {path} (writing it was interrupted; the next ingest "
+                      "puts it right)", highlight=False, soft_wrap=True)
     problems = integrity(store)
     for problem in problems:
         console.print(f"[red]problem[/] {problem}", highlight=False, soft_wrap=True)

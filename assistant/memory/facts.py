@@ -4,12 +4,34 @@ and how a fact is said back to the user.
 "my car is red" then "my car is now blue": same subject ("my car"), same relation ("is") →
 the new fact updates the old one. "my car is on level 3" has the same subject and relation
 too, but a location is not a colour; so a claim is keyed by subject, relation *and* the kind
-of value (a place, a time, a number or anything else).
+of value (a place, a time, a number or anything else). Also what a fact may be: some words,
+at most :data:`MAX_FACT_CHARS` characters.
 """
 
 from __future__ import annotations
 
 import re
+
+from assistant import AssistantError
+
+MAX_FACT_CHARS = 1000
+"""A longer fact is refused: a fact is a sentence or two, not a document (ingest those)."""
+
+
+class FactRefused(AssistantError):
+    """A fact that is empty or longer than :data:`MAX_FACT_CHARS`."""
+
+
+def checked_fact(text: str) -> str:
+    """``text`` with its white space collapsed; raises FactRefused (one sentence) when it is
+    empty or longer than :data:`MAX_FACT_CHARS`."""
+    text = " ".join(text.split())
+    if not text:
+        raise FactRefused("There is nothing to remember in an empty fact.")
+    if len(text) > MAX_FACT_CHARS:
+        raise FactRefused(f"A fact can be at most {MAX_FACT_CHARS:,} characters and this one "
+                          f"has {len(text):,}; keep long text in a file and ingest it.")
+    return text
 
 _FILLER = re.compile(r"\b(?:now|actually|currently|still|really|no longer|anymore|these days)\b",
                      re.IGNORECASE)

@@ -14,7 +14,8 @@ the embedding cache, the manifest of ingested files and a write counter per coll
 
 Writes survive a kill at any point: a file's new chunks carry its new sha256 in their ids, the
 manifest records them as ``pending`` before the first is written and takes the new version
-only once the last is, and the old version's chunks go after that
+only once the last is; the old version is then pending until its chunks are gone (and a
+deleted file's until its are). So every chunk belongs to a version the manifest names
 (:mod:`assistant.memory.integrity` checks this and repairs what a kill left). A write that
 fails (a full disk) is a one-line :class:`StoreError`; what was stored before stays.
 
@@ -46,7 +47,7 @@ from assistant import AssistantError
 from assistant.memory import holder
 from assistant.memory.chunking import Chunk
 from assistant.memory.embedder import ChromaEmbedding, Embedder, EmbeddingCache, text_hash
-from assistant.memory.facts import same_claim
+from assistant.memory.facts import checked_fact, same_claim
 from assistant.memory.lexical import LexicalIndex
 from assistant.memory.readers import UnreadableFile
 
@@ -60,8 +61,6 @@ RRF_K = 60
 """Reciprocal rank fusion constant (Cormack et al. 2009): a rank r adds 1 / (RRF_K + r)."""
 SAME_FACT_SIMILARITY = 0.92
 """A new fact this close to an old one restates it: the old one is updated, not duplicated."""
-MAX_FACT_CHARS = 1000
-"""A longer fact is refused: a fact is a sentence or two, not a document (ingest those)."""
 
 
 def _reason(exc: BaseException) -> str:
@@ -83,10 +82,6 @@ class StoreBusy(AssistantError):
 
 class StoreError(AssistantError):
     """The memory store cannot be opened or written."""
-
-
-class FactRefused(AssistantError):
-    """A fact that is empty or longer than :data:`MAX_FACT_CHARS`."""
 
 
 @dataclass(frozen=True)
@@ -254,13 +249,7 @@ class MemoryStore:
     def add_fact(self, text: str, source: str = "chat") -> tuple[Record, Record | None]:
         """Keep a fact. One that restates or contradicts an earlier fact ("my car is now
         blue" after "my car is red") replaces it; returns (the stored fact, the replaced one)."""
-        text = " ".join(text.split())
-        if not text:
-            raise FactRefused("memory: there is nothing to remember in an empty fact")
-        if len(text) > MAX_FACT_CHARS:
-            raise FactRefused(f"memory: a fact is at most {MAX_FACT_CHARS:,} characters (this "
-                              f"one has {len(text):,}); keep a file's text with `assistant "
-                              "memory ingest`")
+        text = checked_fact(text)
         vector = self.embedder.embed([text])[0]
         now = time.time()
         replaced = None
@@ -300,7 +289,8 @@ class MemoryStore:
         ``vectors`` (one per chunk) skips embedding; the scale benchmark uses it.
 
         The manifest says the version is ``pending`` before its first chunk is written and
-        takes it after its last; a kill in between leaves chunks that the next ingest
+        takes it after its last, marking the old version pending until its chunks are
+        deleted; a kill at any point leaves only pending chunks, which the next ingest
         removes (:func:`assistant.memory.integrity.repair`). If ``chunks`` raises (the file
         turned out unreadable partway) or a write fails, this version's chunks are taken
         back and the earlier version stays.
@@ -332,11 +322,19 @@ class MemoryStore:
                 with contextlib.suppress(Exception):  # what stays is repaired next time
                     self._drop_version(path, sha256)
                 raise
-            with self._db:
+            old = self.file_state(path)
+            with self._db:  # the new version is in; the old one is now the one in flux
                 self._db.execute("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?)",
                                  (path, sha256, size, mtime, written, time.time()))
-                self._db.execute("DELETE FROM pending WHERE path = ?", (path,))
+                self._db.execute("DELETE FROM pending WHERE path = ? AND sha256 = ?",
+                                 (path, sha256))
+                if old and old[0] != sha256:
+                    self._db.execute("INSERT OR REPLACE INTO pending VALUES (?, ?, ?)",
+                                     (path, old[0], time.time()))
             collection.delete(where={"$and": [{"path": path}, {"sha256": {"$ne": sha256}}]})
+            with self._db:
+                self._db.execute("DELETE FROM pending WHERE path = ? AND sha256 != ?",
+                                 (path, sha256))
         return written
 
     def _drop_version(self, path: str, sha256: str) -> None:
@@ -348,9 +346,13 @@ class MemoryStore:
 
     def remove_file(self, path: str) -> None:
         with self._writing("documents"):
-            with self._db:
+            with self._db:  # marked as going before its chunks go, like a replaced version
+                self._db.execute("INSERT OR REPLACE INTO pending SELECT path, sha256, ? "
+                                 "FROM files WHERE path = ?", (time.time(), path))
                 self._db.execute("DELETE FROM files WHERE path = ?", (path,))
             self._collections["documents"].delete(where={"path": path})
+            with self._db:
+                self._db.execute("DELETE FROM pending WHERE path = ?", (path,))
 
     # ---------------------------------------------------------------- integrity
 
@@ -360,7 +362,8 @@ class MemoryStore:
                 self._db.execute("SELECT path, sha256, chunks FROM files")}
 
     def pending(self) -> list[tuple[str, str]]:
-        """(path, sha256) of file versions whose ingest began and did not finish."""
+        """(path, sha256) of file versions in flux: being written, or being removed (a
+        replaced or deleted file's). Only a kill leaves any behind."""
         return list(self._db.execute("SELECT path, sha256 FROM pending ORDER BY path"))
 
     def chunk_rows(self, page: int = 5000) -> Iterator[tuple[str, str, str, int]]:
@@ -376,7 +379,8 @@ class MemoryStore:
                 return
 
     def drop_unfinished(self, path: str, sha256: str) -> None:
-        """Take back a version whose ingest did not finish (its chunks and its mark)."""
+        """Remove a pending version (its chunks, then its mark): one whose ingest did not
+        finish, or one whose removal did not."""
         with self._writing("documents"):
             self._drop_version(path, sha256)
 
