@@ -47,6 +47,8 @@ SUBJECTS = ("passport", "spare key", "bike pump", "tent", "winter coat", "toolbo
 """Fact updates: "my tent is in box 17" replaces "my tent is in box 9" (same claim)."""
 READY_TIMEOUT_S = 120.0
 """A child that has not opened the store by then is a failure, not a wait."""
+CHILD_TIMEOUT_S = 600.0
+"""...and one that has not finished its ingest by then (it is killed: never a hang)."""
 
 
 @dataclass(frozen=True)
@@ -107,14 +109,12 @@ def _kill_after_ready(proc: subprocess.Popen[str], delay: float | None
             landed = proc.poll() is None
             if landed:
                 os.kill(proc.pid, signal.SIGKILL)
-        lines = proc.stdout.read().splitlines()
-        proc.wait(timeout=60)
-        return landed, lines, time.perf_counter() - ready
+        rest, _ = proc.communicate(timeout=CHILD_TIMEOUT_S)
+        return landed, rest.splitlines(), time.perf_counter() - ready
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-        proc.stdout.close()
 
 
 # ---------------------------------------------------------------- checks
@@ -135,6 +135,18 @@ def _stored_texts(store: MemoryStore) -> dict[str, list[str]]:
 
 def _manifest(store: MemoryStore) -> set[str]:
     return set(store.manifest())
+
+
+def _unfindable(store: MemoryStore, rng: random.Random, n: int = 3) -> list[str]:
+    """Problems of the vector index (which a kill could leave behind the stored rows): ``n``
+    stored chunks, each searched for by its own text, must come back first."""
+    rows = [row for row in store.export() if row["collection"] == "documents"]
+    missing = []
+    for row in rng.sample(rows, min(n, len(rows))):
+        hits = store.search(row["text"], k=3, mode="dense", collections=("documents",))
+        if row["id"] not in [h.record.id for h in hits]:
+            missing.append(f"{row['id']}: stored, but a search for its own text misses it")
+    return missing
 
 
 # ---------------------------------------------------------------- ingestion
@@ -178,7 +190,7 @@ def _ingest_kills(config: Config, console: Console, work: Path, model: Path, kil
     _long_file(docs / "long_notes.md", long_words, rng)
     store_dir = work / "ingest-store"
     words, overlap = config.memory.chunk_words, config.memory.chunk_overlap_words
-    checker = Embedder(model)  # for opening the store between kills; it embeds nothing
+    checker = Embedder(model)  # opens the store between kills without loading it again
     with MemoryStore(store_dir, model) as store:
         ingest(store, [docs], chunk_words=words, overlap_words=overlap)
     stash: dict[str, str] = {}
@@ -195,7 +207,7 @@ def _ingest_kills(config: Config, console: Console, work: Path, model: Path, kil
         _mutate(docs, stash, rng, round_no)
         landed, _, _ = _kill_after_ready(_spawn(*args), rng.uniform(0.0, 1.2 * typical))
         with MemoryStore(store_dir, checker) as store:
-            found = integrity(store)
+            found = integrity(store) + _unfindable(store, rng)
             now = _manifest(store)
         # The manifest holds complete versions only: a file stays in it (old or new).
         gone = [path for path in before if Path(path).exists() and path not in now]
@@ -207,7 +219,7 @@ def _ingest_kills(config: Config, console: Console, work: Path, model: Path, kil
         step(console, f"ingest kill {injected}/{kills}: {len(found)} problems")
     with MemoryStore(store_dir, model) as store:  # the next ingest puts everything right
         ingest(store, [docs], chunk_words=words, overlap_words=overlap)
-        problems += integrity(store)
+        problems += integrity(store) + _unfindable(store, rng, 10)
         stored = _stored_texts(store)
         files = store.files()
     on_disk = sorted(str(p.resolve()) for p in docs.iterdir())
@@ -241,6 +253,11 @@ def _fact_kills(console: Console, work: Path, model: Path, kills: int,
         with MemoryStore(store_dir, checker) as store:
             found = integrity(store)
             facts = store.facts()
+            if facts:  # the vector index has the latest fact too
+                newest = max(facts, key=lambda f: f.updated)
+                if newest.id not in [h.record.id for h in store.search(
+                        newest.text, k=3, mode="dense", collections=("memory",))]:
+                    found.append(f"{newest.id}: stored, but a search for it misses it")
         subjects = Counter((claim_key(f.text) or ("?",))[0] for f in facts)
         twice = [s for s, n in subjects.items() if n > 1]
         values = {(claim_key(f.text) or ("?",))[0]: int(f.text.rsplit(" ", 1)[-1])

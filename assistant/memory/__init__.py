@@ -7,6 +7,7 @@
 * :mod:`~assistant.memory.facts` – when a new fact replaces an old one
 * :mod:`~assistant.memory.store` – chromadb collections, hybrid search, the single-process lock
 * :mod:`~assistant.memory.ingest` – keeping the documents collection in step with files
+* :mod:`~assistant.memory.integrity` – the store checked against its manifest; repairs
 * :mod:`~assistant.memory.retrieval` – whether a turn retrieves, and how passages enter a prompt
 
 Everything runs on the device; nothing here opens a network connection.
