@@ -141,7 +141,10 @@ def test_load_audio_zero_frames(tmp_path: Path) -> None:
 
 def test_save_wav_round_trips(tmp_path: Path) -> None:
     audio = _sine(RATE, 0.5, amp=0.7).astype(np.float32)
-    path = tmp_path / "deep" / "er" / "out.wav"  # parent folders are created
+    with pytest.raises(AudioError, match="does not exist"):  # no folder made on a typo
+        save_wav(tmp_path / "deep" / "er" / "out.wav", audio)
+    assert not (tmp_path / "deep").exists()
+    path = tmp_path / "out.wav"
     save_wav(path, audio)
     info = sf.info(path)
     assert (info.samplerate, info.channels, info.subtype) == (RATE, 1, "PCM_16")
