@@ -372,6 +372,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--runs", type=int, default=5, help="repetitions (llm, voice, tools)")
     bench.add_argument("--soak-minutes", type=float, default=60.0,
                        help="length of the soak (reliability; 0 = skip)")
+    bench.add_argument("--kills", type=int, default=100,
+                       help="processes killed per fault target (reliability; 0 = skip)")
     bench.add_argument("--bfcl-limit", type=int, default=50,
                        help="BFCL questions per category (skills; 0 = all)")
     bench.add_argument("--llm-limit", type=int, default=0,

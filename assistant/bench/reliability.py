@@ -5,6 +5,8 @@
   property is sorted by what went wrong: a *hang* (hypothesis' deadline or a time limit), a
   *bound exceeded* (the property's own assertion: a result or a one-line error within its
   bound), or a *crash* (any other exception escaped).
+* **Faults** (:mod:`assistant.bench.faults`): ``--kills`` SIGKILLs each at random points of
+  ``memory ingest`` and of fact updates, and a full disk, each followed by an integrity check.
 * **Soak** (:mod:`assistant.bench.soak`): one conversation in ``--fast`` file mode for
   ``--soak-minutes``; growth of RSS, threads and open files after the first ten minutes (a
   fifth of a shorter soak), and latency drift.
@@ -118,6 +120,22 @@ def run(config: Config, args: argparse.Namespace, console: Console) -> int:
         for failure in t.failures:
             console.print(f"[red]{t.name}[/]: {failure}")
 
+    if args.kills > 0:
+        from assistant.bench.faults import fault_ingestion
+
+        step(console, f"faults: {args.kills} kills each of ingestion and of fact updates, "
+                      "a full disk...")
+        rows = fault_ingestion(config, console, args.kills)
+        faults = Table("target", "faults injected", "survived", "data lost",
+                       title="Faults: each followed by an integrity check (target: all "
+                             "survived, 0 lost)")
+        for row in rows:
+            faults.add_row(row.target, str(row.injected), str(row.survived), str(row.lost))
+        console.print(faults)
+        for row in rows:
+            for problem in row.problems:
+                console.print(f"[red]{row.target}[/]: {problem}")
+
     if args.soak_minutes > 0:
         from assistant.bench.soak import describe, soak
 
@@ -137,5 +155,4 @@ def run(config: Config, args: argparse.Namespace, console: Console) -> int:
         console.print(soaked)
         for error in result.errors:
             console.print(f"[red]soak[/]: {error}")
-
     return 0
