@@ -11,10 +11,10 @@ one-line reason, so ingestion can report it and go on with the next file.
 from __future__ import annotations
 
 import codecs
+import html
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from html.parser import HTMLParser
 from pathlib import Path
 
 from assistant import AssistantError
@@ -133,12 +133,72 @@ _BLOCK = frozenset({"p", "div", "li", "br", "tr", "section", "article", "blockqu
                     "dd", "dt"})
 
 
-class _HTMLText(HTMLParser):
+MAX_TAG_CHARS = 1024
+"""A longer '<...>' is text, not a tag: each '<' costs at most this much scanning."""
+# No '<' inside a tag (not even quoted): a scan for a tag's end stops at the next one, so
+# each character is looked at a bounded number of times.
+_TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9:-]*)(?:\"[^\"<]*\"|'[^'<]*'|[^'\"<>])*>")
+_MARKUP = re.compile(r"<[A-Za-z/!?]")
+"""Where a tag, a comment or a declaration may start (other '<'s are text)."""
+_RAW_TEXT = {"script": re.compile(r"</script", re.IGNORECASE),
+             "style": re.compile(r"</style", re.IGNORECASE)}
+_SKIP_TO = {"<!--": re.compile("-->"), "<![CDATA[": re.compile(r"\]\]>"),
+            "<!": re.compile(">"), "<?": re.compile(">")}
+
+
+def _html_events(blocks: Iterator[str]) -> Iterator[tuple[str, str]]:
+    """("data", text) | ("start", tag) | ("end", tag) of an HTML text stream, in linear time.
+    Python's html.parser rescans unclosed constructs ("<!--" or "<a " repeated: minutes for
+    a few hundred kB), so this small tokenizer is used instead: comments, declarations and
+    script/style bodies are skipped, entities decoded, anything else that is no tag is text."""
+    buffer, i, until, final = "", 0, None, False
+    source = iter(blocks)
+    while not final:
+        block = next(source, None)
+        final = block is None
+        buffer = buffer[i:] + (block or "")
+        i = 0
+        while i < len(buffer):
+            if until is not None:  # inside a comment, declaration or script: find its end
+                found = until[0].search(buffer, i)
+                if found is None:
+                    i = max(i, len(buffer) - 16)  # keep what could start the terminator
+                    break
+                i, until = (found.end() if until[1] else found.start()), None
+                continue
+            found = _MARKUP.search(buffer, i)
+            j = -1 if found is None else found.start()
+            end = len(buffer) if j < 0 else j
+            if j < 0 and not final:
+                end = max(i, len(buffer) - 32)  # an entity may go on in the next block
+            if end > i:
+                yield "data", html.unescape(buffer[i:end])
+                i = end
+            if j < 0 or (not final and len(buffer) - j < 9):
+                break  # (an opener like "<![CDATA[" may go on in the next block)
+            opener = next((o for o in _SKIP_TO if buffer.startswith(o, j)), None)
+            if opener is not None:
+                until, i = (_SKIP_TO[opener], True), j + len(opener)
+                continue
+            tag = _TAG.match(buffer, j, j + MAX_TAG_CHARS)
+            if tag is None and not final and len(buffer) - j < MAX_TAG_CHARS:
+                break  # the tag may close in the next block
+            if tag is None:
+                yield "data", "<"
+                i = j + 1
+                continue
+            name = tag.group(2).lower()
+            yield ("end" if tag.group(1) else "start"), name
+            i = tag.end()
+            if not tag.group(1) and name in _RAW_TEXT:
+                until = (_RAW_TEXT[name], False)  # the end tag itself is read as a tag
+
+
+class _HTMLText:
     """Collects visible text, starting a new section at each <h1>..<h6>; :meth:`take` hands
     on what is complete so far."""
 
     def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
         self.sections: list[Section] = []
         self._heading = ""
         self._buffer: list[str] = []
@@ -147,11 +207,11 @@ class _HTMLText(HTMLParser):
         self._heading_buffer: list[str] = []
         self._skipping = 0
 
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+    def handle_starttag(self, tag: str) -> None:
         if tag in _SKIP:
             self._skipping += 1
         elif re.fullmatch(r"h[1-6]", tag):
-            self._flush()
+            self.flush()
             self._in_heading, self._heading_buffer = True, []
         elif tag in _BLOCK:
             self._add("\n")
@@ -182,7 +242,7 @@ class _HTMLText(HTMLParser):
             self.sections.append(Section(self._heading, "".join(self._buffer), more=True))
             self._buffer, self._size = [], 0
 
-    def _flush(self) -> None:
+    def flush(self) -> None:
         self.sections.append(Section(self._heading, "".join(self._buffer)))
         self._buffer, self._size = [], 0
 
@@ -193,11 +253,13 @@ class _HTMLText(HTMLParser):
 
 def _html(path: Path) -> Iterator[Section]:
     parser = _HTMLText()
-    for block in _blocks(path):
-        parser.feed(block)
-        yield from parser.take()
-    parser.close()
-    parser._flush()
+    handlers = {"data": parser.handle_data, "start": parser.handle_starttag,
+                "end": parser.handle_endtag}
+    for kind, value in _html_events(_blocks(path)):
+        handlers[kind](value)
+        if parser.sections:
+            yield from parser.take()
+    parser.flush()
     yield from parser.take()
 
 

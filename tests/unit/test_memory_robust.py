@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import itertools
 import random
+import subprocess
+import sys
 import tracemalloc
 from pathlib import Path
 
@@ -21,6 +23,7 @@ from assistant.memory.readers import (
     SUFFIXES,
     Section,
     UnreadableFile,
+    _html_events,
     iter_sections,
     read_sections,
 )
@@ -200,3 +203,58 @@ def test_a_link_back_up_inside_a_folder_is_walked_once(tmp_path: Path) -> None:
     assert files == [(root / "a.md").resolve(), (root / "sub" / "b.txt").resolve()]
     assert folders == [root.resolve()] and problems == []
 
+
+
+# ---------------------------------------------------------------- HTML in linear time
+
+MARKUP = st.lists(st.sampled_from(["<p>", "</p>", "<h2>", "</h2>", "<!-- c -->", "<!--",
+                                   "-->", "<script>", "</script>", "x<y", "&amp;", "&eacute;",
+                                   "&#8364;", "&", "<a href='q'>", "<b", ">", "Text. ", " ",
+                                   "<![CDATA[", "]]>", "<?pi?>", "</", "\n"]),
+                  max_size=40).map("".join)
+
+
+def merged(events: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    out: list[tuple[str, str]] = []
+    for kind, value in events:
+        if kind == "data" and out and out[-1][0] == "data":
+            out[-1] = ("data", out[-1][1] + value)
+        elif kind != "data" or value:
+            out.append((kind, value))
+    return out
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=MARKUP, cuts=st.lists(st.integers(min_value=0), max_size=6))
+def test_html_in_blocks_reads_like_the_whole(text: str, cuts: list[int]) -> None:
+    points = sorted({c % (len(text) + 1) for c in cuts} | {0, len(text)})
+    blocks = [text[a:b] for a, b in itertools.pairwise(points)]
+    assert merged(list(_html_events(iter(blocks)))) == merged(list(_html_events(iter([text]))))
+
+
+HOSTILE = ["<!--", "<![CDATA[", "<?x", "<a ", "</a ", "<a b='", '<a b="x', "</", "<b", "<"]
+
+
+def test_unclosed_markup_is_read_without_rescanning(tmp_path: Path) -> None:
+    # Python's html.parser took 178 s on 40,000 "<a " (quadratic); a hang guard, not a timing:
+    # each file here is read in well under a second.
+    script = ("import sys; from pathlib import Path\n"
+              "from assistant.memory.readers import UnreadableFile, read_sections\n"
+              "for name in sys.argv[1:]:\n"
+              "    try: read_sections(Path(name))\n"
+              "    except UnreadableFile: pass\n")
+    names = []
+    for n, pattern in enumerate(HOSTILE):
+        names.append(str(_write(tmp_path / f"h{n}.html",
+                                (pattern * (400_000 // len(pattern)) + " end.").encode())))
+    done = subprocess.run([sys.executable, "-c", script, *names], timeout=120,
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+
+
+def test_html_tokens_keep_text_entities_and_skip_markup(tmp_path: Path) -> None:
+    page = ("<p>a &lt; b &amp; 3<4</p><!-- hidden --><script>if (a<b) x('</p>')</script>"
+            "<h2 class=\"t\">Next</h2><p title='x'>Done. <?php no ?>Yes<![CDATA[ no ]]></p>")
+    sections = read_sections(_write(tmp_path / "t.html", page.encode()))
+    assert [(s.heading, " ".join(s.text.split())) for s in sections] == [
+        ("", "a < b & 3<4"), ("Next", "Done. Yes")]
