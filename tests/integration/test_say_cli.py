@@ -9,13 +9,9 @@ from pathlib import Path
 import pytest
 import soundfile as sf
 
+from tests.fixtures.peak import MEASURED, peak_mb
+
 pytestmark = pytest.mark.slow
-
-
-MEASURED = ("import resource, sys; from assistant.cli import main; rc = main(sys.argv[1:]); "
-            "print('peak kB', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, "
-            "file=sys.stderr); sys.exit(rc)")
-"""`assistant` that prints its own peak memory at the end."""
 
 
 def say(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
@@ -31,8 +27,7 @@ def test_three_kilobytes_without_a_full_stop_are_spoken_in_bounded_memory(
     out = tmp_path / "long.wav"
     proc = say(" ".join(words), "-o", str(out), env=cli_env)
     assert proc.returncode == 0, proc.stderr
-    peak_mb = int(proc.stderr.split("peak kB")[1].split()[0]) / 1024
-    assert peak_mb < 1500
+    assert peak_mb(proc.stderr) < 1500
     seconds = sf.info(out).duration
     assert seconds > 500 * 0.2  # every word is in it (~0.3 s a word)
 

@@ -23,4 +23,5 @@ def test_a_long_conversation_keeps_answering_and_leaks_no_threads_or_files(
     settled = result.samples[1:]  # after the first scene (models warm, timers started)
     assert max(s.threads for s in settled) <= settled[0].threads + 2, seen  # a timer or two
     assert settled[-1].files <= settled[0].files + 2, seen
-    assert result.samples[-1].rss_mb < 2048, seen
+    # RSS is not bounded here: in the suite it is the whole test process's (models of earlier
+    # tests); its growth is `assistant bench reliability`'s to measure, on its own.

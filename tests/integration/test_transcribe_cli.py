@@ -13,15 +13,10 @@ import pytest
 import soundfile as sf
 
 from assistant.speech.audio import RATE, AudioWriter
+from tests.fixtures.peak import MEASURED, peak_mb
 from tests.fixtures.speech import espeak, silence
 
 pytestmark = pytest.mark.slow
-
-MEASURED = ("import resource, sys; from assistant.cli import main; rc = main(sys.argv[1:]); "
-            "print('peak kB', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, "
-            "file=sys.stderr); sys.exit(rc)")
-"""`assistant` that prints its own peak memory at the end."""
-
 
 def transcribe(path: Path, env: dict[str, str]) -> tuple[dict, int]:
     """The --json object, and the process's peak memory in MB."""
@@ -30,7 +25,7 @@ def transcribe(path: Path, env: dict[str, str]) -> tuple[dict, int]:
                           capture_output=True, text=True, env=env, timeout=600)
     assert proc.returncode == 0, proc.stderr
     assert "Warning" not in proc.stderr
-    return json.loads(proc.stdout), int(proc.stderr.split("peak kB")[1].split()[0]) // 1024
+    return json.loads(proc.stdout), int(peak_mb(proc.stderr))
 
 
 def noise(seconds: float, level: float = 0.3) -> np.ndarray:
