@@ -41,6 +41,7 @@ from typing import Any, Literal, get_type_hints
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from assistant import AssistantError
+from assistant.text import clean
 from assistant.timeline import SkillClock, WallClock
 
 ENTRY_POINT_GROUP = "assistant.skills"
@@ -565,7 +566,8 @@ class SkillRegistry:
             args = s.args_model.model_validate(arguments)
         except ValidationError as err:
             first = err.errors()[0]
-            where = ".".join(str(p) for p in first["loc"]) or "arguments"
+            # an argument's name is the caller's text: one line, short
+            where = clean(".".join(str(p) for p in first["loc"]))[:60] or "arguments"
             return False, f"Invalid arguments for {name}: {where}: {first['msg']}."
         kwargs = {k: getattr(args, k) for k in type(args).model_fields}
         if s.risk == "confirm" and confirm is not None:

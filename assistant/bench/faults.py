@@ -206,9 +206,13 @@ def _ingest_kills(config: Config, console: Console, work: Path, model: Path, kil
             break
         _mutate(docs, stash, rng, round_no)
         landed, _, _ = _kill_after_ready(_spawn(*args), rng.uniform(0.0, 1.2 * typical))
-        with MemoryStore(store_dir, checker) as store:
-            found = integrity(store) + _unfindable(store, rng)
-            now = _manifest(store)
+        try:
+            with MemoryStore(store_dir, checker) as store:
+                found = integrity(store) + _unfindable(store, rng)
+                now = _manifest(store)
+        except Exception as exc:  # the store itself broke: that ends this target
+            return _broken("memory ingest: SIGKILL", injected + landed, survived, lost,
+                           problems, exc, console)
         # The manifest holds complete versions only: a file stays in it (old or new).
         gone = [path for path in before if Path(path).exists() and path not in now]
         injected += landed
@@ -228,6 +232,15 @@ def _ingest_kills(config: Config, console: Console, work: Path, model: Path, kil
     lost += len(wrong)
     problems += [f"{p}: not what a clean ingest stores" for p in wrong]
     return FaultRow("memory ingest: SIGKILL", injected, survived, lost, tuple(problems[:5]))
+
+
+def _broken(target: str, injected: int, survived: int, lost: int, problems: list[str],
+            exc: Exception, console: Console) -> FaultRow:
+    """The row of a target whose store could not even be opened and read after a kill."""
+    problems.append(f"after kill {injected}: the store cannot be read: "
+                    f"{type(exc).__name__}: {str(exc).splitlines()[0][:160]}")
+    step(console, problems[-1])
+    return FaultRow(target, injected, survived, lost + 1, tuple(problems[:5]))
 
 
 # ---------------------------------------------------------------- facts
@@ -250,14 +263,18 @@ def _fact_kills(console: Console, work: Path, model: Path, kills: int,
             if line.startswith("ok "):
                 subject, _, value = line[3:].partition("|")
                 latest[subject] = int(value)
-        with MemoryStore(store_dir, checker) as store:
-            found = integrity(store)
-            facts = store.facts()
-            if facts:  # the vector index has the latest fact too
-                newest = max(facts, key=lambda f: f.updated)
-                if newest.id not in [h.record.id for h in store.search(
-                        newest.text, k=3, mode="dense", collections=("memory",))]:
-                    found.append(f"{newest.id}: stored, but a search for it misses it")
+        try:
+            with MemoryStore(store_dir, checker) as store:
+                found = integrity(store)
+                facts = store.facts()
+                if facts:  # the vector index has the latest fact too
+                    newest = max(facts, key=lambda f: f.updated)
+                    if newest.id not in [h.record.id for h in store.search(
+                            newest.text, k=3, mode="dense", collections=("memory",))]:
+                        found.append(f"{newest.id}: stored, but a search for it misses it")
+        except Exception as exc:  # the store itself broke: that ends this target
+            return _broken("memory facts: SIGKILL", injected + landed, survived, lost,
+                           problems, exc, console)
         subjects = Counter((claim_key(f.text) or ("?",))[0] for f in facts)
         twice = [s for s, n in subjects.items() if n > 1]
         values = {(claim_key(f.text) or ("?",))[0]: int(f.text.rsplit(" ", 1)[-1])
