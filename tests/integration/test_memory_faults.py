@@ -11,7 +11,6 @@ import json
 import os
 import random
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -25,6 +24,7 @@ from assistant.config import Config
 from assistant.memory import MemoryStore, open_store
 from assistant.memory.integrity import integrity
 from assistant.skills import SkillContext, SkillRegistry
+from tests.fixtures.peek import count_rows
 
 pytestmark = pytest.mark.slow
 VAD_ONNX = Path(__import__("faster_whisper").__file__).parent / "assets" / "silero_vad_v6.onnx"
@@ -58,19 +58,6 @@ def test_kills_at_random_points_and_a_full_disk_lose_nothing(config: Config) -> 
     assert by_target["memory: disk full"].injected >= 1  # the ingest cannot fit
 
 
-def _chunks_written(folder: Path) -> int:
-    """Chunks chromadb holds, read without taking part in the ingesting process's writes."""
-    try:
-        db = sqlite3.connect(f"file:{folder / 'chroma' / 'chroma.sqlite3'}?mode=ro", uri=True,
-                             timeout=0.2)
-        try:
-            return int(db.execute("SELECT COUNT(*) FROM embeddings").fetchone()[0])
-        finally:
-            db.close()
-    except sqlite3.Error:
-        return 0
-
-
 def test_killed_ingest_of_a_big_file_then_deleted_leaves_nothing_of_it(
         config: Config, cli_env: dict[str, str], tmp_path: Path) -> None:
     docs = tmp_path / "docs"
@@ -83,13 +70,13 @@ def test_killed_ingest_of_a_big_file_then_deleted_leaves_nothing_of_it(
             fh.write(" ".join(rng.choices(words, k=12)) + ". ")
     folder = config.memory.folder(config.paths.data)
     assert assistant("memory", "ingest", str(docs / "small.md"), env=cli_env).returncode == 0
-    written = _chunks_written(folder)
+    written = count_rows(folder / "chroma" / "chroma.sqlite3", "embeddings")
     proc = subprocess.Popen([sys.executable, "-m", "assistant", "memory", "ingest", str(docs)],
                             env=cli_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 240
         while proc.poll() is None and time.monotonic() < deadline \
-                and _chunks_written(folder) < written + 64:
+                and count_rows(folder / "chroma" / "chroma.sqlite3", "embeddings") < written + 64:
             time.sleep(0.1)
         assert proc.poll() is None, "the ingest ended before it was killed"
         os.kill(proc.pid, signal.SIGKILL)

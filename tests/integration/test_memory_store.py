@@ -9,7 +9,6 @@ import os
 import shutil
 import signal
 import socket
-import sqlite3
 import subprocess
 import sys
 import time
@@ -25,6 +24,7 @@ from assistant.memory.embedder import Embedder, EmbeddingCache
 from assistant.memory.ingest import ingest
 from assistant.memory.readers import read_sections
 from assistant.models import resolve
+from tests.fixtures.peek import count_rows
 
 pytestmark = pytest.mark.slow
 MEMORY_DATA = Path(__file__).resolve().parents[1] / "data" / "memory"
@@ -372,20 +372,6 @@ KILL_FILES = ("aquarium_care.md", "bakery_faq.md", "beekeeping_notes.md", "bike_
               "cat_care.html", "chess_club_notes.md")
 
 
-def _files_done(index: Path) -> int:
-    """Files the ingesting process has finished, read without taking part in its writes."""
-    if not index.exists():
-        return 0
-    try:
-        db = sqlite3.connect(f"file:{index}?mode=ro", uri=True, timeout=0.2)
-        try:
-            return int(db.execute("SELECT COUNT(*) FROM files").fetchone()[0])
-        finally:
-            db.close()
-    except sqlite3.Error:
-        return 0
-
-
 def test_sigkill_during_ingest_loses_at_most_the_file_in_flight(
         config: Config, cli_env: dict[str, str], tmp_path: Path) -> None:
     docs = copy_corpus(tmp_path / "docs", *KILL_FILES)
@@ -397,7 +383,7 @@ def test_sigkill_during_ingest_loses_at_most_the_file_in_flight(
     try:
         deadline = time.monotonic() + 180
         while proc.poll() is None and time.monotonic() < deadline:
-            if _files_done(folder / "index.sqlite") >= 3:
+            if count_rows(folder / "index.sqlite", "files") >= 3:
                 break
             time.sleep(0.05)
         if proc.poll() is None:
