@@ -63,11 +63,14 @@ class Soak:
     errors: list[str] = field(default_factory=list)
     """Runs that raised (each one line)."""
 
+    def settled(self, warm_s: float) -> list[Sample]:
+        """The samples from ``warm_s`` on (the last one if none is that late)."""
+        return [s for s in self.samples if s.at_s >= warm_s] or self.samples[-1:]
+
     def growth(self, warm_s: float) -> dict[str, float]:
-        """Relative growth of RSS, threads and open files from the first sample after
-        ``warm_s`` to the last; and latency drift (median of the last third of the samples
-        after ``warm_s`` over the median of the first third)."""
-        after = [s for s in self.samples if s.at_s >= warm_s] or self.samples[-1:]
+        """Relative growth of RSS, threads and open files over :meth:`settled`, first to
+        last; and latency drift (median of its last third over that of its first third)."""
+        after = self.settled(warm_s)
         first, last = after[0], after[-1]
         third = max(1, len(after) // 3)
 
@@ -133,7 +136,8 @@ def soak(config: Config, duration_s: float, sample_s: float = 60.0,
 def describe(result: Soak, warm_s: float) -> list[tuple[str, str, str]]:
     """(measure, value, target) rows for a table."""
     g = result.growth(warm_s)
-    first, last = result.samples[0], result.samples[-1]
+    settled = result.settled(warm_s)
+    first, last = settled[0], settled[-1]  # what the growth is counted between
     return [
         ("scenes / turns answered / runs that failed",
          f"{result.scenes} / {result.turns} / {len(result.errors)}", "- / - / 0"),
