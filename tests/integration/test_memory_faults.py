@@ -8,12 +8,9 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import random
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -24,7 +21,7 @@ from assistant.config import Config
 from assistant.memory import MemoryStore, open_store
 from assistant.memory.integrity import integrity
 from assistant.skills import SkillContext, SkillRegistry
-from tests.fixtures.peek import count_rows
+from tests.fixtures.peek import count_rows, kill_when
 
 pytestmark = pytest.mark.slow
 VAD_ONNX = Path(__import__("faster_whisper").__file__).parent / "assets" / "silero_vad_v6.onnx"
@@ -73,18 +70,9 @@ def test_killed_ingest_of_a_big_file_then_deleted_leaves_nothing_of_it(
     written = count_rows(folder / "chroma" / "chroma.sqlite3", "embeddings")
     proc = subprocess.Popen([sys.executable, "-m", "assistant", "memory", "ingest", str(docs)],
                             env=cli_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 240
-        while proc.poll() is None and time.monotonic() < deadline \
-                and count_rows(folder / "chroma" / "chroma.sqlite3", "embeddings") < written + 64:
-            time.sleep(0.1)
-        assert proc.poll() is None, "the ingest ended before it was killed"
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+    chunks = folder / "chroma" / "chroma.sqlite3"
+    assert kill_when(proc, lambda: count_rows(chunks, "embeddings") >= written + 64, 240), \
+        "the ingest ended before it was killed"
 
     check = assistant("memory", "check", env=cli_env)
     assert check.returncode == 0, check.stdout + check.stderr  # pending, not broken

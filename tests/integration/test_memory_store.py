@@ -11,7 +11,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +23,7 @@ from assistant.memory.embedder import Embedder, EmbeddingCache
 from assistant.memory.ingest import ingest
 from assistant.memory.readers import read_sections
 from assistant.models import resolve
-from tests.fixtures.peek import count_rows
+from tests.fixtures.peek import count_rows, kill_when
 
 pytestmark = pytest.mark.slow
 MEMORY_DATA = Path(__file__).resolve().parents[1] / "data" / "memory"
@@ -381,18 +380,8 @@ def test_sigkill_during_ingest_loses_at_most_the_file_in_flight(
     proc = subprocess.Popen([sys.executable, "-m", "assistant", "memory", "ingest", str(docs)],
                             env=cli_env, stdout=log, stderr=subprocess.STDOUT)
     try:
-        deadline = time.monotonic() + 180
-        while proc.poll() is None and time.monotonic() < deadline:
-            if count_rows(folder / "index.sqlite", "files") >= 3:
-                break
-            time.sleep(0.05)
-        if proc.poll() is None:
-            os.kill(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=60)
+        kill_when(proc, lambda: count_rows(folder / "index.sqlite", "files") >= 3, 180)
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
         log.close()
     killed = proc.returncode == -signal.SIGKILL
     assert killed or proc.returncode == 0, (tmp_path / "ingest.log").read_text()[-2000:]
