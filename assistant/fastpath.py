@@ -23,6 +23,7 @@ _FILLER = re.compile(
 )
 _TRAILING = re.compile(r"(?:[\s,]+(?:please|for me|thanks|thank you|now|right now))+$",
                        re.IGNORECASE)
+_CURRENCY = {"$": "dollars", "£": "pounds", "€": "euros"}
 _PUNCT = re.compile(r"[^\w\s.:'+\-*/^%]|(?<!\d)[.:]|[.:](?!\d)")
 
 
@@ -30,6 +31,8 @@ def normalise(text: str) -> str:
     """Speech-recogniser text → a canonical command string (case is kept for names)."""
     text = text.replace("’", "'").strip()
     text = re.sub(r"\b([ap])\.m\.?", r"\1m", text, flags=re.IGNORECASE)
+    for sign, unit in _CURRENCY.items():  # "$20" is "20 dollars", not a bare 20
+        text = re.sub(rf"{re.escape(sign)}\s?(\d[\d,]*(?:\.\d+)?)", rf"\1 {unit}", text)
     text = _PUNCT.sub(" ", text)
     text = re.sub(r"\boh (?=(?:one|two|three|four|five|six|seven|eight|nine)\b)", "zero ", text,
                   flags=re.IGNORECASE)

@@ -38,7 +38,12 @@ meant or asks, and never does something else.
   item, reminder text, fact, query) was replaced by other words in the same frame ("timer
   for the rice" heard as "timer for the rise", "called gym" as "called Jim").
 * ``expect.calls`` is the command's call as commands.jsonl has it; ``expect.acts`` is the
-  same call without its free-text arguments (label, fact, reminder text, query): see LOOSE.
+  same call without its free-text arguments (label, fact, reminder text, query, list
+  item): see LOOSE.
+* The transcripts that were right (after the same normalising, each heard text once) are
+  written beside ``--out`` as ``heard_right.jsonl`` (category ``heard_right``): the control,
+  commands as the recogniser really writes them ("Set a timer for 5 minutes.") that must be
+  done, not asked back.
 
 Re-run (the defaults: about 270 utterances until 90 cases are kept, 1-2 minutes on 2 cores,
 Whisper on ``--threads`` 2):
@@ -84,14 +89,16 @@ from skills.clock import parse_duration  # noqa: E402
 SOURCES = [ROOT / "tests/data/commands.jsonl", ROOT / "tests/data/commands_heldout.jsonl",
            ROOT / "tests/data/trust/extra_commands.jsonl"]
 OUT = ROOT / "tests/data/trust/garbled.jsonl"
+RIGHT_NAME = "heard_right.jsonl"
+"""Written beside ``--out``: the commands the recogniser heard right."""
 CHITCHAT = ROOT / "tests/data/chitchat.txt"
 
 READ_ONLY = {"get_time", "get_date", "list_timers", "list_reminders", "read_list", "calculate",
              "convert_units", "recall", "system_status"}
-LOOSE = ("label", "fact", "text", "query")
+LOOSE = ("label", "fact", "text", "query", "item")
 """Arguments left out of ``expect.acts`` (still in ``expect.calls``): a 12-minute timer
-labelled "rise" or a fact stored with a misheard word is the asked action done imperfectly,
-not an unintended one; a 10-hour timer for "half an hour" is unintended."""
+labelled "rise", a fact or a list item stored with a misheard word is the asked action done
+imperfectly, not an unintended one; a 10-hour timer for "half an hour" is unintended."""
 CONFIRM = {"clear_list", "forget"}
 """Skills that ask first: their commands are the confirm cases' business, not garbled ones."""
 VOICES = [("espeak-ng", 130), ("espeak-ng", 175), ("espeak-ng", 220), ("piper", 1.0),
@@ -298,6 +305,21 @@ def load_commands() -> list[dict]:
     return commands
 
 
+def heard_right_case(row: dict, heard: str, condition: dict, n: int) -> dict:
+    """A command the recogniser heard right: the control for asking on low confidence (it
+    must be done, not asked back)."""
+    kinds = ["command"] + (["cancelled"] if row["name"] == "stop" else []) \
+        + (["chat"] if row["name"] == "recall" else [])
+    call = {"name": row["name"], "arguments": row["arguments"]}
+    act = {"name": row["name"], "arguments": {k: v for k, v in row["arguments"].items()
+                                              if k not in LOOSE}}
+    return {"id": f"heard-{row['name'].replace('_', '-')}-{n}", "category": "heard_right",
+            "turns": [heard],
+            "expect": {"kind": kinds, "calls": [call],
+                       "acts": [] if row["name"] in READ_ONLY else [act]},
+            "source": condition}
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", type=Path, default=OUT)
@@ -345,6 +367,8 @@ def main(argv: list[str] | None = None) -> int:
 
     kept: list[dict] = []
     heard_keys: set[str] = set()
+    right: list[dict] = []
+    right_keys: set[str] = set()
     counts = {"same": 0, "empty": 0, "repeat": 0, "lost": 0}
     per_skill: dict[str, int] = {}
     for i, (row, (voice, speed), (noise, snr)) in enumerate(jobs, 1):
@@ -354,10 +378,15 @@ def main(argv: list[str] | None = None) -> int:
                                                            f"{snr}".encode())])
         audio = add_noise(speech, noise, snr, rng, babble)
         heard = recognizer.transcribe(audio).text.strip()
+        condition = {"said": said, "voice": voice, "speed": speed, "noise": noise,
+                     "snr_db": snr}
         if not heard:
             counts["empty"] += 1
         elif canon(heard) == canon(said):
             counts["same"] += 1
+            if plain(heard) not in right_keys:
+                right_keys.add(plain(heard))
+                right.append(heard_right_case(row, heard, condition, len(right) + 1))
         elif plain(heard) in heard_keys:
             counts["repeat"] += 1
         elif not recoverable(said, heard, args.max_wer, args.min_ratio):
@@ -379,9 +408,7 @@ def main(argv: list[str] | None = None) -> int:
                 "id": f"garbled-{name.replace('_', '-')}-{per_skill[name]}",
                 "category": "garbled", "turns": [heard],
                 "expect": {"kind": kinds, "calls": [call], "acts": [act] if acting else []},
-                "source": {"said": said, "voice": voice, "speed": speed,
-                           "noise": noise, "snr_db": snr,
-                           "wer": round(wer(canon(said), canon(heard)), 2)},
+                "source": {**condition, "wer": round(wer(canon(said), canon(heard)), 2)},
                 "misheard_value": value,
             })
             print(f"  kept {len(kept):3d}{' [value]' if value else '        '} "
@@ -400,6 +427,10 @@ def main(argv: list[str] | None = None) -> int:
     with args.out.open("w", encoding="utf-8") as f:
         for c in kept:
             f.write(json.dumps(c, ensure_ascii=False) + "\n")
+    right_out = args.out.with_name(RIGHT_NAME)
+    with right_out.open("w", encoding="utf-8") as f:
+        for c in right:
+            f.write(json.dumps(c, ensure_ascii=False) + "\n")
     n_value = sum(c["misheard_value"] for c in kept)
     for field in ("voice", "noise", "snr_db"):
         tally: dict[str, int] = {}
@@ -408,8 +439,9 @@ def main(argv: list[str] | None = None) -> int:
             tally[key] = tally.get(key, 0) + 1
         print(f"by {field}: " + ", ".join(f"{k} {v}" for k, v in sorted(tally.items())))
     print("by skill: " + ", ".join(f"{k} {v}" for k, v in sorted(per_skill.items())))
-    print(f"wrote {len(kept)} cases to {args.out} ({n_value} misheard a value) in "
-          f"{time.perf_counter() - started:.0f} s", flush=True)
+    print(f"wrote {len(kept)} cases to {args.out} ({n_value} misheard a value) and "
+          f"{len(right)} heard right to {right_out} in {time.perf_counter() - started:.0f} s",
+          flush=True)
     return 0
 
 

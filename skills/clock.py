@@ -430,6 +430,11 @@ def _written_times(t: str) -> str:
     return re.sub(rf"\b(at|by)\s+(\d{{1,2}})([0-5]\d)\b{_NOT_A_CLOCK}", r"\1 \2:\3", t)
 
 
+_CLOCK_AMOUNTS = {5, 10, 15, 20, 25, 30}
+"""Minutes said as "N past/to H" without the word "minutes" ("ten to six"); "eight to nine"
+reads as a range."""
+
+
 def clock_time(text: str) -> tuple[int, int, bool] | None:
     """(hour, minute, explicit) from a normalised phrase, where ``explicit`` says the phrase
     settles morning or afternoon (am/pm, "in the evening", noon, 24-hour or zero-padded
@@ -439,11 +444,13 @@ def clock_time(text: str) -> tuple[int, int, bool] | None:
     t = re.sub(r"\b(?:noon|midday)\b", "12:00", t)
     t = re.sub(r"\bmidnight\b", "0:00", t)
     hour = minute = None
-    if m := re.search(r"\b(quarter|half|\d{1,2})(?: minutes?)? (past|after|to) (\d{1,2})\b", t):
+    if m := re.search(r"\b(quarter|half|\d{1,2})( minutes?)? (past|after|to) (\d{1,2})\b", t):
         amount = {"quarter": 15, "half": 30}.get(m.group(1)) or int(m.group(1))
-        hour = int(m.group(3))
-        minute = amount if m.group(2) != "to" else 60 - amount
-        if m.group(2) == "to":
+        if not m.group(2) and amount not in _CLOCK_AMOUNTS:
+            return None  # "8 to 9" is a range or a mishearing ("at eight tonight"), not 8:52
+        hour = int(m.group(4))
+        minute = amount if m.group(3) != "to" else 60 - amount
+        if m.group(3) == "to":
             hour = (hour - 1) % 24
     elif m := re.search(r"\bhalf (\d{1,2})\b", t):  # British "half seven" is 7:30
         hour, minute = int(m.group(1)), 30

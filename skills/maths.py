@@ -222,6 +222,7 @@ _SPOKEN_FORMS = [
     (rf"\b(?:the )?square root of ({_NUM})", r"sqrt(\1)"),
     (rf"\b(?:the )?cube root of ({_NUM})", r"cbrt(\1)"),
     (rf"\b(?:the )?(\d+)(?:st|nd|rd|th) root of ({_NUM})", r"root(\1,\2)"),
+    (r"(?<=\d) (?:dollars?|euros?|pounds?|pence|cents?|bucks)\b", ""),  # "$45" arrives so
     (rf"({_NUM}) ?(?:percent|per cent|%) (of|off) ({_NUM})", r"\1% \2 \3"),
     (rf"\badd ({_NUM}) (?:and|plus) ({_NUM})", r"\1 + \2"),
     (rf"\badd ({_NUM}) to ({_NUM})", r"\2 + \1"),

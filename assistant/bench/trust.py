@@ -30,9 +30,19 @@ from assistant.llm import Engine, build_engine
 from assistant.skills import ToolResult
 
 CASES = DATA / "trust"
-CASE_FILES = ("cases.jsonl", "garbled.jsonl")
-"""Hand-written cases, and the commands as a weak recogniser heard them (made by
+CASE_FILES = ("cases.jsonl", "garbled.jsonl", "heard_right.jsonl")
+"""Hand-written cases; the commands as a weak recogniser misheard them, and the same
+recogniser's right hearings of them as the control (both made by
 ``scripts/make_trust_cases.py``)."""
+
+
+def category(case: dict[str, Any]) -> str:
+    """The case's row: garbled cases whose words ask for another value of the same slot
+    ("buy milk" heard as "buy a bill") have their own, as doing what was heard there is the
+    recogniser's failure, not the turn's."""
+    if case["category"] == "garbled" and case.get("misheard_value"):
+        return "garbled_value"
+    return case["category"]
 
 
 @dataclass
@@ -142,7 +152,7 @@ def with_defaults(assistant: Assistant, call: ToolResult) -> ToolResult:
 def table(outcomes: list[Outcome], title: str) -> Table:
     by_category: dict[str, list[Outcome]] = defaultdict(list)
     for o in outcomes:
-        by_category[o.case["category"]].append(o)
+        by_category[category(o.case)].append(o)
     t = Table("category", "cases", "right", "unintended acts", "asked (clarify/confirm)",
               "refused", "turn ms median / p95", title=title)
 

@@ -25,6 +25,8 @@ DATA = Path(__file__).resolve().parents[1] / "data"
     ("a hundred", "100"),
     ("Remember that my car is on level three.", "Remember that my car is on level 3"),
     ("what’s the date", "what's the date"),
+    ("Note that I lent Tom $20.", "Note that I lent Tom 20 dollars"),  # not a bare "20"
+    ("it was £4.50", "it was 4.50 pounds"),
     ("  ", ""),
 ])
 def test_normalise(spoken, expected):

@@ -14,6 +14,7 @@ from skills.clock import (
     JsonFile,
     Schedule,
     clean_label,
+    clock_time,
     parse_clock,
     parse_duration,
     parse_label,
@@ -396,3 +397,13 @@ def test_a_file_without_rooms_still_loads(builtin_registry, hub, restart) -> Non
     assert again.announce_in == []
     saved = json.loads((hub.data_dir / "timers.json").read_text())["entries"]
     assert [e["id"] for e in saved] == ["old2"] and "room" not in saved[0]  # as it was
+
+
+@pytest.mark.parametrize(("phrase", "expected"), [
+    ("at 10 to 6", (5, 50)), ("at quarter past 4", (4, 15)), ("at 8 minutes to 9", (8, 52)),
+    ("at 25 past 7 pm", (19, 25)), ("at 8 to 9", None), ("at 7 past 3", None),
+])
+def test_minutes_past_or_to_an_hour_only_as_a_clock_says_them(phrase, expected) -> None:
+    # "remind me ... at eight tonight" heard as "at 8 to 9" was set for 8:52
+    got = clock_time(phrase)
+    assert (got[:2] if got else None) == expected

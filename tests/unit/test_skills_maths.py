@@ -25,6 +25,8 @@ def answer(registry: SkillRegistry, ctx: SkillContext, spoken: str) -> str:
 @pytest.mark.parametrize(("spoken", "said"), [
     ("fifteen percent of eighty", "15 percent of 80 is 12."),
     ("what's 20% off 45", "20 percent off 45 is 36."),
+    ("what's 20% off $45", "20 percent off 45 is 36."),  # "45 dollars" after normalising
+    ("what is £5 plus £3.50", "5 plus 3.5 is 8.5."),
     ("what is 15% of 80", "15 percent of 80 is 12."),
     ("what's twelve and a half percent of two hundred", "12.5 percent of 200 is 25."),
     ("square root of 144", "The square root of 144 is 12."),
