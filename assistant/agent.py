@@ -318,8 +318,11 @@ class Assistant:
             return None
         if not wants_retrieval(text):
             return None
-        found = retrieve(store, text, self.config.memory,
-                         self.engine.count_text)
+        try:
+            found = retrieve(store, text, self.config.memory, self.engine.count_text)
+        except AssistantError as exc:  # a store damaged under us: answer without the notes
+            self.memory_error = str(exc)
+            return None
         self.registry.audit({"kind": "retrieval", "query": text, "ids": found.ids})
         if self.on_retrieval is not None:
             self.on_retrieval(found)

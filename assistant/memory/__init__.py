@@ -8,6 +8,7 @@
 * :mod:`~assistant.memory.store` – chromadb collections, hybrid search, the single-process lock
 * :mod:`~assistant.memory.ingest` – keeping the documents collection in step with files
 * :mod:`~assistant.memory.integrity` – the store checked against its manifest; repairs
+* :mod:`~assistant.memory.salvage` – a store chromadb cannot read, rebuilt from its records
 * :mod:`~assistant.memory.retrieval` – whether a turn retrieves, and how passages enter a prompt
 
 Everything runs on the device; nothing here opens a network connection.
@@ -15,6 +16,7 @@ Everything runs on the device; nothing here opens a network connection.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from assistant.config import Config
@@ -39,7 +41,12 @@ def open_store(config: Config) -> MemoryStore:
     """The store named by ``config.memory`` (raises ModelError / StoreBusy / StoreError with a
     one-line message saying what to do)."""
     from assistant.memory.store import MemoryStore
+
+    return MemoryStore(config.memory.folder(config.paths.data), embedding_model(config))
+
+
+def embedding_model(config: Config) -> Path:
+    """The embedding model's folder (raises ModelError when it is missing)."""
     from assistant.models import resolve
 
-    model = resolve(config.memory.embedding_model, "embedding", config.paths.cache)
-    return MemoryStore(config.memory.folder(config.paths.data), model)
+    return resolve(config.memory.embedding_model, "embedding", config.paths.cache)

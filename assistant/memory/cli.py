@@ -17,9 +17,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
 from assistant.config import Config
-from assistant.memory import MemoryStore, open_store
+from assistant.memory import MemoryStore, embedding_model, open_store
 from assistant.memory.ingest import ingest
 from assistant.memory.integrity import integrity, repair
+from assistant.memory.salvage import rebuild
+from assistant.memory.store import StoreDamaged
 
 
 def _when(ts: float) -> str:
@@ -155,5 +157,22 @@ ACTIONS = {"ingest": _ingest, "add": _add, "list": _list, "search": _search,
 
 
 def run(args: argparse.Namespace, config: Config, console: Console) -> int:
+    try:
+        with open_store(config) as store:
+            return ACTIONS[args.action](store, args, config, console)
+    except StoreDamaged as exc:  # on opening, or on the first read chromadb cannot do
+        if not (args.action == "check" and args.repair):
+            raise
+        console.print(f"[yellow]{exc}[/]", highlight=False, soft_wrap=True)
+    _rebuild(config, console)
     with open_store(config) as store:
         return ACTIONS[args.action](store, args, config, console)
+
+
+def _rebuild(config: Config, console: Console) -> None:
+    with console.status("rebuilding the store from what its files still hold"):
+        salvaged = rebuild(config.memory.folder(config.paths.data), embedding_model(config))
+    lost = f"; {salvaged.unreadable} unreadable rows lost" if salvaged.unreadable else ""
+    console.print(f"rebuilt: {salvaged.count('memory')} facts and {salvaged.count('documents')} "
+                  f"chunks restored{lost}; the damaged files are kept in {salvaged.aside}",
+                  highlight=False, soft_wrap=True)

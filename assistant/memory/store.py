@@ -39,6 +39,7 @@ from typing import Any, Literal
 
 import chromadb
 import numpy as np
+from chromadb.api.client import SharedSystemClient
 from chromadb.config import Settings
 from chromadb.errors import ChromaError
 from filelock import FileLock, Timeout
@@ -82,6 +83,17 @@ class StoreBusy(AssistantError):
 
 class StoreError(AssistantError):
     """The memory store cannot be opened or written."""
+
+
+class StoreDamaged(StoreError):
+    """chromadb cannot read its own files (a kill at the wrong moment, a disk fault):
+    ``assistant memory check --repair`` rebuilds them (:mod:`assistant.memory.salvage`)."""
+
+
+def damaged(folder: Path, exc: BaseException) -> StoreDamaged:
+    return StoreDamaged(f"memory: the store in {folder} is damaged ({_reason(exc)}); "
+                        "`assistant memory check --repair` rebuilds it from what can still "
+                        "be read")
 
 
 @dataclass(frozen=True)
@@ -134,7 +146,7 @@ def _chunk_id(path: str, sha256: str, position: int) -> str:
     return f"d-{hashlib.sha1(path.encode()).hexdigest()[:12]}-{sha256[:8]}-{position}"
 
 
-def _collection_of(record_id: str) -> Collection:
+def collection_of(record_id: str) -> Collection:
     return "memory" if record_id.startswith("m-") else "documents"
 
 
@@ -168,16 +180,26 @@ class MemoryStore:
                              "PRIMARY KEY, value INTEGER)")
             self._db.execute("CREATE TABLE IF NOT EXISTS pending (path TEXT, sha256 TEXT, "
                              "started REAL, PRIMARY KEY (path, sha256))")
-        self._client = chromadb.PersistentClient(
-            path=str(folder / "chroma"),
-            settings=Settings(anonymized_telemetry=False, allow_reset=False))
-        function = ChromaEmbedding(self.embedder)
-        self._collections = {
-            name: self._client.get_or_create_collection(
-                name, embedding_function=function,  # type: ignore[arg-type]
-                configuration={"hnsw": {"space": "cosine"}})
-            for name in COLLECTIONS
-        }
+        try:
+            self._client = chromadb.PersistentClient(
+                path=str(folder / "chroma"),
+                settings=Settings(anonymized_telemetry=False, allow_reset=False))
+            function = ChromaEmbedding(self.embedder)
+            self._collections = {
+                name: self._client.get_or_create_collection(
+                    name, embedding_function=function,  # type: ignore[arg-type]
+                    configuration={"hnsw": {"space": "cosine"}})
+                for name in COLLECTIONS
+            }
+        except (ChromaError, sqlite3.Error, OSError) as exc:
+            # chromadb keeps the half-started system for this path in a process-wide cache;
+            # left there, it would fail every later open (a repair's fresh store included).
+            SharedSystemClient._identifier_to_system.pop(str(folder / "chroma"), None)
+            SharedSystemClient._identifier_to_refcount.pop(str(folder / "chroma"), None)
+            self._db.close()
+            (folder / holder.PID_FILE).unlink(missing_ok=True)
+            self._lock.release()
+            raise damaged(folder, exc) from None
         self._lexical: dict[Collection, LexicalIndex] = {}
         self._counts: dict[Collection, int] = {}
 
@@ -227,6 +249,15 @@ class MemoryStore:
             self._counts.pop(name, None)
         self._changed(name)
 
+    @contextlib.contextmanager
+    def _reading(self) -> Iterator[None]:
+        """Around every read of chromadb: its failure to read its own files is one line
+        saying what to do, not a Rust backtrace."""
+        try:
+            yield
+        except ChromaError as exc:
+            raise damaged(self.folder, exc) from None
+
     def _save_lexical(self, name: Collection) -> None:
         index = self._lexical.get(name)
         if index is not None and len(index.ids) > 1000:  # small ones rebuild in milliseconds
@@ -238,7 +269,8 @@ class MemoryStore:
             generation = self._generation(name)
             index = LexicalIndex.load(self.folder / f"bm25-{name}", generation)
             if index is None:
-                got = self._collections[name].get(include=["documents"])
+                with self._reading():
+                    got = self._collections[name].get(include=["documents"])
                 index = LexicalIndex(list(got["ids"]), list(got["documents"] or []))
             self._lexical[name] = index
             self._save_lexical(name)
@@ -267,7 +299,8 @@ class MemoryStore:
         return Record(record_id, text, "memory", source, created, now), replaced
 
     def facts(self) -> list[Record]:
-        got = self._collections["memory"].get(include=["documents", "metadatas"])
+        with self._reading():
+            got = self._collections["memory"].get(include=["documents", "metadatas"])
         records = self._records("memory", got)
         return sorted(records, key=lambda r: r.created)
 
@@ -370,7 +403,8 @@ class MemoryStore:
         """(id, path, file sha256, position) of every stored chunk, a page at a time."""
         collection = self._collections["documents"]
         for offset in itertools.count(0, page):
-            got = collection.get(include=["metadatas"], limit=page, offset=offset)
+            with self._reading():
+                got = collection.get(include=["metadatas"], limit=page, offset=offset)
             for rid, meta in zip(got["ids"], got["metadatas"] or [], strict=True):
                 meta = meta or {}
                 yield (rid, str(meta.get("path", "")), str(meta.get("sha256", "")),
@@ -406,26 +440,29 @@ class MemoryStore:
         """The records with these ids (unknown ids are left out), in the order asked."""
         found: dict[str, Record] = {}
         for name in COLLECTIONS:
-            wanted = [i for i in ids if _collection_of(i) == name]
+            wanted = [i for i in ids if collection_of(i) == name]
             if wanted:
-                got = self._collections[name].get(ids=wanted,
-                                                  include=["documents", "metadatas"])
+                with self._reading():
+                    got = self._collections[name].get(ids=wanted,
+                                                      include=["documents", "metadatas"])
                 found.update({r.id: r for r in self._records(name, got)})
         return [found[i] for i in ids if i in found]
 
     def count(self, name: Collection) -> int:
         # Only this process writes (the lock), so a count stays true until our next write.
         if name not in self._counts:
-            self._counts[name] = self._collections[name].count()
+            with self._reading():
+                self._counts[name] = self._collections[name].count()
         return self._counts[name]
 
     def _dense(self, name: Collection, vector: np.ndarray, n: int) -> list[Hit]:
         total = self.count(name)
         if not total:
             return []
-        got = self._collections[name].query(
-            query_embeddings=[vector], n_results=min(n, total),
-            include=["documents", "metadatas", "distances"])
+        with self._reading():
+            got = self._collections[name].query(
+                query_embeddings=[vector], n_results=min(n, total),
+                include=["documents", "metadatas", "distances"])
         flat = {"ids": got["ids"][0], "documents": (got["documents"] or [[]])[0],
                 "metadatas": (got["metadatas"] or [[]])[0]}
         return [Hit(record, 1.0 - distance, 1.0 - distance)
@@ -489,7 +526,7 @@ class MemoryStore:
         """Hits for BM25 candidates the dense search did not return, with their similarity."""
         hits: dict[str, Hit] = {}
         for name in COLLECTIONS:
-            wanted = [i for i in ids if _collection_of(i) == name]
+            wanted = [i for i in ids if collection_of(i) == name]
             if not wanted:
                 continue
             got = self._collections[name].get(
@@ -514,13 +551,25 @@ class MemoryStore:
     def export(self) -> Iterator[dict[str, Any]]:
         """Every record as a JSON-ready dict (facts first, then chunks by file)."""
         for name in COLLECTIONS:
-            got = self._collections[name].get(include=["documents", "metadatas"])
+            with self._reading():
+                got = self._collections[name].get(include=["documents", "metadatas"])
             for record in sorted(self._records(name, got),
                                  key=lambda r: (r.source, r.position, r.created)):
                 yield {"id": record.id, "collection": name, "text": record.text,
                        "source": record.source, "heading": record.heading,
                        "position": record.position, "created": record.created,
                        "updated": record.updated}
+
+    def restore(self, name: Collection, ids: Sequence[str], texts: Sequence[str],
+                metadatas: Sequence[dict[str, Any]]) -> None:
+        """Put records back as they were (ids and metadata kept, embeddings made again):
+        a rebuild from what a damaged store still holds."""
+        with self._writing(name):
+            for start in range(0, len(ids), 500):
+                end = start + 500
+                self._collections[name].upsert(ids=list(ids[start:end]),
+                                               documents=list(texts[start:end]),
+                                               metadatas=list(metadatas[start:end]))
 
     def stats(self) -> dict[str, Any]:
         size = sum(p.stat().st_size for p in self.folder.rglob("*") if p.is_file())
