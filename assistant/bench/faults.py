@@ -25,8 +25,10 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from rich.console import Console
 
@@ -38,7 +40,8 @@ from assistant.memory.facts import claim_key
 from assistant.memory.ingest import ingest
 from assistant.memory.integrity import integrity, repair
 from assistant.memory.readers import read_sections
-from assistant.memory.store import MemoryStore
+from assistant.memory.salvage import rebuild
+from assistant.memory.store import MemoryStore, Record, StoreDamaged
 from assistant.models import resolve
 
 CORPUS = DATA / "memory" / "corpus"
@@ -47,6 +50,7 @@ SUBJECTS = ("passport", "spare key", "bike pump", "tent", "winter coat", "toolbo
 """Fact updates: "my tent is in box 17" replaces "my tent is in box 9" (same claim)."""
 READY_TIMEOUT_S = 120.0
 """A child that has not opened the store by then is a failure, not a wait."""
+T = TypeVar("T")
 CHILD_TIMEOUT_S = 600.0
 """...and one that has not finished its ingest by then (it is killed: never a hang)."""
 
@@ -64,6 +68,9 @@ class FaultRow:
     """Files or facts stored before a fault and missing (or wrong) after it."""
     problems: tuple[str, ...] = ()
     """The first problems found (integrity lines, lost records), for the report."""
+    rebuilt: int = 0
+    """Kills after which chromadb could not read the store and ``memory check --repair``
+    rebuilt it (not survived; what the rebuild could not read back counts as lost)."""
 
 
 # ---------------------------------------------------------------- children
@@ -199,24 +206,29 @@ def _ingest_kills(config: Config, console: Console, work: Path, model: Path, kil
     _, _, typical = _kill_after_ready(_spawn(*args), None)  # sets the range of the delays
     with MemoryStore(store_dir, checker) as store:
         before = _manifest(store)
-    injected = survived = lost = 0
+    injected = survived = lost = rebuilt = 0
     problems: list[str] = []
     for round_no in range(1, 2 * kills + 1):
         if injected == kills:
             break
         _mutate(docs, stash, rng, round_no)
         landed, _, _ = _kill_after_ready(_spawn(*args), rng.uniform(0.0, 1.2 * typical))
-        try:
+
+        def check() -> tuple[list[str], dict[str, tuple[str, int]]]:
             with MemoryStore(store_dir, checker) as store:
-                found = integrity(store) + _unfindable(store, rng)
-                now = _manifest(store)
-        except Exception as exc:  # the store itself broke: that ends this target
+                return integrity(store) + _unfindable(store, rng), _manifest(store)
+
+        try:
+            (found, now), again = _or_rebuild(check, store_dir, model, injected + landed,
+                                              problems, console)
+        except Exception as exc:  # broken beyond a rebuild: that ends this target
             return _broken("memory ingest: SIGKILL", injected + landed, survived, lost,
-                           problems, exc, console)
+                           problems, exc, console, rebuilt)
+        rebuilt += again
         # The manifest holds complete versions only: a file stays in it (old or new).
         gone = [path for path in before if Path(path).exists() and path not in now]
         injected += landed
-        survived += landed and not found and not gone
+        survived += landed and not found and not gone and not again
         lost += len(gone)
         problems += found + [f"{path}: ingested before the kill, gone after" for path in gone]
         before = now
@@ -231,16 +243,33 @@ def _ingest_kills(config: Config, console: Console, work: Path, model: Path, kil
     wrong += [p for p in files if p not in on_disk]
     lost += len(wrong)
     problems += [f"{p}: not what a clean ingest stores" for p in wrong]
-    return FaultRow("memory ingest: SIGKILL", injected, survived, lost, tuple(problems[:5]))
+    return FaultRow("memory ingest: SIGKILL", injected, survived, lost, tuple(problems[:5]),
+                    rebuilt)
+
+
+def _or_rebuild(check: Callable[[], T], store_dir: Path, model: Path, after: int,
+                problems: list[str], console: Console) -> tuple[T, bool]:
+    """``check()`` of the store; if chromadb cannot read it, what ``memory check --repair``
+    does (:func:`assistant.memory.salvage.rebuild`), then ``check()`` again. Returns the
+    result and whether the store had to be rebuilt."""
+    try:
+        return check(), False
+    except StoreDamaged as exc:
+        salvaged = rebuild(store_dir, model)
+        problems.append(f"after kill {after}: {str(exc).split(';')[0]}; rebuilt: "
+                        f"{salvaged.count('memory')} facts, {salvaged.count('documents')} "
+                        f"chunks read back, {salvaged.unreadable} rows unreadable")
+        step(console, problems[-1])
+        return check(), True
 
 
 def _broken(target: str, injected: int, survived: int, lost: int, problems: list[str],
-            exc: Exception, console: Console) -> FaultRow:
+            exc: Exception, console: Console, rebuilt: int) -> FaultRow:
     """The row of a target whose store could not even be opened and read after a kill."""
     problems.append(f"after kill {injected}: the store cannot be read: "
                     f"{type(exc).__name__}: {str(exc).splitlines()[0][:160]}")
     step(console, problems[-1])
-    return FaultRow(target, injected, survived, lost + 1, tuple(problems[:5]))
+    return FaultRow(target, injected, survived, lost + 1, tuple(problems[:5]), rebuilt)
 
 
 # ---------------------------------------------------------------- facts
@@ -251,7 +280,7 @@ def _fact_kills(console: Console, work: Path, model: Path, kills: int,
     store_dir = work / "facts-store"
     checker = Embedder(model)
     latest: dict[str, int] = {}
-    injected = survived = lost = 0
+    injected = survived = lost = rebuilt = 0
     problems: list[str] = []
     for round_no in range(1, 2 * kills + 1):
         if injected == kills:
@@ -263,18 +292,25 @@ def _fact_kills(console: Console, work: Path, model: Path, kills: int,
             if line.startswith("ok "):
                 subject, _, value = line[3:].partition("|")
                 latest[subject] = int(value)
-        try:
+
+        def check() -> tuple[list[str], list[Record]]:
             with MemoryStore(store_dir, checker) as store:
                 found = integrity(store)
                 facts = store.facts()
                 if facts:  # the vector index has the latest fact too
-                    newest = max(facts, key=lambda f: f.updated)
+                    newest = max(facts, key=lambda fact: fact.updated)
                     if newest.id not in [h.record.id for h in store.search(
                             newest.text, k=3, mode="dense", collections=("memory",))]:
                         found.append(f"{newest.id}: stored, but a search for it misses it")
-        except Exception as exc:  # the store itself broke: that ends this target
+                return found, facts
+
+        try:
+            (found, facts), again = _or_rebuild(check, store_dir, model, injected + landed,
+                                                problems, console)
+        except Exception as exc:  # broken beyond a rebuild: that ends this target
             return _broken("memory facts: SIGKILL", injected + landed, survived, lost,
-                           problems, exc, console)
+                           problems, exc, console, rebuilt)
+        rebuilt += again
         subjects = Counter((claim_key(f.text) or ("?",))[0] for f in facts)
         twice = [s for s, n in subjects.items() if n > 1]
         values = {(claim_key(f.text) or ("?",))[0]: int(f.text.rsplit(" ", 1)[-1])
@@ -282,11 +318,12 @@ def _fact_kills(console: Console, work: Path, model: Path, kills: int,
         gone = [s for s, v in latest.items() if values.get(f"my {s}", -1) < v]
         found += [f"my {s}: {subjects[s]} facts (one expected)" for s in twice]
         injected += landed
-        survived += landed and not found and not gone
+        survived += landed and not found and not gone and not again
         lost += len(gone)
         problems += found + [f"my {s}: the update to box {latest[s]} was lost" for s in gone]
         step(console, f"fact kill {injected}/{kills}: {len(found) + len(gone)} problems")
-    return FaultRow("memory facts: SIGKILL", injected, survived, lost, tuple(problems[:5]))
+    return FaultRow("memory facts: SIGKILL", injected, survived, lost, tuple(problems[:5]),
+                    rebuilt)
 
 
 # ---------------------------------------------------------------- a full disk

@@ -126,11 +126,13 @@ def run(config: Config, args: argparse.Namespace, console: Console) -> int:
         step(console, f"faults: {args.kills} kills each of ingestion and of fact updates, "
                       "a full disk...")
         rows = fault_ingestion(config, console, args.kills)
-        faults = Table("target", "faults injected", "survived", "data lost",
+        faults = Table("target", "faults injected", "survived", "rebuilt (check --repair)",
+                       "data lost",
                        title="Faults: each followed by an integrity check (target: all "
                              "survived, 0 lost)")
         for row in rows:
-            faults.add_row(row.target, str(row.injected), str(row.survived), str(row.lost))
+            faults.add_row(row.target, str(row.injected), str(row.survived), str(row.rebuilt),
+                           str(row.lost))
         console.print(faults)
         for row in rows:
             for problem in row.problems:

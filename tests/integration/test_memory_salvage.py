@@ -88,3 +88,24 @@ def test_a_turn_with_a_damaged_store_answers_without_the_notes(
         assert "damaged" in assistant_.memory_error
     finally:
         assistant_.close()
+
+
+def test_the_fault_benchmark_rebuilds_a_damaged_store_and_goes_on(
+        store_config: Config, tmp_path: Path) -> None:
+    from rich.console import Console
+
+    from assistant.bench.faults import _or_rebuild
+    from assistant.memory import MemoryStore, embedding_model
+
+    folder = damaged_store(store_config, tmp_path)
+    model = embedding_model(store_config)
+
+    def check() -> list[str]:
+        with MemoryStore(folder, model) as store:
+            return sorted(f.text for f in store.facts())
+
+    problems: list[str] = []
+    facts, rebuilt = _or_rebuild(check, folder, model, 7, problems, Console(quiet=True))
+    assert rebuilt and facts == ["my bike is in the shed", "the spare key is under the blue pot"]
+    assert problems and problems[0].startswith("after kill 7: memory: the store in")
+    assert _or_rebuild(check, folder, model, 8, problems, Console(quiet=True))[1] is False
