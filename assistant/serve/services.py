@@ -21,7 +21,7 @@ import numpy as np
 from wyoming.audio import AudioChunk, AudioStart, AudioStop
 from wyoming.event import Event
 
-from assistant import AssistantError, fastpath
+from assistant import AssistantError, fastpath, heap
 from assistant.agent import Assistant
 from assistant.config import Config
 from assistant.llm import ModelServerError
@@ -136,6 +136,7 @@ class Services:
                 await send(AudioChunk(rate=rate, width=2, channels=1,
                                       audio=to_pcm16(audio[i:i + samples])).event())
         await send(AudioStop().event())
+        heap.trim()  # what synthesis freed goes back to the system (assistant/heap.py)
 
     def close(self) -> None:
         """Stop taking work and wait (bounded) for the loading to end: a server stopped

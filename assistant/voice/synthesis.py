@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from assistant import heap
 from assistant.speech.audio import Clock
 from assistant.speech.player import Chunk, Player
 from assistant.speech.tts import Synthesizer
@@ -38,6 +39,7 @@ class Synthesis:
                 self.player.end_turn(reply.id)
             if reply.times is not None and reply.times.first_chunk is None:
                 self.turn_over(reply)  # an answer with nothing to say ("stop")
+            heap.trim()  # the reply's models are done: what they freed goes back (heap.py)
             return
         if not self._still_on(reply):
             return  # cancelled by a barge-in
