@@ -174,7 +174,7 @@ def _bench_bfcl(assistant: Assistant, limit: int, console: Console) -> None:
         return
     engine = assistant.engine
     table = Table("category", "n", "AST accuracy", "right function", "median ms", "p95 ms",
-                  title=f"BFCL v4 ({engine.model_path.name}, grammar-constrained calls)")
+                  title=f"BFCL v4 ({engine.where}, grammar-constrained calls)")
     for category in ("simple_python", "multiple"):
         questions = [json.loads(x) for x in
                      (data / f"BFCL_v4_{category}.json").read_text().splitlines()]
