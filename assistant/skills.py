@@ -220,8 +220,9 @@ def json_types(prop: dict[str, Any]) -> list[str]:
 
 
 def spoken_name(name: str) -> str:
-    """A skill's name as words to say, e.g. "set timer"."""
-    return name.replace("_", " ")
+    """A skill's name as words to say, e.g. "set timer"; an MCP tool's camel case too
+    ("home_HassTurnOn" is "home hass turn on", not "home HassTurnOn")."""
+    return re.sub(r"(?<=[a-z])(?=[A-Z])", " ", name).replace("_", " ").lower()
 
 
 def signature(tool: dict[str, Any]) -> str:

@@ -467,3 +467,11 @@ def test_relevant(builtin_registry):
         "When did the timing belt on the car last get swapped out?") == []
     assert builtin_registry.relevant(
         "How much tread was left on the back tyres of the car at the last check?") == []
+
+
+def test_spoken_names_split_an_mcp_tools_camel_case() -> None:
+    from assistant.skills import spoken_name
+
+    assert spoken_name("set_timer") == "set timer"
+    assert spoken_name("home_HassTurnOn") == "home hass turn on"
+    assert spoken_name("fx_getURL") == "fx get url"
