@@ -21,10 +21,11 @@ def test_a_long_conversation_keeps_answering_and_leaks_no_threads_or_files(
     assert result.scenes > len(SCENES), seen  # every scene, and some again
     assert result.turns >= result.scenes, seen  # every scene has at least one answer
     settled = result.samples[1:]  # after the first scene (models warm, timers started)
-    # Thread pools start their workers lazily and a timer has its thread, so the count may
-    # climb in the first minute (36 -> 40 in CI) and then hold; a leak keeps climbing.
-    first_half = settled[:len(settled) // 2 + 1]
-    assert settled[-1].threads <= max(s.threads for s in first_half) + 1, seen
-    assert settled[-1].files <= settled[0].files + 2, seen
+    # A leak of one thread or file per scene (or per four scenes) shows here; the odd timer
+    # thread or store file open at the sampled moment does not (in the suite's process:
+    # threads 36 -> 38, files 100 -> 103, then flat, over 32 scenes).
+    bound = max(4, result.scenes // 4)
+    assert settled[-1].threads - settled[0].threads < bound, seen
+    assert settled[-1].files - settled[0].files < bound, seen
     # RSS is not bounded here: in the suite it is the whole test process's (models of earlier
     # tests); its growth is `assistant bench reliability`'s to measure, on its own.
