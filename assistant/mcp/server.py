@@ -126,9 +126,11 @@ class Announcements:
         for key, client in clients:
             if _LEVELS.index(ANNOUNCE_LEVEL) < _LEVELS.index(client.level):
                 continue
+            sending = self._send(key, client, text)
             try:
-                asyncio.run_coroutine_threadsafe(self._send(key, client, text), client.loop)
+                asyncio.run_coroutine_threadsafe(sending, client.loop)
             except RuntimeError:  # its event loop is closed: the server stopped
+                sending.close()  # never scheduled: close it so it is not left unawaited
                 self._forget(key)
 
     async def _send(self, key: str, client: _Client, text: str) -> None:

@@ -234,9 +234,13 @@ class Listener:
         # CPU, Whisper must not fall behind), and not once the words make a command.
         mid_speech = utt.recent_voiced >= tuning.partial_voiced_frames and \
             self.backlog() <= tuning.partial_max_backlog
-        complete = bool(utt.partials) and self.endpointer.is_complete_command(utt.partials[-1])
-        if mid_speech and not complete and \
-                samples - utt.partial_at >= self.config.partial_interval_s * RATE:
+        # A complete command skips one refresh, not all: speech that goes on after it means
+        # the partial was misheard ("Time" for the first word of "Tell me...").
+        since = samples - utt.partial_at
+        interval = self.config.partial_interval_s * RATE
+        complete = bool(utt.partials) and since < 2 * interval and \
+            self.endpointer.is_complete_command(utt.partials[-1])
+        if mid_speech and not complete and since >= interval:
             utt.partial_at = samples
             self._partial(utt, utt.stream.partial())
             self._prefill(utt)

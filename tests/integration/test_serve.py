@@ -232,7 +232,9 @@ def test_streaming_synthesis_speaks_each_sentence_once(served: Running) -> None:
     assert cycles >= 3  # a stream per sentence, not one at the end
     assert 0.7 < len(audio) / len(one_shot) < 1.4  # the whole text once, not twice
     words = said(served, audio)
-    assert words.count("goodbye") == 1 and "two minutes" in words
+    # tiny.en hears Piper's "Goodbye" as "goodbye" or "bye bye", so the once-only check is
+    # on the first sentence: a replayed whole text would say "morning" twice.
+    assert words.count("morning") == 1 and "two minutes" in words and words.endswith("bye")
     assert events[-1].type == SynthesizeStopped().event().type
 
 

@@ -172,6 +172,16 @@ def test_while_the_user_speaks_the_llm_reads_their_words() -> None:
     assert not ears.listener.still_speaking(2)
 
 
+def test_speech_that_goes_on_after_a_complete_command_is_still_transcribed_live() -> None:
+    # tiny.en heard the first word of "Tell me..." as "What time is it": the partials (and the
+    # prefill) must not stop there for the rest of the utterance.
+    ears = Ears()
+    ears.hear(voiced(25), "What time is it")
+    ears.hear(voiced(60), "Tell me something about the sea")
+    assert "Tell me something about the sea" in [e.text for e in ears.events.of_type(Partial)]
+    assert ("prefill", "Tell me something about the sea") in ears.hooks.kinds("prefill")
+
+
 def test_commands_and_answers_that_change_something_are_not_prefilled() -> None:
     ears = Ears()
     ears.hooks.early = False
