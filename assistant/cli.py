@@ -13,7 +13,7 @@ from collections.abc import Callable
 from rich.console import Console
 from rich.table import Table
 
-from assistant import AssistantError, __version__
+from assistant import AssistantError, __version__, heap
 from assistant.config import LoadedConfig, describe, load_config
 from assistant.voice.events import EVENT_TYPES
 
@@ -395,6 +395,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    heap.configure()  # before any model makes its threads and buffers (assistant/heap.py)
     func: Callable[[argparse.Namespace, LoadedConfig], int] = args.func
     try:
         loaded = load_config(args.config)

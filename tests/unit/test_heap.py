@@ -24,3 +24,21 @@ def test_trim_returns_what_fragmented_frees_kept() -> None:
     after = psutil.Process().memory_info().rss
     assert before - after > 100 * 2**20, (before / 2**20, after / 2**20)
     assert len(kept) == 40
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's mallopt")
+def test_configured_large_blocks_go_back_when_freed() -> None:
+    assert heap.configure() is True
+    # A freed 8 MB block would raise glibc's own threshold to 8 MB, and 2 MB blocks would
+    # then stay in the heap when freed; configured, each is unmapped as it is freed.
+    big = bytearray(8 << 20)
+    del big
+    blocks = [bytearray(heap.MMAP_THRESHOLD * 2) for _ in range(100)]
+    for block in blocks:
+        block[::4096] = b"\x01" * len(block[::4096])  # touched: really resident
+    kept = blocks[::10]
+    before = psutil.Process().memory_info().rss
+    del blocks
+    after = psutil.Process().memory_info().rss
+    assert before - after > 150 * 2**20, (before / 2**20, after / 2**20)  # no trim needed
+    assert len(kept) == 10
