@@ -381,6 +381,9 @@ class Assistant:
             return self._ask(u.skill, u.arguments, u.slot)
         if u.kind == "unsupported" and u.domain is not None and not self.served_by_mcp(text):
             return TurnResult(u.domain.answer, kind="unsupported")
+        if u.kind == "misheard" and u.skill is not None:
+            self.dialogue.pending = Proposal(u.skill.name, u.arguments, heard_as=u.rest)
+            return TurnResult(f"Did you mean: {u.rest}?", kind="clarify")
         return self._llm_turn(text, on_text, start, tools=u.tools)
 
     def served_by_mcp(self, text: str) -> bool:
@@ -436,6 +439,8 @@ class Assistant:
         """The answer to a waiting question, or None when ``text`` is a new request."""
         norm = normalise(text)
         if isinstance(pending, Proposal):
+            if is_yes(norm) and pending.heard_as and pending.skill in self.registry.skills:
+                return self._command(self.registry.skills[pending.skill], pending.arguments)
             if is_yes(norm):
                 call = self._call(pending.skill, pending.arguments, confirmed=True)
                 return TurnResult(self._speakable(call), [call], kind="command")

@@ -12,6 +12,8 @@ In order (the first that applies wins):
   ("a timer for, uh, later"): the turn asks for it instead of guessing;
 * ``unsupported``: a domain no skill serves (lights, weather, news...):
   :mod:`assistant.understand.domains`;
+* ``misheard``: a command with a word or two misheard ("Chet my timers"): the turn asks
+  whether it was the command it sounds like (:mod:`assistant.understand.soundalike`);
 * ``chat``: everything else goes to the LLM (and the memory).
 """
 
@@ -23,9 +25,11 @@ from typing import Any, Literal
 
 from assistant import fastpath
 from assistant.skills import Skill, SkillRegistry
+from assistant.understand import soundalike
 from assistant.understand.domains import Domain, default_matcher
 
-Kind = Literal["about", "undo", "correction", "command", "clarify", "unsupported", "chat"]
+Kind = Literal["about", "undo", "correction", "command", "clarify", "unsupported", "misheard",
+               "chat"]
 
 _ABOUT = re.compile(
     r"^(?:/?help(?: me)?|/skills|what can you do(?: for me)?|what else can you do|"
@@ -71,13 +75,14 @@ class Understanding:
     text: str
     """The utterance, normalised (see :func:`assistant.fastpath.normalise`)."""
     skill: Skill | None = None
-    """The skill it names (command, clarify)."""
+    """The skill it names (command, clarify, misheard)."""
     arguments: dict[str, Any] = field(default_factory=dict)
-    """The arguments read from the words (command: all; clarify: those found)."""
+    """The arguments read from the words (command, misheard: all; clarify: those found)."""
     slot: str = ""
     """clarify: the argument to ask for."""
     rest: str = ""
-    """correction: the new words ("ten minutes" of "no, I meant ten minutes")."""
+    """correction: the new words ("ten minutes" of "no, I meant ten minutes"); misheard: the
+    command it sounds like ("check my timers")."""
     domain: Domain | None = None
     """unsupported: what cannot be served, and the sentence that says so."""
     tools: bool = True
@@ -104,6 +109,8 @@ def classify(registry: SkillRegistry, text: str, *, can_undo: bool = False) -> U
         return near
     if (domain := default_matcher().match(bare)) is not None:
         return Understanding("unsupported", norm, domain=domain)
+    if (fixed := soundalike.repair(registry, norm)) is not None:
+        return Understanding("misheard", norm, fixed.skill, fixed.arguments, rest=fixed.text)
     return Understanding("chat", norm)
 
 

@@ -35,6 +35,9 @@ class Proposal:
     skill: str
     arguments: dict[str, Any]
     at: float = field(default_factory=time.monotonic)
+    heard_as: str = ""
+    """Set for "Did you mean: check my timers?": the command the misheard words sound like.
+    A yes then runs it as if it had been said, so a skill that asks first still asks."""
 
 
 @dataclass(frozen=True)

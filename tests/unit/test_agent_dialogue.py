@@ -129,3 +129,27 @@ def test_speculation_never_covers_a_dialogue(assistant):
     assert not assistant.speculable("set a timer for later")  # it would ask a question
     assistant.turn("a timer please")
     assert not assistant.speculable("ten minutes")  # the answer to a waiting question
+
+
+def test_a_misheard_command_is_asked_back_and_runs_on_yes(assistant):
+    asked = assistant.turn("set a tymer for 5 minutes")
+    assert (asked.kind, asked.text, TIMERS) == ("clarify", "Did you mean: set a timer for 5 "
+                                                           "minutes?", [])
+    assert not assistant.speculable("set a tymer for 5 minutes")  # it asks: state changes
+    done = assistant.turn("yes")
+    assert done.kind == "command" and TIMERS == [300]
+
+
+def test_no_to_a_misheard_command_runs_nothing(assistant):
+    assistant.turn("set a tymer for 5 minutes")
+    assert assistant.turn("no").kind == "cancelled"
+    assert TIMERS == []
+
+
+def test_a_misheard_command_that_needs_a_yes_still_says_what_it_will_do(assistant):
+    assert assistant.turn("clear my shopping lisp").text == "Did you mean: clear my shopping list?"
+    asked = assistant.turn("yes")
+    assert (asked.kind, asked.text) == ("confirm", "Clear your shopping list (2 items: milk, eggs)?")
+    assert CLEARED == []
+    assistant.turn("yes")
+    assert CLEARED == ["shopping"]
