@@ -14,7 +14,8 @@ What keeps it from turning questions into commands:
   its "time": "time does" → "timers" would make it a command); only words outside the
   vocabulary are;
 * the small words that glue a command together (a, the, of, in...) may swap with each other
-  ("which day of a week is it"), at a cost;
+  or be put in where one was lost ("which day of a week is it", "20 minutes remind me..."),
+  at a cost;
 * yes/no words are never replaced ("no, keep it" is not "note keep it"), nor one-word
   utterances;
 * the phonemes must be close: at most a third of them different, over both repairs, and
@@ -97,9 +98,10 @@ def _sounds(words: frozenset[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
 
 
 def _edits(words: list[str], vocab: frozenset[str]) -> list[_Edit]:
-    """Every single replacement within the distance, cheapest first."""
+    """Every single replacement within the distance (and every small word put in, a span of
+    length 0), cheapest first."""
     known, sounds = _sounds(vocab)
-    edits = []
+    edits = [_Edit(GLUE_COST, at, 0, g) for at in range(len(words) + 1) for g in GLUE]
     for start in range(len(words)):
         for length in (1, 2, 3):
             span = words[start:start + length]
@@ -135,7 +137,7 @@ def _overlap(a: _Edit, b: _Edit) -> bool:
 def repair(registry: SkillRegistry, norm: str) -> Repair | None:
     """The closest-sounding command ``norm`` (normalised, matched by nothing) may have been,
     or None. Bounded: at most 24 sounds-alike and 45 pairs of them, and the small-word
-    swaps (15 per small word), each tried in well under a millisecond."""
+    swaps and insertions (15 per word), each tried in well under a millisecond."""
     words = norm.lower().split()
     if not 2 <= len(words) <= MAX_WORDS:
         return None

@@ -149,7 +149,8 @@ def test_no_to_a_misheard_command_runs_nothing(assistant):
 def test_a_misheard_command_that_needs_a_yes_still_says_what_it_will_do(assistant):
     assert assistant.turn("clear my shopping lisp").text == "Did you mean: clear my shopping list?"
     asked = assistant.turn("yes")
-    assert (asked.kind, asked.text) == ("confirm", "Clear your shopping list (2 items: milk, eggs)?")
+    assert asked.kind == "confirm"
+    assert asked.text == "Clear your shopping list (2 items: milk, eggs)?"
     assert CLEARED == []
     assistant.turn("yes")
     assert CLEARED == ["shopping"]

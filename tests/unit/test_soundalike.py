@@ -25,6 +25,8 @@ def test_phonemes_hear_homophones_and_drop_marks():
     ("convert two cuts to milliliters.", "convert_units", "convert 2 cups to milliliters"),
     ("how many ounces is too pound", "convert_units", "how many ounces is 2 pound"),
     ("which day of a week is it?", "get_date", "which day of the week is it"),
+    ("20 minutes remind me to check the oven", "set_reminder",
+     "in 20 minutes remind me to check the oven"),
 ])
 def test_a_misheard_command_is_found(builtin_registry, heard, skill, meant):
     u = classify(builtin_registry, heard)
