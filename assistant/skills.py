@@ -406,15 +406,18 @@ def cut(text: str, limit: int = RESULT_CHARS) -> str:
 
 def _audit_line(record: dict[str, Any], limit: int = AUDIT_ENTRY_BYTES) -> str:
     """``record`` as one JSON line of at most ``limit`` bytes. One that is longer keeps its
-    name, kind and ok, its size (``cut_bytes``) and the start of its JSON text."""
+    size (``cut_bytes``), its ts, kind, name and ok while they fit in half the line, and the
+    start of its JSON text."""
     line = json.dumps(record, default=str)  # ASCII (ensure_ascii): characters are bytes
     if len(line) <= limit:
         return line
-    head = {k: record[k] for k in ("ts", "kind", "name", "ok") if k in record}
-    head["cut_bytes"] = len(line)
+    head: dict[str, Any] = {"cut_bytes": len(line)}
+    for key in ("ts", "kind", "name", "ok"):  # each only while they fit in half the line
+        if key in record and len(json.dumps({**head, key: record[key]}, default=str)) <= limit // 2:
+            head[key] = record[key]
     keep = limit
     while True:  # escaping the kept text makes it longer: shrink by the excess until it fits
-        short = json.dumps({**head, "record": line[:keep]})
+        short = json.dumps({**head, "record": line[:keep]}, default=str)
         if len(short) <= limit or keep == 0:
             return short
         keep = max(0, keep - (len(short) - limit))

@@ -19,7 +19,10 @@ What keeps it from turning questions into commands:
 * yes/no words are never replaced ("no, keep it" is not "note keep it"), nor one-word
   utterances;
 * the phonemes must be close: at most a third of them different, over both repairs, and
-  none for a span of three sounds or fewer.
+  none for a span of three sounds or fewer;
+* the repaired sentence must be the skills' words, the command's arguments and at most one
+  word more: "what pressure should the boat trailer tyres have" → "... timers have" matches
+  a loose pattern, but four of its words would be left unexplained, so it stays a question.
 
 The vocabulary is the literal words of the skills' fast-path patterns and examples, and the
 number words; a plugin's patterns extend it with nothing more to do.
@@ -48,6 +51,8 @@ SHORT = 3
 ("lamb" is one sound from "ram", and "ram" would make it a question about the memory)."""
 MAX_WORDS = 12
 """Longer utterances are not commands said badly: they are left to the LLM."""
+MAX_OTHER_WORDS = 1
+"""Words of a repaired command that are neither the skills' words nor its arguments."""
 _SINGLES = 24
 _PAIRS_FROM = 10
 
@@ -134,6 +139,13 @@ def _overlap(a: _Edit, b: _Edit) -> bool:
     return a.start < b.start + b.length and b.start < a.start + a.length
 
 
+def _unexplained(hit: fastpath.FastMatch, vocab: frozenset[str]) -> int:
+    """How many words of a matched sentence are not the skills' words or its arguments."""
+    said = {w for v in hit.arguments.values() if isinstance(v, str) for w in v.lower().split()}
+    return sum(1 for w in hit.normalised.split()
+               if w not in vocab and w not in said and not w.replace(".", "").isdigit())
+
+
 def repair(registry: SkillRegistry, norm: str) -> Repair | None:
     """The closest-sounding command ``norm`` (normalised, matched by nothing) may have been,
     or None. Bounded: at most 24 sounds-alike and 45 pairs of them, and the small-word
@@ -151,6 +163,6 @@ def repair(registry: SkillRegistry, norm: str) -> Repair | None:
     for cost, edits in tries:
         text = _apply(words, edits)
         hit = fastpath.match(registry, text)
-        if hit is not None:
+        if hit is not None and _unexplained(hit, vocab) <= MAX_OTHER_WORDS:
             return Repair(hit.normalised, hit.skill, hit.arguments, round(cost, 3))
     return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import sys
 
 import psutil
@@ -26,19 +27,28 @@ def test_trim_returns_what_fragmented_frees_kept() -> None:
     assert len(kept) == 40
 
 
+_LARGE_BLOCKS = """
+import psutil
+from assistant import heap
+assert heap.configure() is True
+big = bytearray(8 << 20)
+del big
+blocks = [bytearray(heap.MMAP_THRESHOLD * 2) for _ in range(100)]
+for block in blocks:
+    block[::4096] = b"\\x01" * len(block[::4096])  # touched: really resident
+kept = blocks[::10]
+before = psutil.Process().memory_info().rss
+del blocks
+print((before - psutil.Process().memory_info().rss) / 2**20)
+"""
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's mallopt")
 def test_configured_large_blocks_go_back_when_freed() -> None:
-    assert heap.configure() is True
     # A freed 8 MB block would raise glibc's own threshold to 8 MB, and 2 MB blocks would
-    # then stay in the heap when freed; configured, each is unmapped as it is freed.
-    big = bytearray(8 << 20)
-    del big
-    blocks = [bytearray(heap.MMAP_THRESHOLD * 2) for _ in range(100)]
-    for block in blocks:
-        block[::4096] = b"\x01" * len(block[::4096])  # touched: really resident
-    kept = blocks[::10]
-    before = psutil.Process().memory_info().rss
-    del blocks
-    after = psutil.Process().memory_info().rss
-    assert before - after > 150 * 2**20, (before / 2**20, after / 2**20)  # no trim needed
-    assert len(kept) == 10
+    # then stay in the heap when freed; configured, each is unmapped as it is freed. In a
+    # fresh process, as at start: in one whose heap already has free room (this test run's),
+    # glibc serves even large blocks from that room before it maps any.
+    proc = subprocess.run([sys.executable, "-c", _LARGE_BLOCKS], capture_output=True,
+                          text=True, timeout=60, check=True)
+    assert float(proc.stdout) > 150, proc.stdout  # MB given back, no trim needed

@@ -41,6 +41,8 @@ def test_a_misheard_command_is_found(builtin_registry, heard, skill, meant):
     "who wrote hamlet",
     "my mum always reminds me to call her on sundays",
     "Chet",  # one word is too little to go on
+    # "tyres" -> "timers" matches a loose pattern, with four words left unexplained
+    "what pressure should the boat trailer tyres have?",
     "chet " * 13,  # too long to be a command said badly
 ])
 def test_questions_are_not_turned_into_commands(builtin_registry, text):
