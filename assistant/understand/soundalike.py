@@ -20,9 +20,10 @@ What keeps it from turning questions into commands:
   utterances;
 * the phonemes must be close: at most a third of them different, over both repairs, and
   none for a span of three sounds or fewer;
-* the repaired sentence must be the skills' words, the command's arguments and at most one
-  word more: "what pressure should the boat trailer tyres have" → "... timers have" matches
-  a loose pattern, but four of its words would be left unexplained, so it stays a question.
+* at least two thirds of the repaired sentence must be the skills' words, the small words
+  and the command's arguments: "what pressure should the boat trailer tyres have" →
+  "... timers have" matches a loose pattern, but half of its words would be left
+  unexplained, so it stays a question.
 
 The vocabulary is the literal words of the skills' fast-path patterns and examples, and the
 number words; a plugin's patterns extend it with nothing more to do.
@@ -51,8 +52,9 @@ SHORT = 3
 ("lamb" is one sound from "ram", and "ram" would make it a question about the memory)."""
 MAX_WORDS = 12
 """Longer utterances are not commands said badly: they are left to the LLM."""
-MAX_OTHER_WORDS = 1
-"""Words of a repaired command that are neither the skills' words nor its arguments."""
+MAX_OTHER_SHARE = 1 / 3
+"""Largest share of a repaired command's words that are neither the skills' words, the small
+words, nor its arguments."""
 _SINGLES = 24
 _PAIRS_FROM = 10
 
@@ -140,10 +142,13 @@ def _overlap(a: _Edit, b: _Edit) -> bool:
 
 
 def _unexplained(hit: fastpath.FastMatch, vocab: frozenset[str]) -> int:
-    """How many words of a matched sentence are not the skills' words or its arguments."""
+    """The share of a matched sentence's words that are not the skills' words, the small
+    words, numbers or its arguments."""
     said = {w for v in hit.arguments.values() if isinstance(v, str) for w in v.lower().split()}
-    return sum(1 for w in hit.normalised.split()
-               if w not in vocab and w not in said and not w.replace(".", "").isdigit())
+    words = hit.normalised.split()
+    other = [w for w in words if w not in vocab and w not in GLUE and w not in said
+             and not w.replace(".", "").isdigit()]
+    return len(other) / max(1, len(words))
 
 
 def repair(registry: SkillRegistry, norm: str) -> Repair | None:
@@ -163,6 +168,6 @@ def repair(registry: SkillRegistry, norm: str) -> Repair | None:
     for cost, edits in tries:
         text = _apply(words, edits)
         hit = fastpath.match(registry, text)
-        if hit is not None and _unexplained(hit, vocab) <= MAX_OTHER_WORDS:
+        if hit is not None and _unexplained(hit, vocab) <= MAX_OTHER_SHARE:
             return Repair(hit.normalised, hit.skill, hit.arguments, round(cost, 3))
     return None
