@@ -21,10 +21,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import onnxruntime as ort
 from chromadb.api.types import Documents, EmbeddingFunction, Embeddings
 from tokenizers import Tokenizer
 
+from assistant import onnx_sessions
 from assistant.models import ModelError
 
 MAX_TOKENS = 256
@@ -76,15 +76,9 @@ class Embedder:
                  cache: EmbeddingCache | None = None) -> None:
         folder = model_path.parent if model_path.is_file() else model_path
         onnx_file = model_path if model_path.is_file() else folder / "model.onnx"
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads or 0  # 0 = onnxruntime's choice (all cores)
-        options.log_severity_level = 3
-        # Spinning idle threads would slow Whisper and Piper, which share these cores.
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         what = f"embedding model {onnx_file}"
         try:
-            self._session = ort.InferenceSession(str(onnx_file), options,
-                                                 providers=["CPUExecutionProvider"])
+            self._session = onnx_sessions.session(str(onnx_file), threads=threads or 0)
         except Exception as exc:  # onnxruntime raises its own, unexported exception types
             # Its text (protobuf parsing details) would be read out by the voice: not kept.
             raise ModelError(f"{what} is not an ONNX model that onnxruntime can load "
@@ -119,7 +113,8 @@ class Embedder:
         feeds = {"input_ids": ids, "attention_mask": mask}
         if "token_type_ids" in self._inputs:
             feeds["token_type_ids"] = np.zeros_like(ids)
-        hidden = self._session.run(None, feeds)[0]
+        # An ingest's batches would keep the arena at their size: a query's stays warm.
+        hidden = self._session.run(None, feeds, onnx_sessions.run_options(ids.size > 512))[0]
         weights = mask[..., None].astype(np.float32)
         pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
         norms = np.linalg.norm(pooled, axis=1, keepdims=True)

@@ -14,6 +14,7 @@ import numpy as np
 import soxr
 from num2words import num2words
 
+from assistant import onnx_sessions
 from assistant.speech.audio import RATE
 from assistant.text import clean
 
@@ -227,6 +228,9 @@ PIECE_FRAMES = 80
 CONTEXT_FRAMES = 12
 """Latent frames of context decoded on each side of a piece and then dropped: more than the
 vocoder's receptive field, so the pieces join into exactly the audio of one whole decode."""
+LARGE_IDS = 240
+"""Phoneme ids (~25 words) above which a sentence is a large input: onnxruntime's arena gives
+back what its runs took (see :mod:`assistant.onnx_sessions`)."""
 GAIN = 1.5
 """Fixed output gain. Piper scales each sentence to full scale, which needs the whole sentence
 before the first sample; its raw output peaks at 0.35-0.8."""
@@ -278,16 +282,6 @@ def split_voice(model: Path, cache: Path | None = None) -> tuple[bytes | str, by
     return str(front), str(vocoder)
 
 
-def _session(model: bytes | str) -> object:
-    import onnxruntime
-
-    options = onnxruntime.SessionOptions()
-    # Idle worker threads spin by default, and on 2 cores a spinning thread of one session
-    # slows the next model to run (the vocoder after the front: ~230 -> ~170 ms a sentence).
-    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    return onnxruntime.InferenceSession(model, options, providers=["CPUExecutionProvider"])
-
-
 class Synthesizer:
     """A Piper voice, loaded once, lazily; output resampled to the loop's 16 kHz.
     :meth:`stream` gives the first ~0.2 s of sound after a third of the work for the sentence
@@ -312,7 +306,7 @@ class Synthesizer:
             raise ModelError(f"Piper voice {self.voice_path} (and its .onnx.json) not found")
         try:
             split = split_voice(self.voice_path, self.cache)
-            sessions = [_session(part) for part in split or (str(self.voice_path),)]
+            sessions = [onnx_sessions.session(part) for part in split or (str(self.voice_path),)]
             voice = PiperVoice(session=sessions[0], config=PiperConfig.from_dict(
                 json.loads(config.read_text(encoding="utf-8"))))
         # A file that is no voice fails anywhere in onnx, onnxruntime, protobuf or piper's
@@ -373,7 +367,8 @@ class Synthesizer:
         c = voice.config
         args = {"input": np.array([ids], np.int64), "input_lengths": np.array([len(ids)], np.int64),
                 "scales": np.array([c.noise_scale, c.length_scale, c.noise_w_scale], np.float32)}
-        latent = voice.session.run(None, args)[0]
+        options = onnx_sessions.run_options(len(ids) > LARGE_IDS)
+        latent = voice.session.run(None, args, options)[0]
         frames = latent.shape[2]
         start, size = 0, FIRST_FRAMES if short_first else frames
         while start < frames:
@@ -382,7 +377,7 @@ class Synthesizer:
                 end = frames
             lo, hi = max(0, start - CONTEXT_FRAMES), min(frames, end + CONTEXT_FRAMES)
             audio = self._vocoder.run(None, {self._latent: np.ascontiguousarray(
-                latent[:, :, lo:hi])})[0].reshape(-1)
+                latent[:, :, lo:hi])}, options)[0].reshape(-1)
             hop = len(audio) // (hi - lo)
             yield audio[(start - lo) * hop:(end - lo) * hop], end / frames
             start, size = end, PIECE_FRAMES
