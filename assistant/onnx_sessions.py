@@ -7,9 +7,9 @@ run, so that on a 2-core device they neither spin nor keep memory they no longer
   one 66-word sentence Piper's process held 612 MB against 255 MB before, for good (in the
   hour's soak, RSS stepped up ~190 MB at once after 58 minutes). A run with a large input
   lets the arena shrink back when it ends (``memory.enable_memory_arena_shrinkage``): the
-  same process then stays at ~170 MB. Not every run: re-growing the arena each time made
-  short sentences ~10% slower to first audio and ~20% slower whole (interleaved, 10 runs),
-  so the everyday sizes keep the arena they use.
+  same sequence then ends at ~250 MB, the warm arena of everyday sentences. Not every run:
+  re-growing the arena each time made short sentences ~10% slower to first audio and ~20%
+  slower whole (interleaved, 10 runs), so the everyday sizes keep the arena they use.
 
 onnxruntime is imported on first use, not with this module.
 """

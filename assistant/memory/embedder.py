@@ -28,6 +28,9 @@ from assistant import onnx_sessions
 from assistant.models import ModelError
 
 MAX_TOKENS = 256
+LARGE_TOKENS = 512
+"""Token ids in a batch above which it is a large input (an ingest's, not a query's):
+onnxruntime's arena gives back what its run took (see :mod:`assistant.onnx_sessions`)."""
 """all-MiniLM-L6-v2 was trained on 128 word pieces and accepts 256; longer text is cut."""
 
 
@@ -113,8 +116,8 @@ class Embedder:
         feeds = {"input_ids": ids, "attention_mask": mask}
         if "token_type_ids" in self._inputs:
             feeds["token_type_ids"] = np.zeros_like(ids)
-        # An ingest's batches would keep the arena at their size: a query's stays warm.
-        hidden = self._session.run(None, feeds, onnx_sessions.run_options(ids.size > 512))[0]
+        options = onnx_sessions.run_options(ids.size > LARGE_TOKENS)
+        hidden = self._session.run(None, feeds, options)[0]
         weights = mask[..., None].astype(np.float32)
         pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
         norms = np.linalg.norm(pooled, axis=1, keepdims=True)

@@ -141,7 +141,7 @@ def _overlap(a: _Edit, b: _Edit) -> bool:
     return a.start < b.start + b.length and b.start < a.start + a.length
 
 
-def _unexplained(hit: fastpath.FastMatch, vocab: frozenset[str]) -> int:
+def _unexplained(hit: fastpath.FastMatch, vocab: frozenset[str]) -> float:
     """The share of a matched sentence's words that are not the skills' words, the small
     words, numbers or its arguments."""
     said = {w for v in hit.arguments.values() if isinstance(v, str) for w in v.lower().split()}

@@ -99,8 +99,6 @@ def test_a_graph_without_a_vits_vocoder_is_not_split(tmp_path: Path) -> None:
 _LONG_THEN_SHORT = """
 import sys
 import psutil
-import subprocess
-import sys
 from pathlib import Path
 from assistant import heap
 from assistant.speech.tts import Synthesizer
