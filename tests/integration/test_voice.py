@@ -462,3 +462,35 @@ def test_by_voice_a_garbled_timer_is_asked_about_and_a_correction_amends_it(
     timers = run.assistant.turn("what timers do I have")
     assert "10 minutes" in timers.text or "9 minutes" in timers.text
     assert "5 minutes" not in timers.text and "4 minutes" not in timers.text
+
+
+def test_an_mcp_servers_tools_by_voice_with_the_trust_rules(models: Models,
+                                                            tmp_path: Path) -> None:
+    """Another program's tools (the MCP fixture server, over stdio) by voice: a trusted
+    read-only tool answers at once; a destructive one is asked about first and runs only
+    after a spoken "yes"."""
+    from assistant.agent import Assistant
+    from assistant.config import McpConfig
+
+    log = tmp_path / "ran.log"
+    fixture = Path(__file__).parents[1] / "fixtures" / "mcp_server.py"
+    config = models.config.model_copy(deep=True)
+    config.mcp = McpConfig.model_validate({"servers": {"fx": {
+        "command": sys.executable, "args": [str(fixture)], "trust": "trusted",
+        "env": {"MCP_FIXTURE_LOG": str(log)}, "tools": {
+            "turn_on": {"patterns": [r"^turn on (?:the )?(?P<name>.+)$"]},
+            "room_temperature": {"patterns": [r"\bhow warm is the (?P<room>\w+)\b"],
+                                 "say": "The {room} is at {celsius} degrees."}}}}})
+    assistant = Assistant(config, engine=models.assistant.engine, announce=lambda _m: None,
+                          memory=models.assistant.memory())
+    run = run_loop(models, np.concatenate([
+        silence(0.5), espeak("turn on the kitchen lights"), silence(4),
+        espeak("yes"), silence(4), espeak("how warm is the kitchen"), silence(4)]),
+        assistant=assistant)
+    chunks = " ".join(c.text for c in run.of(TTSChunk))
+    assert "Should I fx turn on with name kitchen lights?" in chunks
+    calls = [(c.name, c.arguments) for c in run.of(ToolCall)]
+    assert calls == [("fx_turn_on", {"name": "kitchen lights"}),
+                     ("fx_room_temperature", {"room": "kitchen"})]
+    assert log.read_text() == "turn_on kitchen lights\n"
+    assert "The kitchen is at 21.5 degrees." in chunks
