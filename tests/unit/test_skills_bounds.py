@@ -23,9 +23,9 @@ from assistant.skills import (
     SkillContext,
     SkillRegistry,
     Undoable,
-    _audit_line,
     skill,
 )
+from assistant.skills.bounds import audit_line
 from tests.unit.test_skills_registry import make_distribution
 
 SKILL_SOURCE = textwrap.dedent('''
@@ -178,7 +178,7 @@ JSON = st.recursive(st.none() | st.booleans() | st.floats(allow_nan=False) | st.
 def test_any_audit_record_is_one_json_line_within_its_limit(record: dict, limit: int) -> None:
     """What must hold: whatever a skill was given or returned, its audit entry is one line of
     valid JSON of at most ``limit`` bytes, and it is the record itself when that fits."""
-    line = _audit_line(record, limit)
+    line = audit_line(record, limit)
     assert "\n" not in line and len(line.encode()) <= limit
     parsed = json.loads(line)
     whole = json.dumps(record)

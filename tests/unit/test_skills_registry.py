@@ -10,11 +10,11 @@ import pytest
 from assistant.skills import (
     SkillContext,
     SkillRegistry,
-    _parse_docstring,
     build_registry,
     content_words,
     skill,
 )
+from assistant.skills.declare import _parse_docstring
 
 BUILTINS = {"calculate", "cancel_timer", "convert_units", "forget", "get_date", "get_time",
             "list_timers", "recall", "remember", "set_alarm", "set_timer", "stop", "system_status",
