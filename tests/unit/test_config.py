@@ -2,14 +2,14 @@
 
 import pytest
 
-from assistant import config as config_mod
 from assistant.config import Config, ConfigError, describe, load_config
+from assistant.config import load as config_load
 
 
 @pytest.fixture
 def no_default_file(tmp_path, monkeypatch):
     missing = tmp_path / "nowhere" / "config.toml"
-    monkeypatch.setattr(config_mod, "default_config_path", lambda: missing)
+    monkeypatch.setattr(config_load, "default_config_path", lambda: missing)
     return missing
 
 
