@@ -18,7 +18,8 @@ from typing import Any
 
 from assistant.memory.facts import second_person
 from assistant.skills import Pattern, Plan, SkillContext, Slot, Undoable, skill
-from skills.clock import JsonFile, capital, join_words
+from skills.schedule import JsonFile
+from skills.spoken import capital, join_words
 
 LISTS = ("shopping", "to-do")
 MAX_ITEMS = 200

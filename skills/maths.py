@@ -18,7 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 from assistant.skills import Pattern, skill
-from skills.clock import capital
+from skills.spoken import capital
 
 MAX_LENGTH = 200
 """Characters of an expression; a spoken sum is far shorter."""

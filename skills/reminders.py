@@ -4,7 +4,7 @@ Owns ``set_reminder``, ``list_reminders``, ``cancel_reminder``, the ``restore_re
 start hook, and the parsers that split a reminder command into what and when (also the
 :class:`~assistant.skills.Slot` parsers of ``set_reminder``).
 
-A reminder is an entry of a :class:`skills.clock.Schedule` (the one timers run on), kept in
+A reminder is an entry of a :class:`skills.schedule.Schedule` (the one timers run on), kept in
 ``<data>/reminders.json``: it fires on a background thread as "Reminder: call mum.", and one
 that fell due while the assistant was off is said once at start. Like a timer, it is said in
 the room it was set from, and a room lists and cancels its own and the device's reminders.
@@ -21,19 +21,15 @@ from typing import Any
 
 from assistant.memory.facts import second_person
 from assistant.skills import Pattern, SkillContext, Slot, Undoable, on_start, skill
-from skills.clock import (
+from skills.schedule import Entry, Schedule, announce_missed, now_for, schedule_for
+from skills.spoken import (
     DURATION_RX,
-    Entry,
-    Schedule,
-    announce_missed,
     capital,
     clock_time,
     join_words,
-    now_for,
     parse_duration,
     say_clock,
     say_duration,
-    schedule_for,
 )
 
 MAX_AHEAD_S = 7 * 86400

@@ -7,8 +7,8 @@ import time
 import pytest
 
 from assistant.skills import SkillContext, SkillRegistry
-from skills.clock import parse_clock, parse_duration, say_duration
 from skills.maths import evaluate
+from skills.spoken import parse_clock, parse_duration, say_duration
 from tests.fixtures.skills import wait_for
 
 

@@ -10,15 +10,8 @@ import pytest
 
 from assistant import fastpath
 from assistant.skills import SkillContext, SkillRegistry
-from skills.clock import (
-    JsonFile,
-    Schedule,
-    clean_label,
-    clock_time,
-    parse_clock,
-    parse_duration,
-    parse_label,
-)
+from skills.schedule import JsonFile, Schedule
+from skills.spoken import clean_label, clock_time, parse_clock, parse_duration, parse_label
 from tests.fixtures.skills import Said, SaidIn, call, close_schedules, in_room, wait_for
 
 
