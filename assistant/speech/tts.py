@@ -361,13 +361,15 @@ class Synthesizer:
         sentence done after each."""
         voice = self._voice
         ids = voice.phonemes_to_ids(phonemes)
-        if self._vocoder is None:
-            yield voice.phoneme_ids_to_audio(ids), 1.0
-            return
         c = voice.config
         args = {"input": np.array([ids], np.int64), "input_lengths": np.array([len(ids)], np.int64),
                 "scales": np.array([c.noise_scale, c.length_scale, c.noise_w_scale], np.float32)}
+        if c.num_speakers > 1:  # only whole graphs have speakers (see split_voice)
+            args["sid"] = np.array([c.default_speaker_id], np.int64)
         options = onnx_sessions.run_options(len(ids) > LARGE_IDS)
+        if self._vocoder is None:  # the whole graph: the inputs Piper gives it, our run options
+            yield voice.session.run(None, args, options)[0].reshape(-1), 1.0
+            return
         latent = voice.session.run(None, args, options)[0]
         frames = latent.shape[2]
         start, size = 0, FIRST_FRAMES if short_first else frames
