@@ -34,7 +34,7 @@ meant or asks, and never does something else.
 * ``misheard_value``: the heard words ask for another value, judged on the words (not on
   what a parser makes of them): as many numbers were heard as said but not the same ones
   ("0.25" heard as "0.2"), a timer's duration reads as another one ("fifteen minutes" heard
-  as "fifty minutes"; read by ``skills.clock.parse_duration``), or a string slot (label,
+  as "fifty minutes"; read by ``skills.spoken.parse_duration``), or a string slot (label,
   item, reminder text, fact, query) was replaced by other words in the same frame ("timer
   for the rice" heard as "timer for the rise", "called gym" as "called Jim").
 * ``expect.calls`` is the command's call as commands.jsonl has it; ``expect.acts`` is the
@@ -84,7 +84,7 @@ from assistant.models import resolve  # noqa: E402
 from assistant.speech.asr import Recognizer  # noqa: E402
 from assistant.speech.audio import RATE, resample  # noqa: E402
 from assistant.speech.tts import Synthesizer  # noqa: E402
-from skills.clock import parse_duration  # noqa: E402
+from skills.spoken import parse_duration  # noqa: E402
 
 SOURCES = [ROOT / "tests/data/commands.jsonl", ROOT / "tests/data/commands_heldout.jsonl",
            ROOT / "tests/data/trust/extra_commands.jsonl"]

@@ -22,6 +22,7 @@ from skills.spoken import (
     capital,
     clean_label,
     duration_adjective,
+    full_stop,
     join_words,
     label_in,
     parse_clock,
@@ -29,7 +30,6 @@ from skills.spoken import (
     parse_label,
     say_clock,
     say_duration,
-    sentence,
 )
 
 # ---------------------------------------------------------------- timers and alarms
@@ -78,7 +78,7 @@ def restore_timers(ctx: SkillContext) -> None:
     announce_missed(ctx, schedule.take_missed(),
                     lambda missed: f"While I was off, {join_words([_missed(e) for e in missed])}.")
     if schedule.error:
-        ctx.announce(sentence(schedule.error))
+        ctx.announce(full_stop(schedule.error))
 
 
 @skill(topic="the time and date",
@@ -121,7 +121,7 @@ def list_timers(ctx: SkillContext) -> str:
     parts = []
     for t in active:
         parts.append(f"the {_name(t)} has {say_duration(max(0, round(t.due - now)))} left")
-    return sentence("; ".join(parts))
+    return full_stop("; ".join(parts))
 
 
 def _cancelled(schedule: Schedule, kind: str, label: str | None,

@@ -18,7 +18,7 @@ from typing import Any
 
 from assistant.memory.facts import second_person
 from assistant.skills import Pattern, Plan, SkillContext, Slot, Undoable, skill
-from skills.schedule import JsonFile
+from skills.jsonfile import JsonFile
 from skills.spoken import capital, join_words
 
 LISTS = ("shopping", "to-do")

@@ -20,13 +20,13 @@ DURATION_RX = (r"(?:\d+(?:\.\d+)?|an?|half an?|a quarter of an?) ?(?:hours?|hrs?
 """A duration phrase as a regex fragment (for other skills' patterns: "in 20 minutes")."""
 _KIND_WORDS = {"timer", "timers", "alarm", "alarms", "reminder", "reminders", "countdown"}
 NOT_LABELS = {"a", "an", "the", "my", "this", "that", "new", "one", "hour", "minute", "second",
-               "hours", "minutes", "seconds", "min", "mins", "sec", "secs", "me",
-               "all", "every", "each", "current", "running", "of", "is", "for", "and",
-               "it", "to", "in", "at", "on", "off", *_KIND_WORDS}
+              "hours", "minutes", "seconds", "min", "mins", "sec", "secs", "me",
+              "all", "every", "each", "current", "running", "of", "is", "for", "and",
+              "it", "to", "in", "at", "on", "off", *_KIND_WORDS}
 # Words that make a short answer a command or a reply rather than a name ("set", "no").
 NOT_ANSWERS = {"set", "start", "make", "create", "cancel", "stop", "delete", "remove",
-                "yes", "no", "yeah", "nope", "ok", "okay", "sure", "please", "thanks",
-                "what", "how", "when", "why", "never", "mind", "nothing", "none"}
+               "yes", "no", "yeah", "nope", "ok", "okay", "sure", "please", "thanks",
+               "what", "how", "when", "why", "never", "mind", "nothing", "none"}
 
 
 def parse_duration(text: str) -> int | None:
@@ -178,7 +178,7 @@ def capital(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def sentence(text: str) -> str:
+def full_stop(text: str) -> str:
     """``text`` capitalised, with a full stop."""
     return capital(text) + "."
 

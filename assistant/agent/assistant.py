@@ -1,6 +1,6 @@
 """The :class:`Assistant`: one conversation's state (history, waiting question, last
 action, cancel flag) and the turn that answers an utterance by its kind: a waiting
-question's answer first, then about, undo/correction, command, near-command, a domain no
+question's answer first, then undo/correction, about, command, near-command, a domain no
 skill serves, a misheard command, else the LLM path (:mod:`assistant.agent.answer`)."""
 
 from __future__ import annotations
@@ -66,8 +66,10 @@ class Assistant:
         self.dialogue = Dialogue(timeout_s=config.skills.dialogue_timeout_s)
         """The waiting question and the last action; written only by :meth:`turn` (its
         command paths, :attr:`commands`, and :meth:`run_skill`)."""
-        self.commands = Commands(self.registry, self.context, self.dialogue, self.run_skill,
-                                 asks_in_words=confirm is None)
+        self.commands = Commands(
+            self.registry, self.context, self.dialogue,
+            lambda name, arguments, confirmed: self.run_skill(name, arguments, confirmed),
+            asks_in_words=lambda: self.confirm is None)
         self._started = threading.Lock()
         self._skills_started = False
 

@@ -3,8 +3,8 @@ yes, taking the answer to that question, and undoing or amending the last action
 
 The conversation's :class:`~assistant.understand.dialogue.Dialogue` (the waiting question,
 the last action) belongs to its :class:`~assistant.agent.Assistant`; these are the turn's
-paths that write it. Skills run through the Assistant's ``call``, which audits them, tells
-its hooks and records the last action."""
+paths that write it. Skills run through ``Assistant.run_skill``, which tells its hooks and
+records the last action (the registry audits each call)."""
 
 from __future__ import annotations
 
@@ -29,11 +29,11 @@ def speakable(call: ToolResult) -> str:
 
 
 class Commands:
-    """One conversation's command paths. ``asks_in_words``: a ``confirm`` skill is put to
-    the user as a question in the conversation (no host callback answers for them)."""
+    """One conversation's command paths. ``asks_in_words()``: whether a ``confirm`` skill is
+    put to the user as a question in the conversation (no host callback answers for them)."""
 
     def __init__(self, registry: SkillRegistry, context: SkillContext, dialogue: Dialogue,
-                 call: Call, *, asks_in_words: bool) -> None:
+                 call: Call, *, asks_in_words: Callable[[], bool]) -> None:
         self.registry = registry
         self.context = context
         self.dialogue = dialogue
@@ -43,7 +43,7 @@ class Commands:
     def run(self, s: Skill, arguments: dict[str, Any],
             kind: TurnKind = "command") -> TurnResult:
         """Run a command the user gave in words; one that needs a yes is asked first."""
-        if s.risk == "confirm" and self.asks_in_words:
+        if s.risk == "confirm" and self.asks_in_words():
             return self.propose(s, arguments)
         call = self.call(s.name, arguments, False)
         return TurnResult(speakable(call), [call], kind=kind)

@@ -31,7 +31,7 @@ def usable(name: str, value: Any) -> tuple[bool, Any]:
     return False, f"{name} returned something I can't use ({type(value).__name__})."
 
 
-def sentence(text: str) -> str:
+def one_line_sentence(text: str) -> str:
     """``text`` on one line, ending like a sentence: it is said to the user."""
     text = " ".join(text.split())
     return text if text.endswith((".", "?", "!")) else text + "."

@@ -138,7 +138,7 @@ class Skill:
         return {"name": self.name, "description": self.description, "parameters": self.parameters}
 
 
-def _parse_docstring(doc: str) -> tuple[str, dict[str, str]]:
+def parse_docstring(doc: str) -> tuple[str, dict[str, str]]:
     """Summary paragraph and per-argument descriptions from a Google-style docstring.
     An argument starts at the section's first indentation; deeper lines continue it."""
     doc = inspect.cleandoc(doc or "")
@@ -186,7 +186,7 @@ def skill(
     """Mark a function as a skill. Usable bare (``@skill``) or with options."""
 
     def wrap(fn: Callable[..., Any]) -> Callable[..., Any]:
-        summary, arg_docs = _parse_docstring(fn.__doc__ or "")
+        summary, arg_docs = parse_docstring(fn.__doc__ or "")
         hints = get_type_hints(fn)
         fields: dict[str, Any] = {}
         context_param = None

@@ -1,5 +1,6 @@
-"""Finding plugins: the skills and start hooks a module exports, and a plugin's import
-within a time limit (one that hangs must not hang every command that loads skills)."""
+"""What plugins are made of, for the registry's loaders: the skills and start hooks a module
+exports, and a plugin's import within a time limit (one that hangs must not hang every
+command that loads skills)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,6 @@ from assistant.skills.context import SkillContext
 from assistant.skills.declare import Skill
 
 ENTRY_POINT_GROUP = "assistant.skills"
-
 
 
 def skills_in(obj: Any) -> list[Skill]:

@@ -20,7 +20,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from assistant import AssistantError
-from assistant.skills.bounds import audit_line, cut, on_thread, sentence, usable
+from assistant.skills.bounds import audit_line, cut, on_thread, one_line_sentence, usable
 from assistant.skills.context import SkillContext
 from assistant.skills.declare import Plan, Skill, Undoable
 from assistant.skills.loading import ENTRY_POINT_GROUP, imported, skills_in, starters_in
@@ -182,7 +182,7 @@ class SkillRegistry:
         sentence when there is nothing to do). The arguments must be valid."""
         s = self.skills[name]
         if s.plan is None:
-            return Plan(f"Should I {describe_call(s.name, arguments)}?", dict(arguments))
+            return Plan(f"Should I {describe_call(s, arguments)}?", dict(arguments))
         kwargs = _kwargs(s, arguments)
         if s.context_param:
             kwargs[s.context_param] = context
@@ -201,7 +201,7 @@ class SkillRegistry:
             exc = box["error"]
             if isinstance(exc, AssistantError):  # already a sentence for the user
                 return False, str(exc)
-            return False, sentence(f"{s.name} failed: {type(exc).__name__}: {exc}")
+            return False, one_line_sentence(f"{s.name} failed: {type(exc).__name__}: {exc}")
         return usable(s.name, box.get("value"))
 
     def audit(self, record: dict[str, Any]) -> None:

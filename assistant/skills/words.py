@@ -4,7 +4,10 @@ content words that decide which skills the LLM is offered, and a call described.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from assistant.skills.declare import Skill
 
 
 def json_types(prop: dict[str, Any]) -> list[str]:
@@ -49,8 +52,8 @@ def content_words(text: str) -> set[str]:
     return {w[:-1] if len(w) > 3 and w.endswith("s") else w for w in words} - _STOPWORDS
 
 
-def describe_call(name: str, arguments: dict[str, Any]) -> str:
+def describe_call(s: Skill, arguments: dict[str, Any]) -> str:
     """A call in words, e.g. "set timer with seconds 3600 and label pasta"."""
     said = [f"{k.replace('_', ' ')} {v}" for k, v in arguments.items()
             if v not in (None, "", [], {})]
-    return spoken_name(name) + (" with " + " and ".join(said) if said else "")
+    return spoken_name(s.name) + (" with " + " and ".join(said) if said else "")

@@ -1,4 +1,5 @@
-"""skills.clock: timers and alarms that survive a restart, undo, slots and labels."""
+"""skills.clock with skills.schedule and skills.spoken: timers and alarms that survive a
+restart, undo, slots and labels."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ import pytest
 
 from assistant import fastpath
 from assistant.skills import SkillContext, SkillRegistry
-from skills.schedule import JsonFile, Schedule
+from skills.jsonfile import JsonFile
+from skills.schedule import Schedule
 from skills.spoken import clean_label, clock_time, parse_clock, parse_duration, parse_label
 from tests.fixtures.skills import Said, SaidIn, call, close_schedules, in_room, wait_for
 

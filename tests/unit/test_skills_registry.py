@@ -14,7 +14,7 @@ from assistant.skills import (
     content_words,
     skill,
 )
-from assistant.skills.declare import _parse_docstring
+from assistant.skills.declare import parse_docstring
 
 BUILTINS = {"calculate", "cancel_timer", "convert_units", "forget", "get_date", "get_time",
             "list_timers", "recall", "remember", "set_alarm", "set_timer", "stop", "system_status",
@@ -147,8 +147,8 @@ def test_decorator_name_and_missing_docstring():
     assert s.parameters["properties"]["x"]["type"] == "number"
 
 
-def test_parse_docstring_sections():
-    summary, params = _parse_docstring(
+def testparse_docstring_sections():
+    summary, params = parse_docstring(
         """Summary line
         continues here.
 
@@ -162,8 +162,8 @@ def test_parse_docstring_sections():
     assert params == {"a": "First.", "b": "Second, over two lines."}
 
 
-def test_parse_docstring_continuation_with_colon():
-    _, params = _parse_docstring(
+def testparse_docstring_continuation_with_colon():
+    _, params = parse_docstring(
         """Start a timer.
 
         Args:
