@@ -154,8 +154,12 @@ class Assistant:
 
     def warm_up(self) -> None:
         """Open the memory, load the model and prefill the stable prompt prefix, so the first
-        LLM turn only pays for its own words. Safe to run on a background thread."""
+        LLM turn only pays for its own words, and start the MCP servers beside it (their first
+        call then pays no start). Safe to run on a background thread."""
         self.start_skills()
+        if self.registry.warmers:  # MCP servers start beside the model's load
+            threading.Thread(target=self.registry.warm, name="warm-skills",
+                             daemon=True).start()
         # The domain matcher loads and hassil compiles on first use (0.25-0.5 s): here, not
         # in a turn or on the listener's first partial.
         default_matcher().match("turn on the light")

@@ -5,7 +5,9 @@ are pinned (:mod:`assistant.mcp.pins`) is registered from the pin without being 
 starts on its first call, so building a registry (``skills list``, a chat's start) costs no
 process. A server seen for the first time is started (all of them at once, each within
 ``mcp.startup_timeout_s``) and its definitions pinned. One that fails is one line in
-``registry.errors`` and is skipped; the rest work.
+``registry.errors`` and is skipped; the rest work. A host that keeps running (the voice
+loop, ``serve``, the chat REPL) starts the pinned ones at warm-up, in the background
+(``SkillRegistry.warm``), so that their first call does not pay the start.
 
 Each start compares the server's definitions with the pin: a change disables the server's
 tools (each call says why) until ``assistant skills approve NAME`` pins the new ones.
@@ -13,6 +15,7 @@ tools (each call says why) until ``assistant skills approve NAME`` pins the new 
 
 from __future__ import annotations
 
+import contextlib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,6 +72,14 @@ class Server:
             self.changed = digest(defs) != pin.digest
         return defs
 
+    def warm(self) -> None:
+        """Start it ahead of its first call (at a long-running host's warm-up), checking the
+        pin as a call would. A server that fails is left for its first call to retry and
+        to report in a sentence."""
+        if self.conn.state == "stopped":
+            with contextlib.suppress(McpServerError):
+                self.definitions()
+
     def call(self, tool: str, arguments: dict[str, Any]) -> mcp_types.CallToolResult:
         """Call ``tool`` on the server as pinned; raises McpServerError with a sentence."""
         if self.conn.state != "running":
@@ -122,6 +133,7 @@ def add_servers(registry: SkillRegistry, mcp_cfg: McpConfig, data_dir: Path
         skills, skipped = server_skills(pin.tools, name, server.cfg, server.call,
                                         mcp_cfg.startup_timeout_s)
         registry.errors += skipped
+        registry.warmers.append(server.warm)
         for s in skills:
             registry.add(s)
     return servers

@@ -65,6 +65,9 @@ class SkillRegistry:
         self.audit_log = audit_log
         self.starters: list[Callable[[SkillContext], None]] = []
         """The loaded modules' :func:`on_start` functions (see :meth:`start`)."""
+        self.warmers: list[Callable[[], None]] = []
+        """What a host that keeps running may do before the first call, such as starting an
+        MCP server's process (see :meth:`warm`); a one-shot command never does it."""
         self._audit_lock = threading.Lock()
         for s in skills:
             self.add(s)
@@ -114,6 +117,15 @@ class SkillRegistry:
             except Exception as exc:
                 self.errors.append(f"{starter.__module__}.{starter.__name__} at start: "
                                    f"{type(exc).__name__}: {exc}")
+
+    def warm(self) -> None:
+        """Run every warmer, side by side, and return when all are done (each keeps its
+        own time limit and reports its own failures)."""
+        workers = [threading.Thread(target=w, name="warm", daemon=True) for w in self.warmers]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
 
     def remove(self, names: Iterable[str]) -> None:
         for n in names:

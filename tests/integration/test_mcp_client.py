@@ -145,6 +145,20 @@ def test_a_pinned_server_is_not_started_to_build_the_registry(config) -> None:
     assert fresh[-1].starts == 1
 
 
+def test_warm_up_starts_a_pinned_server_so_its_first_call_does_not(config) -> None:
+    config = with_servers(config, fx=fixture_server())
+    registry_of(config)  # first sight: started and pinned
+    a = chat(config)
+    from assistant.mcp import client
+
+    conn = [c for c in client._OPEN if c.cfg is config.mcp.servers["fx"]][-1]
+    assert (conn.starts, conn.state) == (0, "stopped")
+    a.registry.warm()  # what Assistant.warm_up starts in the background
+    assert (conn.starts, conn.state) == (1, "running")
+    assert call(a.registry, "fx_echo", text="warm").result == "warm"
+    assert conn.starts == 1
+
+
 def test_changed_definitions_disable_the_server_until_approved(config, capsys) -> None:
     config = with_servers(config, fx=fixture_server())
     registry_of(config)  # pinned as first seen

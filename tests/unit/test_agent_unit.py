@@ -247,3 +247,31 @@ def test_a_value_the_user_never_said_is_not_acted_on(config) -> None:
     result = a.turn("please send a note to sam saying running late")
     assert result.kind == "chat" and result.tool_calls == [] and SENT == []
     assert a.dialogue.waiting() is None
+
+
+class _LoadedEngine:
+    """A model that is loaded and prefilled: all warm-up asks of it."""
+
+    def complete(self, messages, **_kwargs):
+        return "", None
+
+
+def test_warm_up_runs_the_registrys_warmers_in_the_background(config):
+    import threading
+
+    started, release, finished = threading.Event(), threading.Event(), threading.Event()
+
+    def slow_warmer() -> None:  # an MCP server's start, standing in
+        started.set()
+        release.wait(5)
+        finished.set()
+
+    registry = SkillRegistry()
+    registry.warmers.append(slow_warmer)
+    a = Assistant(config.model_copy(update={"memory": config.memory.model_copy(
+        update={"enabled": False})}), registry=registry, engine=_LoadedEngine())
+    a.warm_up()  # returns while the warmer still runs: it does not hold up the model
+    assert not finished.is_set()
+    assert started.wait(5)
+    release.set()
+    assert finished.wait(5)
