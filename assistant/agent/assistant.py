@@ -66,10 +66,8 @@ class Assistant:
         self.dialogue = Dialogue(timeout_s=config.skills.dialogue_timeout_s)
         """The waiting question and the last action; written only by :meth:`turn` (its
         command paths, :attr:`commands`, and :meth:`run_skill`)."""
-        self.commands = Commands(
-            self.registry, self.context, self.dialogue,
-            lambda name, arguments, confirmed: self.run_skill(name, arguments, confirmed),
-            asks_in_words=lambda: self.confirm is None)
+        self.commands = Commands(self.registry, self.context, self.dialogue, self.run_skill,
+                                 asks_in_words=lambda: self.confirm is None)
         self._started = threading.Lock()
         self._skills_started = False
 

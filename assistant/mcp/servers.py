@@ -72,18 +72,21 @@ class Server:
             self.changed = digest(defs) != pin.digest
         return defs
 
+    def start(self) -> None:
+        """(Re)start it unless it is running, checking the pin before anything runs; raises
+        McpServerError with a sentence."""
+        if self.conn.state != "running":
+            self.definitions()
+
     def warm(self) -> None:
-        """Start it ahead of its first call (at a long-running host's warm-up), checking the
-        pin as a call would. A server that fails is left for its first call to retry and
-        to report in a sentence."""
-        if self.conn.state == "stopped":
-            with contextlib.suppress(McpServerError):
-                self.definitions()
+        """:meth:`start` ahead of its first call (at a long-running host's warm-up). A server
+        that fails is left for its first call to retry and to report in a sentence."""
+        with contextlib.suppress(McpServerError):
+            self.start()
 
     def call(self, tool: str, arguments: dict[str, Any]) -> mcp_types.CallToolResult:
         """Call ``tool`` on the server as pinned; raises McpServerError with a sentence."""
-        if self.conn.state != "running":
-            self.definitions()  # a (re)start: check the pin before anything runs
+        self.start()
         if self.changed:
             self.conn.stop()
             raise McpServerError(f"the tools of the {self.name} server changed since you "

@@ -367,10 +367,11 @@ class Synthesizer:
         if c.num_speakers > 1:  # only whole graphs have speakers (see split_voice)
             args["sid"] = np.array([c.default_speaker_id], np.int64)
         options = onnx_sessions.run_options(len(ids) > LARGE_IDS)
-        if self._vocoder is None:  # the whole graph: the inputs Piper gives it, our run options
-            yield voice.session.run(None, args, options)[0].reshape(-1), 1.0
+        out = voice.session.run(None, args, options)[0]
+        if self._vocoder is None:  # a whole graph (see split_voice) gives the sound itself
+            yield out.reshape(-1), 1.0
             return
-        latent = voice.session.run(None, args, options)[0]
+        latent = out
         frames = latent.shape[2]
         start, size = 0, FIRST_FRAMES if short_first else frames
         while start < frames:
