@@ -4,8 +4,11 @@
 Every command of tests/data/commands.jsonl, tests/data/commands_heldout.jsonl and
 tests/data/trust/extra_commands.jsonl (reminders, lists, the new maths phrasings) is spoken
 by real speech synthesis, mixed with noise and recognised by the default Whisper tiny.en
-exactly as the voice loop decodes a short utterance (``assistant.speech.asr.Recognizer``, greedy,
-int8, CPU). What the recogniser got wrong is kept as a ``garbled`` case of
+exactly as the voice loop decodes the final words of an utterance
+(``assistant.speech.asr.Recognizer``, int8, CPU): greedily, and once more with the configured
+beam (``asr.beam_size``, 5) when the greedy words are no command. Each case keeps the words'
+probabilities (``heard_words``), which the voice loop hands to the turn as the words it is
+unsure of. What the recogniser got wrong is kept as a ``garbled`` case of
 ``assistant bench trust``: the benchmark then checks that the assistant either does what was
 meant or asks, and never does something else.
 
@@ -70,6 +73,7 @@ import sys
 import tempfile
 import time
 import zlib
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -81,6 +85,7 @@ sys.path.insert(0, str(ROOT))
 from assistant import fastpath  # noqa: E402
 from assistant.config import load_config  # noqa: E402
 from assistant.models import resolve  # noqa: E402
+from assistant.skills import build_registry  # noqa: E402
 from assistant.speech.asr import Recognizer  # noqa: E402
 from assistant.speech.audio import RATE, resample  # noqa: E402
 from assistant.speech.tts import Synthesizer  # noqa: E402
@@ -92,6 +97,12 @@ OUT = ROOT / "tests/data/trust/garbled.jsonl"
 RIGHT_NAME = "heard_right.jsonl"
 """Written beside ``--out``: the commands the recogniser heard right."""
 CHITCHAT = ROOT / "tests/data/chitchat.txt"
+CASES = ROOT / "tests/data/trust/cases.jsonl"
+SPOKEN_TOO = ("chat", "unsupported", "about")
+"""Hand-written one-turn cases that are no commands, spoken too, with the chit-chat lines:
+those heard right are the control for asking on unsure words outside commands (a question
+heard right must be answered, not asked back)."""
+NON_COMMAND_CONDITIONS = 2
 
 READ_ONLY = {"get_time", "get_date", "list_timers", "list_reminders", "read_list", "calculate",
              "convert_units", "recall", "system_status"}
@@ -320,6 +331,51 @@ def heard_right_case(row: dict, heard: str, condition: dict, n: int) -> dict:
             "source": condition}
 
 
+def non_commands() -> list[tuple[str, str, dict]]:
+    """(id, words, expect) of the one-turn chat, unsupported and about cases of cases.jsonl
+    and of the chit-chat lines (which must get an answer or a refusal, nothing else)."""
+    rows = [(c["id"], c["turns"][0], c["expect"])
+            for c in map(json.loads, CASES.read_text(encoding="utf-8").splitlines())
+            if c["category"] in SPOKEN_TOO and len(c["turns"]) == 1]
+    lines = [t.strip() for t in CHITCHAT.read_text(encoding="utf-8").splitlines() if t.strip()]
+    return rows + [(f"chitchat-{n}", t, {"kind": ["chat", "unsupported"], "acts": []})
+                   for n, t in enumerate(lines, 1)]
+
+
+def spoken_non_commands(recognizer: Recognizer, piper: Piper, babble: np.ndarray,
+                        is_command: Callable[[str], bool], seed: int) -> list[dict]:
+    """Each non-command spoken in ``NON_COMMAND_CONDITIONS`` conditions of the grid; those
+    heard right (each heard text once), as cases with the same expectations."""
+    grid = [(v, n) for v in VOICES for n in NOISES]
+    out, seen, lost = [], set(), 0
+    rows = non_commands()
+    for case_id, said, expect in rows:
+        conditions = random.Random(seed ^ zlib.crc32(said.encode())).sample(
+            grid, NON_COMMAND_CONDITIONS)
+        for (voice, speed), (noise, snr) in conditions:
+            speech = espeak(said, int(speed)) if voice == "espeak-ng" else piper.say(said, speed)
+            rng = np.random.default_rng([seed, zlib.crc32(f"{said}|{voice}|{speed}|{noise}|"
+                                                          f"{snr}".encode())])
+            transcript = recognizer.transcribe(add_noise(speech, noise, snr, rng, babble),
+                                               keep_greedy=is_command)
+            heard = transcript.text.strip()
+            if canon(heard) != canon(said):
+                lost += 1
+                continue
+            if plain(heard) in seen:
+                continue
+            seen.add(plain(heard))
+            out.append({"id": f"heard-{case_id}-{len(out) + 1}", "category": "heard_right",
+                        "turns": [heard], "expect": expect,
+                        "source": {"said": said, "voice": voice, "speed": speed,
+                                   "noise": noise, "snr_db": snr,
+                                   "beam": transcript.decodes[-1]},
+                        "heard_words": [[w.text, w.probability] for w in transcript.words]})
+    print(f"non-commands: {len(out)} heard right of {len(rows) * NON_COMMAND_CONDITIONS} "
+          f"utterances ({lost} misheard, dropped)", flush=True)
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", type=Path, default=OUT)
@@ -346,8 +402,14 @@ def main(argv: list[str] | None = None) -> int:
     onnxruntime.set_seed(args.seed)
     config = load_config().config
     recognizer = Recognizer(resolve(config.asr.model, "asr", config.paths.cache),
-                            threads=args.threads, beam_size=1)
+                            threads=args.threads, beam_size=config.asr.beam_size)
     recognizer.load()
+    with tempfile.TemporaryDirectory(prefix="trust-cases-") as tmp:
+        registry = build_registry(config.skills, Path(tmp))
+
+    def is_command(text: str) -> bool:  # the voice loop's test for keeping the greedy words
+        return fastpath.match(registry, text) is not None
+
     piper = Piper(resolve(config.tts.voice, "tts", config.paths.cache), config.paths.cache)
     babble = babble_track(60.0, args.seed)
     print(f"models and babble ready in {time.perf_counter() - started:.1f} s "
@@ -377,16 +439,19 @@ def main(argv: list[str] | None = None) -> int:
         rng = np.random.default_rng([args.seed, zlib.crc32(f"{said}|{voice}|{speed}|{noise}|"
                                                            f"{snr}".encode())])
         audio = add_noise(speech, noise, snr, rng, babble)
-        heard = recognizer.transcribe(audio).text.strip()
+        transcript = recognizer.transcribe(audio, keep_greedy=is_command)
+        heard = transcript.text.strip()
         condition = {"said": said, "voice": voice, "speed": speed, "noise": noise,
-                     "snr_db": snr}
+                     "snr_db": snr, "beam": transcript.decodes[-1]}
+        words = [[w.text, w.probability] for w in transcript.words]
         if not heard:
             counts["empty"] += 1
         elif canon(heard) == canon(said):
             counts["same"] += 1
             if plain(heard) not in right_keys:
                 right_keys.add(plain(heard))
-                right.append(heard_right_case(row, heard, condition, len(right) + 1))
+                right.append({**heard_right_case(row, heard, condition, len(right) + 1),
+                              "heard_words": words})
         elif plain(heard) in heard_keys:
             counts["repeat"] += 1
         elif not recoverable(said, heard, args.max_wer, args.min_ratio):
@@ -409,7 +474,7 @@ def main(argv: list[str] | None = None) -> int:
                 "category": "garbled", "turns": [heard],
                 "expect": {"kind": kinds, "calls": [call], "acts": [act] if acting else []},
                 "source": {**condition, "wer": round(wer(canon(said), canon(heard)), 2)},
-                "misheard_value": value,
+                "misheard_value": value, "heard_words": words,
             })
             print(f"  kept {len(kept):3d}{' [value]' if value else '        '} "
                   f"{voice} {speed} {noise} {snr}: {said!r} -> {heard!r}", flush=True)
@@ -422,6 +487,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"target of {args.target} kept cases reached after {i} utterances", flush=True)
             break
 
+    right += spoken_non_commands(recognizer, piper, babble, is_command, args.seed)
     kept.sort(key=lambda c: c["id"])
     args.out.parent.mkdir(parents=True, exist_ok=True)
     with args.out.open("w", encoding="utf-8") as f:

@@ -20,8 +20,8 @@ from assistant.config import Config
 from assistant.llm import Engine, Message, ModelServerError, build_engine
 from assistant.skills import Skill, SkillContext, SkillRegistry, ToolResult, build_registry
 from assistant.text import MAX_TURN_CHARS, bounded
-from assistant.understand import about
-from assistant.understand.classify import classify
+from assistant.understand import about, hearing, soundalike
+from assistant.understand.classify import Understanding, classify
 from assistant.understand.dialogue import Action, Dialogue
 from assistant.understand.domains import default_matcher
 
@@ -204,17 +204,19 @@ class Assistant:
         return found
 
     def turn(self, text: str, on_text: Callable[[str], None] | None = None,
-             remember: bool = True) -> TurnResult:
+             remember: bool = True, unsure: frozenset[str] = frozenset()) -> TurnResult:
         """Answer one user utterance. ``on_text`` receives reply text as it streams.
         ``remember=False`` leaves the history alone (a speculative turn: the caller calls
         :meth:`remember` if it turns out to be wanted); such a turn is only ever one that
-        :meth:`speculable` allowed, which changes no dialogue state."""
+        :meth:`speculable` allowed, which changes no dialogue state. ``unsure``: the words
+        (lower case, no punctuation) the recogniser was unsure of; a turn may ask about them
+        first (:mod:`assistant.understand.hearing`)."""
         start = time.perf_counter()
         self.cancel.clear()
         self.start_skills()
         text = bounded(text, MAX_TURN_CHARS)  # escapes, controls and 50 KB pastes: out
         try:
-            result = self._answer(text, on_text, start) if text else \
+            result = self._answer(text, on_text, start, unsure) if text else \
                 TurnResult("I didn't catch anything. What would you like?", kind="empty")
         except ModelServerError as exc:  # the remote model server is down: say so, once
             elapsed = (time.perf_counter() - start) * 1000
@@ -231,8 +233,9 @@ class Assistant:
         return result
 
     def _answer(self, text: str, on_text: Callable[[str], None] | None,
-                start: float) -> TurnResult:
+                start: float, unsure: frozenset[str] = frozenset()) -> TurnResult:
         """The reply: to a waiting question first, else by the utterance's kind."""
+        asked_again, self.dialogue.asked_again = self.dialogue.asked_again, False
         pending = self.dialogue.waiting()
         if pending is not None:
             self.dialogue.pending = None
@@ -246,6 +249,13 @@ class Assistant:
             if fixed is not None:
                 return fixed
             u = classify(self.registry, text)
+        if self.doubted(u, text, unsure) and not (u.kind == "chat" and asked_again):
+            if u.kind == "command" and u.skill is not None:
+                return self.commands.misheard(u.skill, u.arguments, text.strip(" .?!"),
+                                              question="Did I hear that right")
+            self.dialogue.asked_again = True
+            return TurnResult("Sorry, I'm not sure I heard that right. Could you say it again?",
+                              kind="clarify")
         if u.kind == "about":
             return TurnResult(about.describe(self.registry), kind="about")
         if u.kind == "command" and u.skill is not None:
@@ -258,6 +268,12 @@ class Assistant:
             return self.commands.misheard(u.skill, u.arguments, u.rest)
         return llm_turn(self, text, on_text, start, tools=u.tools)
 
+    def doubted(self, u: Understanding, text: str, unsure: frozenset[str]) -> list[str]:
+        """The unsure words that make ``u`` ask first (:func:`hearing.doubted`)."""
+        if not unsure:
+            return []
+        return hearing.doubted(u, text, unsure, soundalike.vocabulary(self.registry))
+
     def served_by_mcp(self, text: str) -> bool:
         """Whether a connected MCP server's tool may serve ``text`` (Home Assistant's
         HassTurnOn for "turn on the kitchen lights"): then the model chooses, under the
@@ -265,7 +281,7 @@ class Assistant:
         return any(self.registry.skills[n].source.startswith("mcp:")
                    for n in self.offered(text))
 
-    def speculable(self, text: str) -> bool:
+    def speculable(self, text: str, unsure: frozenset[str] = frozenset()) -> bool:
         """Can this utterance be answered before the user has surely finished, and the answer
         thrown away if they go on? Only when nothing it may do changes anything, the
         conversation's state included: a fast-path skill declared ``read_only``, a question
@@ -274,6 +290,8 @@ class Assistant:
         if not text or self.dialogue.waiting() is not None:
             return False
         u = classify(self.registry, text, can_undo=self.dialogue.last_action() is not None)
+        if self.doubted(u, text, unsure):
+            return False  # the turn will ask, and a question changes the dialogue
         if u.kind == "command" and u.skill is not None:
             return u.skill.read_only
         if u.kind == "about" or (u.kind == "unsupported" and not self.served_by_mcp(text)):

@@ -59,10 +59,12 @@ class Commands:
         self.dialogue.pending = Proposal(s.name, plan.arguments)
         return TurnResult(plan.question, kind="confirm")
 
-    def misheard(self, s: Skill, arguments: dict[str, Any], heard_as: str) -> TurnResult:
-        """Words that sound like a command: ask whether it was meant."""
+    def misheard(self, s: Skill, arguments: dict[str, Any], heard_as: str,
+                 question: str = "Did you mean") -> TurnResult:
+        """Words that sound like a command, or a command heard with unsure words: ask
+        whether it was meant; a yes runs it."""
         self.dialogue.pending = Proposal(s.name, arguments, heard_as=heard_as)
-        return TurnResult(f"Did you mean: {heard_as}?", kind="clarify")
+        return TurnResult(f"{question}: {heard_as}?", kind="clarify")
 
     def ask(self, s: Skill, known: dict[str, Any], slot: str, tries: int = 1,
             prefix: str = "") -> TurnResult:

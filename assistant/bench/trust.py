@@ -28,6 +28,7 @@ from assistant.bench.common import DATA, cell
 from assistant.config import Config
 from assistant.llm import Engine, build_engine
 from assistant.skills import ToolResult
+from assistant.speech.asr import norm_word
 
 CASES = DATA / "trust"
 CASE_FILES = ("cases.jsonl", "garbled.jsonl", "heard_right.jsonl")
@@ -128,12 +129,21 @@ def run_case(case: dict[str, Any], config: Config, engine: Engine | None,
         assistant.on_tool = record
         result = TurnResult("")
         ms = 0.0
-        for text in case["turns"]:
+        unsure = heard_unsure(case, config.asr.unsure_below)
+        for n, text in enumerate(case["turns"], 1):
             start = time.perf_counter()
-            result = assistant.turn(text)
+            result = assistant.turn(text, unsure=unsure if n == len(case["turns"]) else
+                                    frozenset())
             ms = (time.perf_counter() - start) * 1000
         result.tool_calls = [with_defaults(assistant, c) for c in result.tool_calls]
         return judge(case, result, acted, ms)
+
+
+def heard_unsure(case: dict[str, Any], below: float) -> frozenset[str]:
+    """The words of a spoken case (``heard_words``: the recogniser's words and their
+    probabilities) that the voice loop would hand its turn as unsure."""
+    return frozenset(w for text, p in case.get("heard_words", []) if p < below
+                     if (w := norm_word(text)))
 
 
 def with_defaults(assistant: Assistant, call: ToolResult) -> ToolResult:

@@ -18,6 +18,11 @@ class ASRConfig(Section):
         5, ge=1, le=10, description="Beam width of the final decode of an utterance that is "
         "not a command (it goes to the LLM); commands and partials decode greedily, for speed."
     )
+    unsure_below: float = Field(
+        0.35, ge=0.0, le=1.0, description="A spoken word heard with a probability under this "
+        "is unsure: a command that would act on it, or words for the LLM that contain one, "
+        "are asked back first (0 never asks). Calibrated on `bench trust`'s spoken cases."
+    )
 
 
 class TTSConfig(Section):

@@ -40,6 +40,16 @@ class Segment:
     text: str
 
 
+@dataclass(frozen=True)
+class Word:
+    """A word as Whisper wrote it, and how sure the model was of it."""
+
+    text: str
+    probability: float
+    """The model's probability of the least sure of the word's tokens, each given the words
+    before it (a word is as doubtful as its most doubtful piece: "mug|ger")."""
+
+
 @dataclass
 class Transcript:
     text: str
@@ -49,6 +59,14 @@ class Transcript:
     ms: float = 0.0
     decodes: tuple[bool, ...] = ()
     """The decodes of its one encoding, in order: False greedy, True beam search."""
+    words: tuple[Word, ...] = ()
+    """The decoded words with their probabilities (empty for ``transcribe_offline``)."""
+
+    def unsure(self, below: float) -> frozenset[str]:
+        """The words (lower case, without punctuation) heard with a probability under
+        ``below``: the ones a turn should not act on without asking."""
+        return frozenset(w for x in self.words if x.probability < below
+                         if (w := norm_word(x.text)))
 
 
 _HALLUCINATIONS = re.compile(
@@ -63,7 +81,7 @@ def collapse_repeats(text: str, max_repeat: int = 2) -> str:
     text = re.sub(r"([A-Za-z!?-][^\s\d,.]{0,3}?)\1{3,}", r"\1", text)  # "-y-y-y-y-y", "!!!!"
     words = text.split()
     for n in range(1, 9):
-        keys = [_norm_word(w) for w in words]  # "Go" repeats "go", "meters." repeats "meters"
+        keys = [norm_word(w) for w in words]  # "Go" repeats "go", "meters." repeats "meters"
         i = 0
         out: list[str] = []
         while i < len(words):
@@ -178,15 +196,49 @@ class Recognizer:
             beam_size=self.beam_size if beam else 1,
             # The limit counts the prompt too: one longer than the limit crashes CTranslate2.
             max_length=min(448, len(prompt_ids) + len(tok.sot_sequence) + int(duration * 8) + 24),
-            return_scores=True, return_no_speech_prob=True,
+            return_scores=True, return_no_speech_prob=True, return_logits_vocab=not beam,
             suppress_blank=True, suppress_tokens=[-1], max_initial_timestamp_index=50,
         )[0]
         ids = result.sequences_ids[0]
         segments = self._segments(ids)
         text = collapse_repeats(" ".join(s.text for s in segments).strip())
         text = re.sub(r"\s*(?:\.\.\.|…)+", "", text).strip()  # Whisper's trailing-off dots
+        words = self._words(ids, self._token_probabilities(result, ids, encoded, prompt_ids))
         return Transcript(text, segments, result.no_speech_prob,
-                          result.scores[0] / max(1, len(ids)), decodes=(beam,))
+                          result.scores[0] / max(1, len(ids)), decodes=(beam,), words=words)
+
+    def _token_probabilities(self, result: object, ids: list[int], encoded: object,
+                             prompt_ids: list[int]) -> list[float]:
+        """The probability of each text token of ``ids``. A greedy decode returns each
+        step's logits, at no cost; a beam decode does not, so its text is scored again by
+        CTranslate2's ``align`` (one decoder pass, ~12 ms for a command here)."""
+        tok = self._tokenizer
+        text_ids = [t for t in ids if t < tok.eot]
+        if not text_ids:
+            return []
+        if result.logits:  # greedy: step i's logits chose ids[i]
+            probs = []
+            for step, t in zip(result.logits[0], ids, strict=False):
+                if t < tok.eot:
+                    logits = np.asarray(step, dtype=np.float64)
+                    top = logits.max()
+                    probs.append(float(np.exp(logits[t] - top) / np.exp(logits - top).sum()))
+            return probs
+        aligned = self._model.model.align(encoded, prompt_ids + list(tok.sot_sequence),
+                                          [text_ids], encoded.shape[1])
+        return list(aligned[0].text_token_probs)
+
+    def _words(self, ids: list[int], probs: list[float]) -> tuple[Word, ...]:
+        """Text tokens joined into words (a token that starts with a space starts a word)."""
+        tok = self._tokenizer
+        words: list[tuple[list[int], float]] = []
+        for t, p in zip((t for t in ids if t < tok.eot), probs, strict=False):
+            piece = tok.decode([t])
+            if not words or piece.startswith(" "):
+                words.append(([t], p))
+            else:
+                words[-1] = (words[-1][0] + [t], min(words[-1][1], p))
+        return tuple(Word(tok.decode(w).strip(), round(p, 3)) for w, p in words)
 
     def _segments(self, ids: list[int]) -> list[Segment]:
         """Split a timestamped token sequence into segments."""
@@ -217,7 +269,8 @@ class Recognizer:
                           ms=(time.perf_counter() - start) * 1000)
 
 
-def _norm_word(w: str) -> str:
+def norm_word(w: str) -> str:
+    """A word compared without case and punctuation ("Timer." is "timer")."""
     return re.sub(r"[^\w']", "", w.lower())
 
 
@@ -254,7 +307,7 @@ class StreamingTranscriber:
         words = hyp.text.split()
         agreed = 0
         while (agreed < min(len(words), len(self._previous))
-               and _norm_word(words[agreed]) == _norm_word(self._previous[agreed])):
+               and norm_word(words[agreed]) == norm_word(self._previous[agreed])):
             agreed += 1
         self._previous = words
         self.committed = " ".join(x for x in (self._done, " ".join(words[:agreed])) if x)
@@ -317,6 +370,6 @@ def drop_overlap(before: str, after: str) -> str:
     with the text so far, sometimes starts the tail by saying it again)."""
     done, tail = before.split(), after.split()
     for n in range(min(len(done), len(tail)), 0, -1):
-        if [_norm_word(w) for w in done[-n:]] == [_norm_word(w) for w in tail[:n]]:
+        if [norm_word(w) for w in done[-n:]] == [norm_word(w) for w in tail[:n]]:
             return " ".join(tail[n:])
     return after

@@ -59,6 +59,8 @@ class Dialogue:
     can no longer be corrected by "cancel that"."""
     pending: Question | Proposal | None = None
     last: Action | None = None
+    asked_again: bool = False
+    """The last turn asked the user to say it again (unsure words): the next is answered."""
 
     def waiting(self) -> Question | Proposal | None:
         """The pending question or proposal, if it has not timed out."""

@@ -88,14 +88,16 @@ class _Edit:
     word: str
 
 
+def skill_words(s: Skill) -> frozenset[str]:
+    """The words one skill listens for: literal words of its patterns and examples."""
+    texts = [_SYNTAX.sub(" ", p.regex.pattern) for p in s.patterns] + list(s.examples)
+    return frozenset(w for text in texts
+                     for w in re.findall(r"[a-z]+(?:'[a-z]+)?", text.lower()) if len(w) > 1)
+
+
 def vocabulary(registry: SkillRegistry) -> frozenset[str]:
-    """The words the skills listen for: literal words of their patterns and examples."""
-    words = set(NUMBER_WORDS)
-    for s in registry.skills.values():
-        texts = [_SYNTAX.sub(" ", p.regex.pattern) for p in s.patterns] + list(s.examples)
-        for text in texts:
-            words |= {w for w in re.findall(r"[a-z]+(?:'[a-z]+)?", text.lower()) if len(w) > 1}
-    return frozenset(words)
+    """The words the skills listen for, and the number words."""
+    return frozenset(NUMBER_WORDS).union(*(skill_words(s) for s in registry.skills.values()))
 
 
 @lru_cache(maxsize=8)
