@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable
+from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
@@ -389,6 +390,9 @@ def build_parser() -> argparse.ArgumentParser:
                        ".gguf path); repeatable")
     bench.add_argument("--show-wrong", action="store_true",
                        help="trust: list every case that went wrong, and why")
+    bench.add_argument("--cases", type=Path, default=None, metavar="DIR",
+                       help="trust: read the case files from DIR instead of tests/data/trust "
+                       "(a set made with another --seed of scripts/make_trust_cases.py)")
     bench.set_defaults(func=_cmd_bench)
     return parser
 

@@ -188,14 +188,16 @@ def _say_wrong(console: Console, o: Outcome) -> None:
 
 
 def run(config: Config, args: argparse.Namespace, console: Console) -> int:
-    return bench_trust(config, console, models=args.model, show_wrong=args.show_wrong)
+    return bench_trust(config, console, models=args.model, show_wrong=args.show_wrong,
+                       folder=args.cases or CASES)
 
 
-def bench_trust(config: Config, console: Console, models: list[str], show_wrong: bool) -> int:
+def bench_trust(config: Config, console: Console, models: list[str], show_wrong: bool,
+                folder: Path = CASES) -> int:
     from assistant.memory import open_store
 
-    cases = load_cases()
-    console.print(f"{len(cases)} cases from {CASES}", style="dim")
+    cases = load_cases(folder)
+    console.print(f"{len(cases)} cases from {folder}", style="dim")
     with tempfile.TemporaryDirectory(prefix="trust-memory-") as tmp:
         cfg = config.model_copy(deep=True)
         cfg.memory.path = tmp

@@ -48,7 +48,7 @@ class _Ears:
     def may_prefill(self, words: str) -> bool:
         return False
 
-    def may_speculate(self, words: str) -> bool:
+    def may_speculate(self, words: str, unsure: frozenset[str] = frozenset()) -> bool:
         return False
 
     def pause_playback(self) -> None:
@@ -60,7 +60,8 @@ class _Ears:
     def interrupt(self) -> None:
         """Nothing to interrupt."""
 
-    def answer(self, text: str, times: ReplyTimes) -> ReplyHandle:
+    def answer(self, text: str, times: ReplyTimes,
+               unsure: frozenset[str] = frozenset()) -> ReplyHandle:
         self._done(text)
         return ReplyHandle(0, text, times)
 

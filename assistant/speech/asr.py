@@ -47,7 +47,9 @@ class Word:
     text: str
     probability: float
     """The model's probability of the least sure of the word's tokens, each given the words
-    before it (a word is as doubtful as its most doubtful piece: "mug|ger")."""
+    before it (a word is as doubtful as its most doubtful piece: "mug|ger"). In a greedy
+    decode a token counts in any case, with or without its leading space ("Set" is " set");
+    a beam decode's (scored by ``align``) as written."""
 
 
 @dataclass
@@ -117,14 +119,18 @@ class Recognizer:
     """A Whisper model (CTranslate2 folder), loaded once, lazily."""
 
     def __init__(self, model_dir: Path, threads: int = 0, language: str = "en",
-                 beam_size: int = 1) -> None:
+                 beam_size: int = 1, unsure_below: float = 0.0) -> None:
         self.model_dir = Path(model_dir)
         self.threads = threads
         self.language = language
         self.beam_size = beam_size
         """Used by ``transcribe(..., beam=True)``."""
+        self.unsure_below = unsure_below
+        """``asr.unsure_below``: the voice loop hands a turn the words heard with a lower
+        probability (:meth:`Transcript.unsure`); 0 hands none."""
         self._model = None
         self._tokenizer = None
+        self._token_forms: np.ndarray | None = None
 
     def load(self) -> None:
         if self._model is not None:
@@ -221,12 +227,28 @@ class Recognizer:
             for step, t in zip(result.logits[0], ids, strict=False):
                 if t < tok.eot:
                     logits = np.asarray(step, dtype=np.float64)
-                    top = logits.max()
-                    probs.append(float(np.exp(logits[t] - top) / np.exp(logits - top).sum()))
+                    p = np.exp(logits - logits.max())
+                    forms = self._forms(len(p))
+                    # " Set", "Set" and " set" are one word: the model's doubt between them
+                    # is about the case, not the word (a first word is often split 3 ways).
+                    probs.append(float(p[forms == forms[t]].sum() / p.sum()))
             return probs
         aligned = self._model.model.align(encoded, prompt_ids + list(tok.sot_sequence),
                                           [text_ids], encoded.shape[1])
         return list(aligned[0].text_token_probs)
+
+    def _forms(self, size: int) -> np.ndarray:
+        """For each of ``size`` token ids, a number shared by the tokens that spell the
+        same piece whatever its case and leading space; the special and timestamp tokens
+        each their own (cached: one pass over the vocabulary)."""
+        if self._token_forms is None or len(self._token_forms) != size:
+            keys: dict[str, int] = {}
+            forms = np.arange(size, dtype=np.int64) + size  # unique unless spelled below
+            for piece, i in self._model.hf_tokenizer.get_vocab().items():
+                if i < size:
+                    forms[i] = keys.setdefault(piece.lstrip("\u0120").lower(), len(keys))
+            self._token_forms = forms
+        return self._token_forms
 
     def _words(self, ids: list[int], probs: list[float]) -> tuple[Word, ...]:
         """Text tokens joined into words (a token that starts with a space starts a word)."""

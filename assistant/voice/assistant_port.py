@@ -41,11 +41,12 @@ class AssistantPort:
     def is_command(self, text: str) -> bool:
         return fastpath.match(self.assistant.registry, text) is not None
 
-    def speculable(self, words: str) -> bool:
-        return self.assistant.speculable(words)
+    def speculable(self, words: str, unsure: frozenset[str] = frozenset()) -> bool:
+        return self.assistant.speculable(words, unsure)
 
-    def turn(self, text: str, on_text: Callable[[str], None], remember: bool) -> TurnResult:
-        return self.assistant.turn(text, on_text=on_text, remember=remember)
+    def turn(self, text: str, on_text: Callable[[str], None], remember: bool,
+             unsure: frozenset[str] = frozenset()) -> TurnResult:
+        return self.assistant.turn(text, on_text=on_text, remember=remember, unsure=unsure)
 
     def remember(self, text: str, result: TurnResult) -> None:
         self.assistant.remember(text, result)

@@ -51,9 +51,10 @@ class ListenerHooks(Protocol):
         """Nothing is being answered or prefilled, and the answer to ``words`` changes
         nothing: the LLM may read them ahead."""
 
-    def may_speculate(self, words: str) -> bool:
+    def may_speculate(self, words: str, unsure: frozenset[str] = frozenset()) -> bool:
         """Nothing is playing or being answered (bar an answer just interrupted, winding
-        down), and the answer to ``words`` changes nothing: it may start now."""
+        down), and the answer to ``words`` (``unsure``: those heard unsure) changes nothing:
+        it may start now."""
 
     def pause_playback(self) -> None:
         """Speech began over the assistant's voice: its answer holds still meanwhile
@@ -65,9 +66,10 @@ class ListenerHooks(Protocol):
     def interrupt(self) -> None:
         """It was: stop the answer in progress."""
 
-    def answer(self, text: str, times: ReplyTimes) -> ReplyHandle:
-        """Answer ``text``; a speculative answer's (``times.speculative``) audio is held
-        until :meth:`release`."""
+    def answer(self, text: str, times: ReplyTimes,
+               unsure: frozenset[str] = frozenset()) -> ReplyHandle:
+        """Answer ``text`` (``unsure``: its words the recogniser was unsure of); a
+        speculative answer's (``times.speculative``) audio is held until :meth:`release`."""
 
     def confirm(self, reply: ReplyHandle, decided: float) -> bool:
         """The speculation was right; False if it was superseded meanwhile (it is dropped)."""
@@ -321,15 +323,16 @@ class Listener:
         utterance, when the answer changes nothing and nothing else is going on; its audio
         waits for the endpoint."""
         text = utt.speculative.text.strip()
+        unsure = utt.speculative.unsure(self.recognizer.unsure_below)
         command = self._strip_wake(self._taken_as(utt, text))
         # Over the assistant's voice, only once it is interrupted (playback has stopped).
         if not self.config.speculate or (utt.barge and not utt.barge_confirmed) or \
                 not command or not utt.speech or UNFINISHED.search(text) or \
-                rules.is_backchannel(text) or not self.hooks.may_speculate(command):
+                rules.is_backchannel(text) or not self.hooks.may_speculate(command, unsure):
             return
         now = self.clock.now()
         utt.speculation = self.hooks.answer(command, ReplyTimes(utt.last_voiced, now, now,
-                                                                speculative=True))
+                                                                speculative=True), unsure)
 
     def _drop(self, utt: Utterance) -> None:
         spec, utt.speculation = utt.speculation, None
@@ -376,7 +379,8 @@ class Listener:
             return
         self._awake_until = -1.0
         self._transcript(transcribed, heard, text)
-        self.hooks.answer(command, ReplyTimes(utt.last_voiced, decided, transcribed))
+        self.hooks.answer(command, ReplyTimes(utt.last_voiced, decided, transcribed),
+                          final.unsure(self.recognizer.unsure_below))
 
     def _transcript(self, t: float, heard: str, command: str) -> None:
         """The final words, and what they were taken as when that differs ("stop")."""

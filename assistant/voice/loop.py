@@ -194,12 +194,12 @@ class VoiceLoop:
         return not self._prefills.backlog() and self.responder.active is None and \
             not self._requests.backlog() and self.port.speculable(words)
 
-    def may_speculate(self, words: str) -> bool:
+    def may_speculate(self, words: str, unsure: frozenset[str] = frozenset()) -> bool:
         # Queued behind an interrupted answer, which stops at its next token, a speculation
         # starts as soon as a fresh turn's would.
         active = self.responder.active
         return not self.player.pending and (active is None or active.cancelled) and \
-            not self._requests.backlog() and self.port.speculable(words)
+            not self._requests.backlog() and self.port.speculable(words, unsure)
 
     def pause_playback(self) -> None:
         self.player.pause()
@@ -211,8 +211,9 @@ class VoiceLoop:
         if (reply := self.replies.current) is not None:
             reply.resume()
 
-    def answer(self, text: str, times: ReplyTimes) -> ReplyHandle:
-        reply = self.replies.new(text, times)
+    def answer(self, text: str, times: ReplyTimes,
+               unsure: frozenset[str] = frozenset()) -> ReplyHandle:
+        reply = self.replies.new(text, times, unsure)
         if times.speculative:
             self.replies.take(reply)
             self.player.hold(reply.id)

@@ -56,10 +56,13 @@ class ReplyTimes:
 class ReplyHandle:
     """A reply to ``text`` (an announcement has no ``times``)."""
 
-    def __init__(self, id: int, text: str, times: ReplyTimes | None = None) -> None:
+    def __init__(self, id: int, text: str, times: ReplyTimes | None = None,
+                 unsure: frozenset[str] = frozenset()) -> None:
         self.id = id
         """Its turn number in the player's queue."""
         self.text = text
+        self.unsure = unsure
+        """The words of ``text`` the recogniser was unsure of (the turn may ask first)."""
         self.times = times
         self.first_piece = threading.Event()
         """Set once the first sound of the answer is queued for playback."""
@@ -182,8 +185,9 @@ class Replies:
         self._current: ReplyHandle | None = None
         self._live: dict[int, ReplyHandle] = {}
 
-    def new(self, text: str, times: ReplyTimes | None = None) -> ReplyHandle:
-        return ReplyHandle(next(self._ids), text, times)
+    def new(self, text: str, times: ReplyTimes | None = None,
+            unsure: frozenset[str] = frozenset()) -> ReplyHandle:
+        return ReplyHandle(next(self._ids), text, times, unsure)
 
     @property
     def current(self) -> ReplyHandle | None:

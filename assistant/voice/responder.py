@@ -57,7 +57,8 @@ class Responder:
         reply.responding()
         self.active = reply
         try:
-            result = self.port.turn(reply.text, on_text=on_text, remember=not reply.speculative)
+            result = self.port.turn(reply.text, on_text=on_text, remember=not reply.speculative,
+                                    unsure=reply.unsure)
         except BaseException:
             reply.responded()  # nothing to mark: the turn never reached the history
             raise

@@ -15,6 +15,7 @@ import pytest
 import soundfile as sf
 
 from assistant.config import Config
+from assistant.speech.asr import norm_word
 from assistant.speech.audio import RATE, EchoPath, load_audio, save_wav
 from assistant.voice.events import (
     AudioOutPause,
@@ -127,6 +128,19 @@ def test_a_command_keeps_the_greedy_decode_other_words_get_the_beam(
     heard = recognizer.transcribe(audio, keep_greedy=lambda _t: is_command)
     assert heard.decodes == decodes  # one encoding either way
     assert "moon" in heard.text.lower()
+
+
+@pytest.mark.parametrize("beam", [False, True])
+def test_every_word_comes_with_its_probability(models: Models, beam: bool) -> None:
+    # Greedy: from each step's logits; beam: the text scored again by CTranslate2's align.
+    heard = models.recognizer.transcribe(espeak("add bread and butter to the shopping list"),
+                                         beam=beam)
+    assert [w.text for w in heard.words] == heard.text.split()
+    assert all(0.0 < w.probability <= 1.0 for w in heard.words)
+    assert max(w.probability for w in heard.words) > 0.8  # the sure words are sure
+    least = min(heard.words, key=lambda w: w.probability)
+    assert norm_word(least.text) in heard.unsure(least.probability + 1e-3)
+    assert heard.unsure(0.0) == frozenset()
 
 
 def _question_then(models: Models, interruption: np.ndarray, gap: float = 2.4):

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from assistant.config import VoiceConfig
+from assistant.speech.asr import Word
 from assistant.speech.audio import FRAME, Clock
 from assistant.voice.events import (
     BargeIn,
@@ -36,6 +37,7 @@ class Hooks:
         self.replies = Replies()
         self.early = True
         self.confirms = True
+        self.unsure: list[frozenset[str]] = []
 
     def _call(self, *what: object) -> None:
         self.calls.append((*what, round(self.clock.now(), 2)))
@@ -52,7 +54,7 @@ class Hooks:
     def may_prefill(self, words: str) -> bool:
         return self.early
 
-    def may_speculate(self, words: str) -> bool:
+    def may_speculate(self, words: str, unsure: frozenset[str] = frozenset()) -> bool:
         return self.early
 
     def pause_playback(self) -> None:
@@ -64,9 +66,11 @@ class Hooks:
     def interrupt(self) -> None:
         self._call("interrupt")
 
-    def answer(self, text: str, times: ReplyTimes) -> ReplyHandle:
+    def answer(self, text: str, times: ReplyTimes,
+               unsure: frozenset[str] = frozenset()) -> ReplyHandle:
         self._call("answer", text, times.speculative)
-        return self.replies.new(text, times)
+        self.unsure.append(unsure)
+        return self.replies.new(text, times, unsure)
 
     def confirm(self, reply: ReplyHandle, decided: float) -> bool:
         self._call("confirm", reply.text)
@@ -126,6 +130,19 @@ def test_a_command_is_answered_in_the_closing_silence_and_confirmed_at_the_endpo
     # Answered 80 ms into the silence, confirmed after endpoint_fast_s of it.
     assert ears.hooks.at("answer") == pytest.approx(1.0 + 0.1, abs=0.03)
     assert ears.hooks.at("confirm") == pytest.approx(1.0 + 0.26, abs=0.03)
+
+
+@pytest.mark.parametrize("early", [True, False])
+def test_the_words_heard_unsure_go_with_the_request(early: bool) -> None:
+    ears = Ears()
+    ears.hooks.early = early  # a speculative answer, or one at the endpoint
+    ears.recognizer.words = (Word("Add", 0.66), Word("red", 0.68), Word("and", 0.5),
+                             Word("mugger.", 0.3))
+    ears.hear(quiet(10))
+    ears.hear(voiced(40), "Add red and mugger.")
+    ears.hear(quiet(60))
+    assert ears.hooks.kinds("answer") == [("answer", "Add red and mugger.", early)]
+    assert ears.hooks.unsure == [frozenset({"mugger"})]  # under the fake's 0.35
 
 
 def test_the_user_going_on_drops_the_early_answer() -> None:
