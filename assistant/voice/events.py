@@ -76,14 +76,17 @@ class SpeculationDropped(_Words, type="speculation_dropped"):
 class Transcript(Event, type="transcript"):
     """The utterance's final words; `command` is what they were taken as when that differs
     ("stop" for a misheard "Top."), `ignored` why nothing is done with them (no wake phrase,
-    wake phrase only, not a request)."""
+    wake phrase only, not a request), `unsure` the words heard with a probability under
+    `asr.unsure_below` (the turn may ask about them)."""
 
-    optional: ClassVar[tuple[str, ...]] = ("command", "ignored")
+    optional: ClassVar[tuple[str, ...]] = ("command", "ignored", "unsure")
     text: str
     command: str | None = None
     """What the words were taken as, when that differs ("stop" for a misheard "Top.")."""
     ignored: str | None = None
     """Why nothing is done with them: no wake phrase, wake phrase only, not a request."""
+    unsure: tuple[str, ...] | None = None
+    """The words heard with a probability under ``asr.unsure_below``, when there are any."""
 
 
 @dataclass(frozen=True)

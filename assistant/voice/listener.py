@@ -350,7 +350,8 @@ class Listener:
         if utt.speculation is not None:
             spec, utt.speculation = utt.speculation, None
             if self.hooks.confirm(spec, decided):
-                self._transcript(decided, utt.speculative.text.strip(), spec.text)
+                self._transcript(decided, utt.speculative.text.strip(), spec.text,
+                                 spec.unsure)
                 self.hooks.release(spec)
                 return
         final = utt.speculative or utt.stream.final(keep_greedy=self._is_command)
@@ -378,13 +379,16 @@ class Listener:
             self.events.emit(Wake(transcribed, round(self._awake_until, 2)))
             return
         self._awake_until = -1.0
-        self._transcript(transcribed, heard, text)
-        self.hooks.answer(command, ReplyTimes(utt.last_voiced, decided, transcribed),
-                          final.unsure(self.recognizer.unsure_below))
+        unsure = final.unsure(self.recognizer.unsure_below)
+        self._transcript(transcribed, heard, text, unsure)
+        self.hooks.answer(command, ReplyTimes(utt.last_voiced, decided, transcribed), unsure)
 
-    def _transcript(self, t: float, heard: str, command: str) -> None:
-        """The final words, and what they were taken as when that differs ("stop")."""
-        self.events.emit(Transcript(t, heard, command if command != heard else None))
+    def _transcript(self, t: float, heard: str, command: str,
+                    unsure: frozenset[str] = frozenset()) -> None:
+        """The final words, what they were taken as when that differs ("stop"), and those
+        heard unsure."""
+        self.events.emit(Transcript(t, heard, command if command != heard else None,
+                                    unsure=tuple(sorted(unsure)) or None))
 
     def _taken_as(self, utt: Utterance, heard: str) -> str:
         """Over the assistant's voice, a few words close to a stop phrase are "stop"."""

@@ -8,6 +8,7 @@ import threading
 from rich.live import Live
 from rich.table import Table
 
+from assistant.speech.asr import norm_word
 from assistant.voice.events import (
     AudioOutStart,
     AudioOutStop,
@@ -21,6 +22,13 @@ from assistant.voice.events import (
     TurnEnd,
     VoiceEvent,
 )
+
+
+def marked(text: str, unsure: tuple[str, ...] | None) -> str:
+    """``text`` with the words heard unsure underlined (rich markup)."""
+    if not unsure:
+        return text
+    return " ".join(f"[underline]{w}[/]" if norm_word(w) in unsure else w for w in text.split())
 
 
 class LiveView:
@@ -52,8 +60,8 @@ class LiveView:
                 self._early = None
             case Transcript(text=text, ignored=str(ignored)):
                 self.heard, self.partial = f"{text} [dim]({ignored})[/]", ""
-            case Transcript(text=text):
-                self.state, self.heard, self.partial = "thinking", text, ""
+            case Transcript(text=text, unsure=unsure):
+                self.state, self.heard, self.partial = "thinking", marked(text, unsure), ""
                 self.said, self._fresh = " ".join(self._early or []), self._early is None
                 self._early = None
             case TTSChunk(text=text) if self._early is not None:
