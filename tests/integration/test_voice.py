@@ -280,8 +280,8 @@ def test_the_llm_prompt_is_prefilled_while_the_user_speaks(models: Models,
     asked: list[tuple[str, bool, str]] = []  # why not, if it never prefills
     speculable = Assistant.speculable
 
-    def judged(self: Assistant, words: str) -> bool:
-        verdict = speculable(self, words)
+    def judged(self: Assistant, words: str, unsure: frozenset[str] = frozenset()) -> bool:
+        verdict = speculable(self, words, unsure)
         asked.append((words, verdict, classify(self.registry, words).kind))
         return verdict
 
