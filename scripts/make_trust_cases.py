@@ -74,6 +74,7 @@ import tempfile
 import time
 import zlib
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -86,7 +87,7 @@ from assistant import fastpath  # noqa: E402
 from assistant.config import load_config  # noqa: E402
 from assistant.models import resolve  # noqa: E402
 from assistant.skills import build_registry  # noqa: E402
-from assistant.speech.asr import Recognizer  # noqa: E402
+from assistant.speech.asr import Recognizer, Transcript  # noqa: E402
 from assistant.speech.audio import RATE, resample  # noqa: E402
 from assistant.speech.tts import Synthesizer  # noqa: E402
 from skills.spoken import parse_duration  # noqa: E402
@@ -331,6 +332,32 @@ def heard_right_case(row: dict, heard: str, condition: dict, n: int) -> dict:
             "source": condition}
 
 
+@dataclass(frozen=True)
+class Hearer:
+    """Speech synthesis, noise and the recogniser, put together as the voice loop hears."""
+
+    recognizer: Recognizer
+    piper: Piper
+    babble: np.ndarray
+    is_command: Callable[[str], bool]
+    """The voice loop's test for keeping the greedy words (else the beam decodes again)."""
+    seed: int
+
+    def hear(self, said: str, voice: str, speed: float, noise: str,
+             snr: float | None) -> Transcript:
+        """``said`` spoken in one condition of the grid (noise seeded by all of it)."""
+        speech = espeak(said, int(speed)) if voice == "espeak-ng" else self.piper.say(said, speed)
+        rng = np.random.default_rng([self.seed, zlib.crc32(f"{said}|{voice}|{speed}|{noise}|"
+                                                           f"{snr}".encode())])
+        return self.recognizer.transcribe(add_noise(speech, noise, snr, rng, self.babble),
+                                          keep_greedy=self.is_command)
+
+
+def heard_words(transcript: Transcript) -> list[list]:
+    """A case's ``heard_words``: [word, probability] pairs."""
+    return [[w.text, w.probability] for w in transcript.words]
+
+
 def non_commands() -> list[tuple[str, str, dict]]:
     """(id, words, expect) of the one-turn chat, unsupported and about cases of cases.jsonl
     and of the chit-chat lines (which must get an answer or a refusal, nothing else)."""
@@ -342,22 +369,17 @@ def non_commands() -> list[tuple[str, str, dict]]:
                    for n, t in enumerate(lines, 1)]
 
 
-def spoken_non_commands(recognizer: Recognizer, piper: Piper, babble: np.ndarray,
-                        is_command: Callable[[str], bool], seed: int) -> list[dict]:
+def spoken_non_commands(hearer: Hearer) -> list[dict]:
     """Each non-command spoken in ``NON_COMMAND_CONDITIONS`` conditions of the grid; those
     heard right (each heard text once), as cases with the same expectations."""
     grid = [(v, n) for v in VOICES for n in NOISES]
     out, seen, lost = [], set(), 0
     rows = non_commands()
     for case_id, said, expect in rows:
-        conditions = random.Random(seed ^ zlib.crc32(said.encode())).sample(
+        conditions = random.Random(hearer.seed ^ zlib.crc32(said.encode())).sample(
             grid, NON_COMMAND_CONDITIONS)
         for (voice, speed), (noise, snr) in conditions:
-            speech = espeak(said, int(speed)) if voice == "espeak-ng" else piper.say(said, speed)
-            rng = np.random.default_rng([seed, zlib.crc32(f"{said}|{voice}|{speed}|{noise}|"
-                                                          f"{snr}".encode())])
-            transcript = recognizer.transcribe(add_noise(speech, noise, snr, rng, babble),
-                                               keep_greedy=is_command)
+            transcript = hearer.hear(said, voice, speed, noise, snr)
             heard = transcript.text.strip()
             if canon(heard) != canon(said):
                 lost += 1
@@ -370,7 +392,7 @@ def spoken_non_commands(recognizer: Recognizer, piper: Piper, babble: np.ndarray
                         "source": {"said": said, "voice": voice, "speed": speed,
                                    "noise": noise, "snr_db": snr,
                                    "beam": transcript.decodes[-1]},
-                        "heard_words": [[w.text, w.probability] for w in transcript.words]})
+                        "heard_words": heard_words(transcript)})
     print(f"non-commands: {len(out)} heard right of {len(rows) * NON_COMMAND_CONDITIONS} "
           f"utterances ({lost} misheard, dropped)", flush=True)
     return out
@@ -406,12 +428,9 @@ def main(argv: list[str] | None = None) -> int:
     recognizer.load()
     with tempfile.TemporaryDirectory(prefix="trust-cases-") as tmp:
         registry = build_registry(config.skills, Path(tmp))
-
-    def is_command(text: str) -> bool:  # the voice loop's test for keeping the greedy words
-        return fastpath.match(registry, text) is not None
-
     piper = Piper(resolve(config.tts.voice, "tts", config.paths.cache), config.paths.cache)
-    babble = babble_track(60.0, args.seed)
+    hearer = Hearer(recognizer, piper, babble_track(60.0, args.seed),
+                    lambda text: fastpath.match(registry, text) is not None, args.seed)
     print(f"models and babble ready in {time.perf_counter() - started:.1f} s "
           f"(asr {config.asr.model}, tts {config.tts.voice})", flush=True)
 
@@ -435,15 +454,11 @@ def main(argv: list[str] | None = None) -> int:
     per_skill: dict[str, int] = {}
     for i, (row, (voice, speed), (noise, snr)) in enumerate(jobs, 1):
         said, name = row["text"], row["name"]
-        speech = espeak(said, int(speed)) if voice == "espeak-ng" else piper.say(said, speed)
-        rng = np.random.default_rng([args.seed, zlib.crc32(f"{said}|{voice}|{speed}|{noise}|"
-                                                           f"{snr}".encode())])
-        audio = add_noise(speech, noise, snr, rng, babble)
-        transcript = recognizer.transcribe(audio, keep_greedy=is_command)
+        transcript = hearer.hear(said, voice, speed, noise, snr)
         heard = transcript.text.strip()
         condition = {"said": said, "voice": voice, "speed": speed, "noise": noise,
                      "snr_db": snr, "beam": transcript.decodes[-1]}
-        words = [[w.text, w.probability] for w in transcript.words]
+        words = heard_words(transcript)
         if not heard:
             counts["empty"] += 1
         elif canon(heard) == canon(said):
@@ -487,7 +502,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"target of {args.target} kept cases reached after {i} utterances", flush=True)
             break
 
-    right += spoken_non_commands(recognizer, piper, babble, is_command, args.seed)
+    right += spoken_non_commands(hearer)
     kept.sort(key=lambda c: c["id"])
     args.out.parent.mkdir(parents=True, exist_ok=True)
     with args.out.open("w", encoding="utf-8") as f:

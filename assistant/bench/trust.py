@@ -28,7 +28,7 @@ from assistant.bench.common import DATA, cell
 from assistant.config import Config
 from assistant.llm import Engine, build_engine
 from assistant.skills import ToolResult
-from assistant.speech.asr import norm_word
+from assistant.speech.asr import Transcript, Word
 
 CASES = DATA / "trust"
 CASE_FILES = ("cases.jsonl", "garbled.jsonl", "heard_right.jsonl")
@@ -142,8 +142,8 @@ def run_case(case: dict[str, Any], config: Config, engine: Engine | None,
 def heard_unsure(case: dict[str, Any], below: float) -> frozenset[str]:
     """The words of a spoken case (``heard_words``: the recogniser's words and their
     probabilities) that the voice loop would hand its turn as unsure."""
-    return frozenset(w for text, p in case.get("heard_words", []) if p < below
-                     if (w := norm_word(text)))
+    words = tuple(Word(text, p) for text, p in case.get("heard_words", []))
+    return Transcript("", words=words).unsure(below)
 
 
 def with_defaults(assistant: Assistant, call: ToolResult) -> ToolResult:

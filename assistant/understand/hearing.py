@@ -52,8 +52,6 @@ def doubted(u: Understanding, heard: str, unsure: frozenset[str],
             vocabulary: frozenset[str]) -> list[str]:
     """The unsure words that should stop ``u`` (the turn's reading of ``heard``) from being
     answered without asking; empty when it may go ahead."""
-    if not unsure:
-        return []
     words = [w for w in map(norm_word, heard.split()) if w]
     if u.kind == "command" and u.skill is not None and not u.skill.read_only:
         own = skill_words(u.skill) | _NUMBERS  # "now" is another skill's word, not an alarm's
