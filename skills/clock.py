@@ -202,7 +202,8 @@ def _timer_args(m: re.Match[str]) -> dict[str, Any] | None:
        # "time for 12 minutes" is how tiny.en often hears "timer for 12 minutes"
        patterns=[Pattern(re.compile(r"\btimer\b|\bcount ?down\b|^time for (?=\d|an? )",
                                     re.IGNORECASE), _timer_args)],
-       examples=["set a timer for an hour", "a quarter of an hour countdown"],
+       examples=["set a timer for an hour", "a quarter of an hour countdown",
+                 "set a timer for 10 minutes and 30 seconds"],
        slots={"seconds": Slot(parse_duration, "A timer for how long?"),
               "label": Slot(parse_label, "What should I call it?")})
 def set_timer(ctx: SkillContext, seconds: int, label: str | None = None) -> Undoable:
@@ -235,7 +236,7 @@ def _alarm_args(m: re.Match[str]) -> dict[str, Any] | None:
 
 @skill(topic="timers and alarms",
        patterns=[Pattern(re.compile(r"\balarm\b|\bwake me\b", re.IGNORECASE), _alarm_args)],
-       examples=["wake me up at seven"],
+       examples=["wake me up at seven", "set an alarm for half past six in the evening"],
        slots={"time": Slot(parse_clock, "An alarm for what time?")})
 def set_alarm(ctx: SkillContext, time: str, label: str | None = None) -> Undoable:
     """Set an alarm for the next time the clock shows the given time.

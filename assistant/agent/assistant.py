@@ -19,6 +19,7 @@ from assistant.agent.result import TurnMetrics, TurnResult
 from assistant.config import Config
 from assistant.llm import Engine, Message, ModelServerError, build_engine
 from assistant.skills import Skill, SkillContext, SkillRegistry, ToolResult, build_registry
+from assistant.speech.asr import Word
 from assistant.text import MAX_TURN_CHARS, bounded
 from assistant.understand import about, hearing, soundalike
 from assistant.understand.classify import Understanding, classify
@@ -204,19 +205,19 @@ class Assistant:
         return found
 
     def turn(self, text: str, on_text: Callable[[str], None] | None = None,
-             remember: bool = True, unsure: frozenset[str] = frozenset()) -> TurnResult:
+             remember: bool = True, heard: tuple[Word, ...] = ()) -> TurnResult:
         """Answer one user utterance. ``on_text`` receives reply text as it streams.
         ``remember=False`` leaves the history alone (a speculative turn: the caller calls
         :meth:`remember` if it turns out to be wanted); such a turn is only ever one that
-        :meth:`speculable` allowed, which changes no dialogue state. ``unsure``: the words
-        (lower case, no punctuation) the recogniser was unsure of; a turn may ask about them
-        first (:mod:`assistant.understand.hearing`)."""
+        :meth:`speculable` allowed, which changes no dialogue state. ``heard``: the
+        recogniser's words and how sure it was of each (none for typed text); a turn may ask
+        about the unsure ones first (:mod:`assistant.understand.hearing`)."""
         start = time.perf_counter()
         self.cancel.clear()
         self.start_skills()
         text = bounded(text, MAX_TURN_CHARS)  # escapes, controls and 50 KB pastes: out
         try:
-            result = self._answer(text, on_text, start, unsure) if text else \
+            result = self._answer(text, on_text, start, heard) if text else \
                 TurnResult("I didn't catch anything. What would you like?", kind="empty")
         except ModelServerError as exc:  # the remote model server is down: say so, once
             elapsed = (time.perf_counter() - start) * 1000
@@ -233,7 +234,7 @@ class Assistant:
         return result
 
     def _answer(self, text: str, on_text: Callable[[str], None] | None,
-                start: float, unsure: frozenset[str] = frozenset()) -> TurnResult:
+                start: float, heard: tuple[Word, ...] = ()) -> TurnResult:
         """The reply: to a waiting question first, else by the utterance's kind."""
         asked_again, self.dialogue.asked_again = self.dialogue.asked_again, False
         pending = self.dialogue.waiting()
@@ -249,7 +250,7 @@ class Assistant:
             if fixed is not None:
                 return fixed
             u = classify(self.registry, text)
-        if self.doubted(u, text, unsure) and not (u.kind == "chat" and asked_again):
+        if self.doubted(u, text, heard) and not (u.kind == "chat" and asked_again):
             if u.kind == "command" and u.skill is not None:
                 return self.commands.misheard(u.skill, u.arguments, text.strip(" .?!"),
                                               question="Did I hear that right")
@@ -268,11 +269,12 @@ class Assistant:
             return self.commands.misheard(u.skill, u.arguments, u.rest)
         return llm_turn(self, text, on_text, start, tools=u.tools)
 
-    def doubted(self, u: Understanding, text: str, unsure: frozenset[str]) -> list[str]:
+    def doubted(self, u: Understanding, text: str, heard: tuple[Word, ...]) -> list[str]:
         """The unsure words that make ``u`` ask first (:func:`hearing.doubted`)."""
-        if not unsure:
+        if not heard:
             return []
-        return hearing.doubted(u, text, unsure, soundalike.vocabulary(self.registry))
+        return hearing.doubted(u, text, heard, self.config.asr.unsure_below,
+                               soundalike.vocabulary(self.registry))
 
     def served_by_mcp(self, text: str) -> bool:
         """Whether a connected MCP server's tool may serve ``text`` (Home Assistant's
@@ -281,7 +283,7 @@ class Assistant:
         return any(self.registry.skills[n].source.startswith("mcp:")
                    for n in self.offered(text))
 
-    def speculable(self, text: str, unsure: frozenset[str] = frozenset()) -> bool:
+    def speculable(self, text: str, heard: tuple[Word, ...] = ()) -> bool:
         """Can this utterance be answered before the user has surely finished, and the answer
         thrown away if they go on? Only when nothing it may do changes anything, the
         conversation's state included: a fast-path skill declared ``read_only``, a question
@@ -290,7 +292,7 @@ class Assistant:
         if not text or self.dialogue.waiting() is not None:
             return False
         u = classify(self.registry, text, can_undo=self.dialogue.last_action() is not None)
-        if self.doubted(u, text, unsure):
+        if self.doubted(u, text, heard):
             return False  # the turn will ask, and a question changes the dialogue
         if u.kind == "command" and u.skill is not None:
             return u.skill.read_only

@@ -28,7 +28,7 @@ from assistant.bench.common import DATA, cell
 from assistant.config import Config
 from assistant.llm import Engine, build_engine
 from assistant.skills import ToolResult
-from assistant.speech.asr import Transcript, Word
+from assistant.speech.asr import Word
 
 CASES = DATA / "trust"
 CASE_FILES = ("cases.jsonl", "garbled.jsonl", "heard_right.jsonl")
@@ -129,21 +129,13 @@ def run_case(case: dict[str, Any], config: Config, engine: Engine | None,
         assistant.on_tool = record
         result = TurnResult("")
         ms = 0.0
-        unsure = heard_unsure(case, config.asr.unsure_below)
+        heard = tuple(Word(text, p) for text, p in case.get("heard_words", []))
         for n, text in enumerate(case["turns"], 1):
             start = time.perf_counter()
-            result = assistant.turn(text, unsure=unsure if n == len(case["turns"]) else
-                                    frozenset())
+            result = assistant.turn(text, heard=heard if n == len(case["turns"]) else ())
             ms = (time.perf_counter() - start) * 1000
         result.tool_calls = [with_defaults(assistant, c) for c in result.tool_calls]
         return judge(case, result, acted, ms)
-
-
-def heard_unsure(case: dict[str, Any], below: float) -> frozenset[str]:
-    """The words of a spoken case (``heard_words``: the recogniser's words and their
-    probabilities) that the voice loop would hand its turn as unsure."""
-    words = tuple(Word(text, p) for text, p in case.get("heard_words", []))
-    return Transcript("", words=words).unsure(below)
 
 
 def with_defaults(assistant: Assistant, call: ToolResult) -> ToolResult:

@@ -20,8 +20,9 @@ class ASRConfig(Section):
     )
     unsure_below: float = Field(
         0.35, ge=0.0, le=1.0, description="A spoken word heard with a probability under this "
-        "is unsure: a command that would act on it, or words for the LLM that contain one, "
-        "are asked back first (0 never asks). Calibrated on `bench trust`'s spoken cases."
+        "is unsure: a command that would act on it is asked back first, and so are words for "
+        "the LLM with an unsure skill word or a word under half of this (0 never asks). "
+        "Calibrated on `bench trust`'s spoken cases."
     )
 
 

@@ -18,7 +18,7 @@ from collections.abc import Callable
 import numpy as np
 
 from assistant.config import VoiceConfig
-from assistant.speech.asr import Recognizer
+from assistant.speech.asr import Recognizer, Word
 from assistant.speech.audio import Clock
 from assistant.speech.turn import TurnDetector
 from assistant.voice.events import EventLog, Partial, VoiceEvent
@@ -48,7 +48,7 @@ class _Ears:
     def may_prefill(self, words: str) -> bool:
         return False
 
-    def may_speculate(self, words: str, unsure: frozenset[str] = frozenset()) -> bool:
+    def may_speculate(self, words: str, heard: tuple[Word, ...] = ()) -> bool:
         return False
 
     def pause_playback(self) -> None:
@@ -61,7 +61,7 @@ class _Ears:
         """Nothing to interrupt."""
 
     def answer(self, text: str, times: ReplyTimes,
-               unsure: frozenset[str] = frozenset()) -> ReplyHandle:
+               heard: tuple[Word, ...] = ()) -> ReplyHandle:
         self._done(text)
         return ReplyHandle(0, text, times)
 

@@ -126,8 +126,8 @@ class Recognizer:
         self.beam_size = beam_size
         """Used by ``transcribe(..., beam=True)``."""
         self.unsure_below = unsure_below
-        """``asr.unsure_below``: the voice loop hands a turn the words heard with a lower
-        probability (:meth:`Transcript.unsure`); 0 hands none."""
+        """``asr.unsure_below``: the live view marks the words heard with a lower
+        probability (:meth:`Transcript.unsure`); the turn judges them by the same key."""
         self._model = None
         self._tokenizer = None
         self._token_forms: np.ndarray | None = None

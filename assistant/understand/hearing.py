@@ -1,12 +1,13 @@
 """Words the recogniser was unsure of: when a spoken turn asks before it answers.
 
 Whisper gives each word a probability (:class:`assistant.speech.asr.Word`); the voice loop
-hands the turn the words under ``asr.unsure_below``. Typed text has none: it is what the user
-wrote. Measured on the trust cases (``scripts/make_trust_cases.py`` keeps every word's
-probability), a word tiny.en got wrong is often, not always, one it was unsure of: "Add red
-and mugger to the shopping list" has "mugger" at 0.30, "Potent on the shopping list" (for
-"put eggs on ...") has "potent" at 0.06; but right words can be unsure too ("cancel the
-pizza timer": "pizza" 0.25), so a question costs the user one "yes".
+hands the turn the words it heard, and a word under ``asr.unsure_below`` is *unsure*. Typed
+text has none: it is what the user wrote. Measured on the trust cases
+(``scripts/make_trust_cases.py`` keeps every word's probability), a word tiny.en got wrong is
+often, not always, one it was unsure of: "Add red and mugger to the shopping list" has
+"mugger" at 0.30, "Potent on the shopping list" (for "put eggs on ...") has "potent" at 0.06;
+but right words can be unsure too ("cancel the pizza timer": "pizza" 0.25), so a question
+costs the user one "yes".
 
 * A command that changes something asks "Did I hear that right: …?" when a word of its
   values is unsure (a word of a label, list item, fact or reminder text, a number or a time),
@@ -16,15 +17,19 @@ pizza timer": "pizza" 0.25), so a question costs the user one "yes".
 * A read-only command answers at once: nothing changes, and its answer repeats what was
   heard ("10 to the power of 3 is 1000").
 * Words that would go to the LLM are asked again ("Sorry, I'm not sure I heard that right")
-  when one of them that is neither a skill's word, a small word nor a filler is unsure;
-  only once in a row, so a repeat heard as unsure again is answered.
+  when a word that only the skills use is unsure ("set of timers for half an hour", "put
+  eggs on the shopping world"): a command was probably said and misheard, and the model
+  would chat about it instead. Any other word asks only when it is *very* unsure (under half
+  of ``asr.unsure_below``: "And" for "Add" at 0.07), because questions heard right are full
+  of names the recogniser is unsure of ("octopuses" 0.22, "bakery" 0.25). Only once in a
+  row, so a repeat heard as unsure again is answered.
 """
 
 from __future__ import annotations
 
 import re
 
-from assistant.speech.asr import norm_word
+from assistant.speech.asr import Word, norm_word
 from assistant.understand.classify import Understanding
 from assistant.understand.soundalike import GLUE, NUMBER_WORDS, skill_words
 
@@ -33,7 +38,22 @@ FILLERS = frozenset(
     "can please".split())
 """Words Whisper starts an utterance with when it is unsure how it begins; they carry no
 value ("I'll set an alarm for ...", "But a time run for ...")."""
+ASKING = frozenset(
+    "what what's whats how how's which when where who why is are do does tell me you i it "
+    "it's".split())
+"""Words the skills' phrasings share with every question ("what's the time", "how much disk
+space"): an unsure one is no sign that a command was meant, nor, however unsure, of a
+question misheard (Whisper doubts how a sentence starts: "What's" at 0.04)."""
 _NUMBERS = frozenset(NUMBER_WORDS) | {"half", "quarter"}
+
+
+def least_sure(heard: tuple[Word, ...]) -> dict[str, float]:
+    """Each heard word (normalised) and its lowest probability in the utterance."""
+    out: dict[str, float] = {}
+    for x in heard:
+        if w := norm_word(x.text):
+            out[w] = min(x.probability, out.get(w, 1.0))
+    return out
 
 
 def value_words(u: Understanding, words: list[str]) -> list[str]:
@@ -48,15 +68,20 @@ def unexplained(words: list[str], vocabulary: frozenset[str]) -> list[str]:
     return [w for w in words if w not in vocabulary and w not in GLUE and w not in FILLERS]
 
 
-def doubted(u: Understanding, heard: str, unsure: frozenset[str],
+def doubted(u: Understanding, text: str, heard: tuple[Word, ...], below: float,
             vocabulary: frozenset[str]) -> list[str]:
-    """The unsure words that should stop ``u`` (the turn's reading of ``heard``) from being
+    """The words of ``text`` (read as ``u``; ``heard``: the recogniser's words and their
+    probabilities, ``below``: ``asr.unsure_below``) that should stop the turn from being
     answered without asking; empty when it may go ahead."""
-    words = [w for w in map(norm_word, heard.split()) if w]
+    sure = least_sure(heard)
+    words = [w for w in map(norm_word, text.split()) if w]
+    unsure = {w for w in words if sure.get(w, 1.0) < below}
     if u.kind == "command" and u.skill is not None and not u.skill.read_only:
         own = skill_words(u.skill) | _NUMBERS  # "now" is another skill's word, not an alarm's
         asked = set(value_words(u, words)) | set(unexplained(words, own))
         return [w for w in words if w in unsure and w in asked]
     if u.kind == "chat":
-        return [w for w in unexplained(words, vocabulary) if w in unsure]
+        commanding = vocabulary - GLUE - FILLERS - ASKING
+        return [w for w in words if w in unsure
+                and (w in commanding or (sure[w] < below / 2 and w not in ASKING))]
     return []

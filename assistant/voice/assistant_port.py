@@ -18,6 +18,7 @@ from assistant.voice.events import Retrieval, ToolCall
 if TYPE_CHECKING:
     from assistant.memory.retrieval import Retrieved
     from assistant.skills import ToolResult
+    from assistant.speech.asr import Word
 
 
 class AssistantPort:
@@ -41,12 +42,12 @@ class AssistantPort:
     def is_command(self, text: str) -> bool:
         return fastpath.match(self.assistant.registry, text) is not None
 
-    def speculable(self, words: str, unsure: frozenset[str] = frozenset()) -> bool:
-        return self.assistant.speculable(words, unsure)
+    def speculable(self, words: str, heard: tuple[Word, ...] = ()) -> bool:
+        return self.assistant.speculable(words, heard)
 
     def turn(self, text: str, on_text: Callable[[str], None], remember: bool,
-             unsure: frozenset[str] = frozenset()) -> TurnResult:
-        return self.assistant.turn(text, on_text=on_text, remember=remember, unsure=unsure)
+             heard: tuple[Word, ...] = ()) -> TurnResult:
+        return self.assistant.turn(text, on_text=on_text, remember=remember, heard=heard)
 
     def remember(self, text: str, result: TurnResult) -> None:
         self.assistant.remember(text, result)

@@ -51,10 +51,10 @@ class ListenerHooks(Protocol):
         """Nothing is being answered or prefilled, and the answer to ``words`` changes
         nothing: the LLM may read them ahead."""
 
-    def may_speculate(self, words: str, unsure: frozenset[str] = frozenset()) -> bool:
+    def may_speculate(self, words: str, heard: tuple[asr.Word, ...] = ()) -> bool:
         """Nothing is playing or being answered (bar an answer just interrupted, winding
-        down), and the answer to ``words`` (``unsure``: those heard unsure) changes nothing:
-        it may start now."""
+        down), and the answer to ``words`` (``heard``: the recogniser's words and their
+        probabilities) changes nothing: it may start now."""
 
     def pause_playback(self) -> None:
         """Speech began over the assistant's voice: its answer holds still meanwhile
@@ -67,8 +67,8 @@ class ListenerHooks(Protocol):
         """It was: stop the answer in progress."""
 
     def answer(self, text: str, times: ReplyTimes,
-               unsure: frozenset[str] = frozenset()) -> ReplyHandle:
-        """Answer ``text`` (``unsure``: its words the recogniser was unsure of); a
+               heard: tuple[asr.Word, ...] = ()) -> ReplyHandle:
+        """Answer ``text`` (``heard``: the recogniser's words and their probabilities); a
         speculative answer's (``times.speculative``) audio is held until :meth:`release`."""
 
     def confirm(self, reply: ReplyHandle, decided: float) -> bool:
@@ -323,16 +323,16 @@ class Listener:
         utterance, when the answer changes nothing and nothing else is going on; its audio
         waits for the endpoint."""
         text = utt.speculative.text.strip()
-        unsure = utt.speculative.unsure(self.recognizer.unsure_below)
+        heard = utt.speculative.words
         command = self._strip_wake(self._taken_as(utt, text))
         # Over the assistant's voice, only once it is interrupted (playback has stopped).
         if not self.config.speculate or (utt.barge and not utt.barge_confirmed) or \
                 not command or not utt.speech or UNFINISHED.search(text) or \
-                rules.is_backchannel(text) or not self.hooks.may_speculate(command, unsure):
+                rules.is_backchannel(text) or not self.hooks.may_speculate(command, heard):
             return
         now = self.clock.now()
         utt.speculation = self.hooks.answer(command, ReplyTimes(utt.last_voiced, now, now,
-                                                                speculative=True), unsure)
+                                                                speculative=True), heard)
 
     def _drop(self, utt: Utterance) -> None:
         spec, utt.speculation = utt.speculation, None
@@ -351,7 +351,7 @@ class Listener:
             spec, utt.speculation = utt.speculation, None
             if self.hooks.confirm(spec, decided):
                 self._transcript(decided, utt.speculative.text.strip(), spec.text,
-                                 spec.unsure)
+                                 utt.speculative)
                 self.hooks.release(spec)
                 return
         final = utt.speculative or utt.stream.final(keep_greedy=self._is_command)
@@ -379,14 +379,14 @@ class Listener:
             self.events.emit(Wake(transcribed, round(self._awake_until, 2)))
             return
         self._awake_until = -1.0
-        unsure = final.unsure(self.recognizer.unsure_below)
-        self._transcript(transcribed, heard, text, unsure)
-        self.hooks.answer(command, ReplyTimes(utt.last_voiced, decided, transcribed), unsure)
+        self._transcript(transcribed, heard, text, final)
+        self.hooks.answer(command, ReplyTimes(utt.last_voiced, decided, transcribed),
+                          final.words)
 
-    def _transcript(self, t: float, heard: str, command: str,
-                    unsure: frozenset[str] = frozenset()) -> None:
+    def _transcript(self, t: float, heard: str, command: str, final: asr.Transcript) -> None:
         """The final words, what they were taken as when that differs ("stop"), and those
         heard unsure."""
+        unsure = final.unsure(self.recognizer.unsure_below)
         self.events.emit(Transcript(t, heard, command if command != heard else None,
                                     unsure=tuple(sorted(unsure)) or None))
 

@@ -27,7 +27,7 @@ import numpy as np
 
 from assistant.agent import Assistant
 from assistant.config import VoiceConfig
-from assistant.speech.asr import Recognizer
+from assistant.speech.asr import Recognizer, Word
 from assistant.speech.audio import RATE, Clock
 from assistant.speech.echo import EchoCanceller
 from assistant.speech.player import Player
@@ -194,12 +194,12 @@ class VoiceLoop:
         return not self._prefills.backlog() and self.responder.active is None and \
             not self._requests.backlog() and self.port.speculable(words)
 
-    def may_speculate(self, words: str, unsure: frozenset[str] = frozenset()) -> bool:
+    def may_speculate(self, words: str, heard: tuple[Word, ...] = ()) -> bool:
         # Queued behind an interrupted answer, which stops at its next token, a speculation
         # starts as soon as a fresh turn's would.
         active = self.responder.active
         return not self.player.pending and (active is None or active.cancelled) and \
-            not self._requests.backlog() and self.port.speculable(words, unsure)
+            not self._requests.backlog() and self.port.speculable(words, heard)
 
     def pause_playback(self) -> None:
         self.player.pause()
@@ -212,8 +212,8 @@ class VoiceLoop:
             reply.resume()
 
     def answer(self, text: str, times: ReplyTimes,
-               unsure: frozenset[str] = frozenset()) -> ReplyHandle:
-        reply = self.replies.new(text, times, unsure)
+               heard: tuple[Word, ...] = ()) -> ReplyHandle:
+        reply = self.replies.new(text, times, heard)
         if times.speculative:
             self.replies.take(reply)
             self.player.hold(reply.id)

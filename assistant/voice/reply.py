@@ -19,6 +19,7 @@ from assistant.voice.events import Retrieval, ToolCall, TurnEnd
 
 if TYPE_CHECKING:
     from assistant.agent import TurnResult
+    from assistant.speech.asr import Word
 
 Stamp = Literal["first_text", "first_chunk", "first_audio"]
 
@@ -57,12 +58,13 @@ class ReplyHandle:
     """A reply to ``text`` (an announcement has no ``times``)."""
 
     def __init__(self, id: int, text: str, times: ReplyTimes | None = None,
-                 unsure: frozenset[str] = frozenset()) -> None:
+                 heard: tuple[Word, ...] = ()) -> None:
         self.id = id
         """Its turn number in the player's queue."""
         self.text = text
-        self.unsure = unsure
-        """The words of ``text`` the recogniser was unsure of (the turn may ask first)."""
+        self.heard = heard
+        """The recogniser's words of ``text`` and their probabilities (the turn may ask about
+        the unsure ones first); none for an announcement."""
         self.times = times
         self.first_piece = threading.Event()
         """Set once the first sound of the answer is queued for playback."""
@@ -186,8 +188,8 @@ class Replies:
         self._live: dict[int, ReplyHandle] = {}
 
     def new(self, text: str, times: ReplyTimes | None = None,
-            unsure: frozenset[str] = frozenset()) -> ReplyHandle:
-        return ReplyHandle(next(self._ids), text, times, unsure)
+            heard: tuple[Word, ...] = ()) -> ReplyHandle:
+        return ReplyHandle(next(self._ids), text, times, heard)
 
     @property
     def current(self) -> ReplyHandle | None:

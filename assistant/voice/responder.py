@@ -58,7 +58,7 @@ class Responder:
         self.active = reply
         try:
             result = self.port.turn(reply.text, on_text=on_text, remember=not reply.speculative,
-                                    unsure=reply.unsure)
+                                    heard=reply.heard)
         except BaseException:
             reply.responded()  # nothing to mark: the turn never reached the history
             raise

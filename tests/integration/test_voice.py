@@ -15,7 +15,7 @@ import pytest
 import soundfile as sf
 
 from assistant.config import Config
-from assistant.speech.asr import norm_word
+from assistant.speech.asr import Word, norm_word
 from assistant.speech.audio import RATE, EchoPath, load_audio, save_wav
 from assistant.voice.events import (
     AudioOutPause,
@@ -280,8 +280,8 @@ def test_the_llm_prompt_is_prefilled_while_the_user_speaks(models: Models,
     asked: list[tuple[str, bool, str]] = []  # why not, if it never prefills
     speculable = Assistant.speculable
 
-    def judged(self: Assistant, words: str, unsure: frozenset[str] = frozenset()) -> bool:
-        verdict = speculable(self, words, unsure)
+    def judged(self: Assistant, words: str, heard: tuple[Word, ...] = ()) -> bool:
+        verdict = speculable(self, words, heard)
         asked.append((words, verdict, classify(self.registry, words).kind))
         return verdict
 

@@ -37,7 +37,7 @@ class Hooks:
         self.replies = Replies()
         self.early = True
         self.confirms = True
-        self.unsure: list[frozenset[str]] = []
+        self.heard: list[tuple[Word, ...]] = []
 
     def _call(self, *what: object) -> None:
         self.calls.append((*what, round(self.clock.now(), 2)))
@@ -54,7 +54,7 @@ class Hooks:
     def may_prefill(self, words: str) -> bool:
         return self.early
 
-    def may_speculate(self, words: str, unsure: frozenset[str] = frozenset()) -> bool:
+    def may_speculate(self, words: str, heard: tuple[Word, ...] = ()) -> bool:
         return self.early
 
     def pause_playback(self) -> None:
@@ -67,10 +67,10 @@ class Hooks:
         self._call("interrupt")
 
     def answer(self, text: str, times: ReplyTimes,
-               unsure: frozenset[str] = frozenset()) -> ReplyHandle:
+               heard: tuple[Word, ...] = ()) -> ReplyHandle:
         self._call("answer", text, times.speculative)
-        self.unsure.append(unsure)
-        return self.replies.new(text, times, unsure)
+        self.heard.append(heard)
+        return self.replies.new(text, times, heard)
 
     def confirm(self, reply: ReplyHandle, decided: float) -> bool:
         self._call("confirm", reply.text)
@@ -133,16 +133,18 @@ def test_a_command_is_answered_in_the_closing_silence_and_confirmed_at_the_endpo
 
 
 @pytest.mark.parametrize("early", [True, False])
-def test_the_words_heard_unsure_go_with_the_request(early: bool) -> None:
+def test_the_words_as_heard_go_with_the_request(early: bool) -> None:
     ears = Ears()
     ears.hooks.early = early  # a speculative answer, or one at the endpoint
-    ears.recognizer.words = (Word("Add", 0.66), Word("red", 0.68), Word("and", 0.5),
-                             Word("mugger.", 0.3))
+    words = (Word("Add", 0.66), Word("red", 0.68), Word("and", 0.5), Word("mugger.", 0.3))
+    ears.recognizer.words = words
     ears.hear(quiet(10))
     ears.hear(voiced(40), "Add red and mugger.")
     ears.hear(quiet(60))
     assert ears.hooks.kinds("answer") == [("answer", "Add red and mugger.", early)]
-    assert ears.hooks.unsure == [frozenset({"mugger"})]  # under the fake's 0.35
+    assert ears.hooks.heard == [words]
+    # The live view marks those under the fake's 0.35.
+    assert [e.unsure for e in ears.events.of_type(Transcript)] == [("mugger",)]
 
 
 def test_the_user_going_on_drops_the_early_answer() -> None:
