@@ -341,6 +341,8 @@ class Hearer:
     babble: np.ndarray
     is_command: Callable[[str], bool]
     """The voice loop's test for keeping the greedy words (else the beam decodes again)."""
+    acts: Callable[[str], bool]
+    """Its test for a second opinion on kept greedy words (a command that changes something)."""
     seed: int
 
     def hear(self, said: str, voice: str, speed: float, noise: str,
@@ -350,7 +352,12 @@ class Hearer:
         rng = np.random.default_rng([self.seed, zlib.crc32(f"{said}|{voice}|{speed}|{noise}|"
                                                            f"{snr}".encode())])
         return self.recognizer.transcribe(add_noise(speech, noise, snr, rng, self.babble),
-                                          keep_greedy=self.is_command)
+                                          keep_greedy=self.is_command, recheck=self.acts)
+
+
+def from_beam(transcript: Transcript) -> bool:
+    """Whether the words are the beam's (not the greedy words, checked by it or not)."""
+    return transcript.decodes[-1] and not transcript.checked
 
 
 def heard_words(transcript: Transcript) -> list[list]:
@@ -391,7 +398,8 @@ def spoken_non_commands(hearer: Hearer) -> list[dict]:
                         "turns": [heard], "expect": expect,
                         "source": {"said": said, "voice": voice, "speed": speed,
                                    "noise": noise, "snr_db": snr,
-                                   "beam": transcript.decodes[-1]},
+                                   "beam": from_beam(transcript),
+                                   "checked": transcript.checked},
                         "heard_words": heard_words(transcript)})
     print(f"non-commands: {len(out)} heard right of {len(rows) * NON_COMMAND_CONDITIONS} "
           f"utterances ({lost} misheard, dropped)", flush=True)
@@ -424,13 +432,18 @@ def main(argv: list[str] | None = None) -> int:
     onnxruntime.set_seed(args.seed)
     config = load_config().config
     recognizer = Recognizer(resolve(config.asr.model, "asr", config.paths.cache),
-                            threads=args.threads, beam_size=config.asr.beam_size)
+                            threads=args.threads, beam_size=config.asr.beam_size,
+                            second_opinion=config.asr.second_opinion)
     recognizer.load()
     with tempfile.TemporaryDirectory(prefix="trust-cases-") as tmp:
         registry = build_registry(config.skills, Path(tmp))
     piper = Piper(resolve(config.tts.voice, "tts", config.paths.cache), config.paths.cache)
+    def acts(text: str) -> bool:
+        found = fastpath.match(registry, text)
+        return found is not None and not found.skill.read_only
+
     hearer = Hearer(recognizer, piper, babble_track(60.0, args.seed),
-                    lambda text: fastpath.match(registry, text) is not None, args.seed)
+                    lambda text: fastpath.match(registry, text) is not None, acts, args.seed)
     print(f"models and babble ready in {time.perf_counter() - started:.1f} s "
           f"(asr {config.asr.model}, tts {config.tts.voice})", flush=True)
 
@@ -457,7 +470,7 @@ def main(argv: list[str] | None = None) -> int:
         transcript = hearer.hear(said, voice, speed, noise, snr)
         heard = transcript.text.strip()
         condition = {"said": said, "voice": voice, "speed": speed, "noise": noise,
-                     "snr_db": snr, "beam": transcript.decodes[-1]}
+                     "snr_db": snr, "beam": from_beam(transcript), "checked": transcript.checked}
         words = heard_words(transcript)
         if not heard:
             counts["empty"] += 1

@@ -24,6 +24,11 @@ class ASRConfig(Section):
         "the LLM with an unsure skill word or a word under half of this (0 never asks). "
         "Calibrated on `bench trust`'s spoken cases."
     )
+    second_opinion: bool = Field(
+        True, description="Decode a command that changes something (a timer, a list, a "
+        "note) once more with the beam, and ask back about the words the two decodes "
+        "disagree on; costs the beam's time (~50-150 ms on 2 cores) on those commands only."
+    )
 
 
 class TTSConfig(Section):

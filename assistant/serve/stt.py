@@ -45,6 +45,9 @@ class _Ears:
         self.is_command = is_command
         self._done = done
 
+    def acts(self, text: str) -> bool:
+        return False  # the client gets the text alone: no turn here would weigh a check
+
     def may_prefill(self, words: str) -> bool:
         return False
 

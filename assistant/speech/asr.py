@@ -15,6 +15,7 @@ end of agreed, finished segments so that the final decode covers only the uncomm
 
 from __future__ import annotations
 
+import difflib
 import math
 import re
 import time
@@ -60,9 +61,13 @@ class Transcript:
     avg_logprob: float = 0.0
     ms: float = 0.0
     decodes: tuple[bool, ...] = ()
-    """The decodes of its one encoding, in order: False greedy, True beam search."""
+    """The decodes of its one encoding, in order: False greedy, True beam search. The text
+    is the last one's, unless ``checked``."""
     words: tuple[Word, ...] = ()
     """The decoded words with their probabilities (empty for ``transcribe_offline``)."""
+    checked: bool = False
+    """The greedy words were kept and the beam decoded them again as a second opinion: a
+    word the two disagree on has probability 0 (:func:`disputed`)."""
 
     def unsure(self, below: float) -> frozenset[str]:
         """The words (lower case, without punctuation) heard with a probability under
@@ -119,7 +124,8 @@ class Recognizer:
     """A Whisper model (CTranslate2 folder), loaded once, lazily."""
 
     def __init__(self, model_dir: Path, threads: int = 0, language: str = "en",
-                 beam_size: int = 1, unsure_below: float = 0.0) -> None:
+                 beam_size: int = 1, unsure_below: float = 0.0,
+                 second_opinion: bool = False) -> None:
         self.model_dir = Path(model_dir)
         self.threads = threads
         self.language = language
@@ -128,6 +134,8 @@ class Recognizer:
         self.unsure_below = unsure_below
         """``asr.unsure_below``: the live view marks the words heard with a lower
         probability (:meth:`Transcript.unsure`); the turn judges them by the same key."""
+        self.second_opinion = second_opinion
+        """``asr.second_opinion``: whether ``transcribe``'s ``recheck`` is honoured."""
         self._model = None
         self._tokenizer = None
         self._token_forms: np.ndarray | None = None
@@ -159,12 +167,15 @@ class Recognizer:
                                     task="transcribe", language=self.language)
 
     def transcribe(self, audio: np.ndarray, prompt: str = "", beam: bool = False,
-                   keep_greedy: Callable[[str], bool] | None = None) -> Transcript:
+                   keep_greedy: Callable[[str], bool] | None = None,
+                   recheck: Callable[[str], bool] | None = None) -> Transcript:
         """Decode one utterance. ``prompt`` (text already committed) conditions the decoder.
         Greedy unless ``beam``: beam search costs 50-150 ms more on a command here, and
         greedy decoding costs accuracy (10.7% WER vs 6.7% on the benchmark's clips). With
         ``keep_greedy``, the greedy text is kept if it accepts it, else the same encoding
-        is decoded again with the beam (the encoder runs once)."""
+        is decoded again with the beam (the encoder runs once). Kept greedy words that
+        ``recheck`` accepts (a command that changes something) are decoded again with the
+        beam all the same, as a second opinion on them (``checked``)."""
         self.load()
         start = time.perf_counter()
         duration = len(audio) / RATE
@@ -192,6 +203,11 @@ class Recognizer:
         if both and transcript.text and not keep_greedy(transcript.text):
             transcript = replace(self._decode(encoded, prompt_ids, duration, True),
                                  decodes=(False, True))
+        elif both and transcript.text and self.second_opinion and recheck is not None \
+                and recheck(transcript.text):
+            second = self._decode(encoded, prompt_ids, duration, True)
+            transcript = replace(transcript, words=disputed(transcript.words, second.words),
+                                 decodes=(False, True), checked=True)
         return guard(replace(transcript, ms=(time.perf_counter() - start) * 1000))
 
     def _decode(self, encoded: object, prompt_ids: list[int], duration: float,
@@ -251,7 +267,9 @@ class Recognizer:
         return self._token_forms
 
     def _words(self, ids: list[int], probs: list[float]) -> tuple[Word, ...]:
-        """Text tokens joined into words (a token that starts with a space starts a word)."""
+        """Text tokens joined into words (a token that starts with a space starts a word).
+        A punctuation mark does not lower its word's probability: Whisper's doubt between
+        "fact," and "fact" (0.29 for the comma, 0.89 for " fact") is not about the word."""
         tok = self._tokenizer
         words: list[tuple[list[int], float]] = []
         for t, p in zip((t for t in ids if t < tok.eot), probs, strict=False):
@@ -259,7 +277,8 @@ class Recognizer:
             if not words or piece.startswith(" "):
                 words.append(([t], p))
             else:
-                words[-1] = (words[-1][0] + [t], min(words[-1][1], p))
+                mark = not any(c.isalnum() for c in piece)
+                words[-1] = (words[-1][0] + [t], words[-1][1] if mark else min(words[-1][1], p))
         return tuple(Word(tok.decode(w).strip(), round(p, 3)) for w, p in words)
 
     def _segments(self, ids: list[int]) -> list[Segment]:
@@ -294,6 +313,47 @@ class Recognizer:
 def norm_word(w: str) -> str:
     """A word compared without case and punctuation ("Timer." is "timer")."""
     return re.sub(r"[^\w']", "", w.lower())
+
+
+def disputed(words: tuple[Word, ...], other: tuple[Word, ...]) -> tuple[Word, ...]:
+    """``words`` with probability 0 for each one that a second decode of the same audio
+    (``other``) does not have in the same place, numbers compared by value ("2" is "two",
+    "25" is "twenty five"). Measured on the trust grid's commands that act (363 utterances,
+    scripts/make_trust_cases.py's voices and noises): where the greedy words were right, the
+    beam never gave other numbers (0 of 102); where they had a wrong number, it gave other
+    numbers in 32 of 92, so a confident mishearing ("15 minutes" at 0.62, said "two
+    minutes") is asked back rather than acted on."""
+    mine, theirs = _compared(words), _compared(other)
+    matcher = difflib.SequenceMatcher(a=[t for t, _ in mine], b=[t for t, _ in theirs],
+                                      autojunk=False)
+    agreed = {i for block in matcher.get_matching_blocks()
+              for _, span in mine[block.a:block.a + block.size] for i in span}
+    return tuple(w if i in agreed else Word(w.text, 0.0) for i, w in enumerate(words))
+
+
+_UNITS = {w: n for n, w in enumerate(
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
+    "fifteen sixteen seventeen eighteen nineteen".split())}
+_TENS = {w: 10 * n for n, w in enumerate(
+    "_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()) if w != "_"}
+
+
+def _compared(words: tuple[Word, ...]) -> list[tuple[str, range]]:
+    """Each word as two decodes are compared (:func:`disputed`), with the indices of the
+    words it stands for: number words as digits, "twenty five" as one "25"."""
+    out: list[tuple[str, range]] = []
+    keys = [norm_word(w.text) for w in words]
+    i = 0
+    while i < len(keys):
+        k = keys[i]
+        if k in _TENS and i + 1 < len(keys) and 0 < _UNITS.get(keys[i + 1], 0) < 10:
+            out.append((str(_TENS[k] + _UNITS[keys[i + 1]]), range(i, i + 2)))
+            i += 2
+            continue
+        value = _UNITS.get(k, _TENS.get(k))
+        out.append((k if value is None else str(value), range(i, i + 1)))
+        i += 1
+    return out
 
 
 TRIM_AFTER_S = 8.0
@@ -360,20 +420,25 @@ class StreamingTranscriber:
             self._previous = self._previous[cut_words:]
 
     def final(self, keep_greedy: Callable[[str], bool] | None = None,
-              greedy_first: bool = True) -> Transcript:
+              greedy_first: bool = True,
+              recheck: Callable[[str], bool] | None = None) -> Transcript:
         """The utterance's text: only the untrimmed tail is decoded again. If
         ``keep_greedy`` rejects the greedy text (it is not a command), the tail is decoded
         once more with beam search: those words go to the LLM, whose answer takes far
-        longer than the beam. ``greedy_first=False`` (the words so far are no command)
-        goes straight to the beam."""
+        longer than the beam; if ``recheck`` accepts it (a command that changes something),
+        the beam decodes it again as a second opinion (:meth:`Recognizer.transcribe`).
+        ``greedy_first=False`` (the words so far are no command) goes straight to the
+        beam."""
         if not len(self.audio):
             return Transcript("")
         if keep_greedy is not None and not greedy_first:
             return self._after_done(self.recognizer.transcribe(self.audio, self._prompt, True))
         keep = None if keep_greedy is None else \
             (lambda text: keep_greedy(self._after_done_text(text)))
+        check = None if recheck is None else \
+            (lambda text: recheck(self._after_done_text(text)))
         return self._after_done(self.recognizer.transcribe(self.audio, self._prompt,
-                                                           keep_greedy=keep))
+                                                           keep_greedy=keep, recheck=check))
 
     @property
     def _prompt(self) -> str:

@@ -7,7 +7,9 @@ text has none: it is what the user wrote. Measured on the trust cases
 often, not always, one it was unsure of: "Add red and mugger to the shopping list" has
 "mugger" at 0.30, "Potent on the shopping list" (for "put eggs on ...") has "potent" at 0.06;
 but right words can be unsure too ("cancel the pizza timer": "pizza" 0.25), so a question
-costs the user one "yes".
+costs the user one "yes". Wrong words can be sure, too ("15 minutes" at 0.62, said "two
+minutes"): the voice loop decodes a command that acts a second time with the beam
+(``asr.second_opinion``), and a word the two decodes disagree on comes with probability 0.
 
 * A command that changes something asks "Did I hear that right: …?" when a word of its
   values is unsure (a word of a label, list item, fact or reminder text, a number or a time),

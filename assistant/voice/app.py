@@ -50,7 +50,8 @@ def build_recognizer(config: Config) -> Recognizer:
     # CTranslate2's default of 4 threads oversubscribes a 2-core CPU (measured ~20% slower).
     threads = config.llm.n_threads or psutil.cpu_count(logical=False) or 2
     return Recognizer(resolve(config.asr.model, "asr", config.paths.cache), threads=threads,
-                      beam_size=config.asr.beam_size, unsure_below=config.asr.unsure_below)
+                      beam_size=config.asr.beam_size, unsure_below=config.asr.unsure_below,
+                      second_opinion=config.asr.second_opinion)
 
 
 def build_synthesizer(config: Config) -> Synthesizer:

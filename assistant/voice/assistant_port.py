@@ -42,6 +42,10 @@ class AssistantPort:
     def is_command(self, text: str) -> bool:
         return fastpath.match(self.assistant.registry, text) is not None
 
+    def acts(self, text: str) -> bool:
+        found = fastpath.match(self.assistant.registry, text)
+        return found is not None and not found.skill.read_only
+
     def speculable(self, words: str, heard: tuple[Word, ...] = ()) -> bool:
         return self.assistant.speculable(words, heard)
 

@@ -47,6 +47,10 @@ class ListenerHooks(Protocol):
     def is_command(self, text: str) -> bool:
         """The words match a skill's pattern (the fast path answers them)."""
 
+    def acts(self, text: str) -> bool:
+        """The words match the pattern of a skill that changes something (a second decode
+        checks them: :meth:`assistant.speech.asr.Recognizer.transcribe`)."""
+
     def may_prefill(self, words: str) -> bool:
         """Nothing is being answered or prefilled, and the answer to ``words`` changes
         nothing: the LLM may read them ahead."""
@@ -255,7 +259,7 @@ class Listener:
             # (but speech over the assistant is mostly "stop", matched on the greedy text).
             utt.speculative = utt.stream.final(
                 keep_greedy=self._is_command, greedy_first=utt.barge or not utt.partials
-                or self._is_command(utt.partials[-1]))
+                or self._is_command(utt.partials[-1]), recheck=self._acts)
             utt.speech = self.is_speech(utt.stream.audio)
             self._partial(utt, utt.speculative.text)
             if utt.barge and not utt.barge_confirmed and utt.speech and \
@@ -304,6 +308,9 @@ class Listener:
 
     def _is_command(self, text: str) -> bool:
         return self.hooks.is_command(self._strip_wake(text) or text)
+
+    def _acts(self, text: str) -> bool:
+        return self.hooks.acts(self._strip_wake(text) or text)
 
     def _voiced_enough(self, utt: Utterance) -> bool:
         """Voice (not wall time: a knock plus its echo is long but hardly voiced) lasting
@@ -354,7 +361,8 @@ class Listener:
                                  utt.speculative)
                 self.hooks.release(spec)
                 return
-        final = utt.speculative or utt.stream.final(keep_greedy=self._is_command)
+        final = utt.speculative or utt.stream.final(keep_greedy=self._is_command,
+                                                    recheck=self._acts)
         transcribed = self.clock.now()
         heard = final.text.strip()
         text = self._taken_as(utt, heard)

@@ -189,6 +189,9 @@ class VoiceLoop:
     def is_command(self, text: str) -> bool:
         return self.port.is_command(text)
 
+    def acts(self, text: str) -> bool:
+        return self.port.acts(text)
+
     def may_prefill(self, words: str) -> bool:
         # The prefill shares the LLM's context with the answer: never beside one.
         return not self._prefills.backlog() and self.responder.active is None and \

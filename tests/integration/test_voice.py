@@ -130,6 +130,17 @@ def test_a_command_keeps_the_greedy_decode_other_words_get_the_beam(
     assert "moon" in heard.text.lower()
 
 
+def test_a_command_that_acts_gets_a_second_opinion_from_the_beam(models: Models) -> None:
+    audio = piper(models, "Set a timer for five minutes.")
+    greedy = models.recognizer.transcribe(audio, keep_greedy=lambda _t: True)
+    checked = models.recognizer.transcribe(audio, keep_greedy=lambda _t: True,
+                                           recheck=lambda _t: True)
+    assert (checked.decodes, checked.checked) == ((False, True), True)
+    assert checked.text == greedy.text  # the greedy words stay; the beam only checks them
+    # Said clearly, the two decodes agree: no word is disputed.
+    assert [w.probability for w in checked.words] == [w.probability for w in greedy.words]
+
+
 @pytest.mark.parametrize("beam", [False, True])
 def test_every_word_comes_with_its_probability(models: Models, beam: bool) -> None:
     # Greedy: from each step's logits; beam: the text scored again by CTranslate2's align.
@@ -141,6 +152,18 @@ def test_every_word_comes_with_its_probability(models: Models, beam: bool) -> No
     least = min(heard.words, key=lambda w: w.probability)
     assert norm_word(least.text) in heard.unsure(least.probability + 1e-3)
     assert heard.unsure(0.0) == frozenset()
+
+
+def test_a_word_is_as_sure_as_its_least_sure_piece_bar_punctuation(models: Models) -> None:
+    # Whisper's own tokens: a word split in pieces, a comma and a full stop.
+    r = models.recognizer
+    ids = r._tokenizer.encode(" Add red and mugger, please.")
+    pieces = [r._tokenizer.decode([t]) for t in ids]
+    probs = [0.01 if p in (",", ".") else 0.3 if p == "ger" else 0.9 for p in pieces]
+    assert "ger" in pieces  # " mug" + "ger"
+    words = r._words(ids, probs)
+    assert [(w.text, w.probability) for w in words] == [
+        ("Add", 0.9), ("red", 0.9), ("and", 0.9), ("mugger,", 0.3), ("please.", 0.9)]
 
 
 def _question_then(models: Models, interruption: np.ndarray, gap: float = 2.4):

@@ -25,7 +25,7 @@ from assistant.voice.reply import Replies, ReplyHandle, ReplyTimes
 from tests.fixtures.fakes import FakeRecognizer, quiet, voiced
 
 STOP = ("stop", "be quiet", "cancel that")
-COMMANDS = {"what time is it", "stop"}
+COMMANDS = {"what time is it", "stop", "add red and mugger"}
 
 
 class Hooks:
@@ -50,6 +50,9 @@ class Hooks:
 
     def is_command(self, text: str) -> bool:
         return " ".join(text.lower().strip(" .?!").split()) in COMMANDS
+
+    def acts(self, text: str) -> bool:
+        return text.lower().startswith("add")
 
     def may_prefill(self, words: str) -> bool:
         return self.early
@@ -145,6 +148,16 @@ def test_the_words_as_heard_go_with_the_request(early: bool) -> None:
     assert ears.hooks.heard == [words]
     # The live view marks those under the fake's 0.35.
     assert [e.unsure for e in ears.events.of_type(Transcript)] == [("mugger",)]
+    # A command that changes something gets a second decode's opinion on its words.
+    assert ears.recognizer.rechecked and set(ears.recognizer.rechecked) == {"Add red and mugger."}
+
+
+def test_words_that_change_nothing_get_no_second_decode() -> None:
+    ears = Ears()
+    ears.hear(quiet(10))
+    ears.hear(voiced(40), "What time is it?")
+    ears.hear(quiet(60))
+    assert ears.hooks.kinds("answer") and ears.recognizer.rechecked == []
 
 
 def test_the_user_going_on_drops_the_early_answer() -> None:

@@ -33,7 +33,7 @@ class Overheard(FakeRecognizer):
         super().__init__(text)
         self.over = over
 
-    def transcribe(self, audio, prompt="", beam=False, keep_greedy=None):
+    def transcribe(self, audio, prompt="", beam=False, keep_greedy=None, recheck=None):
         heard = super().transcribe(audio, prompt, beam, keep_greedy)
         return heard if not prompt else type(heard)(self.over, avg_logprob=-0.2)
 
@@ -103,7 +103,7 @@ def test_speaking_over_an_answer_interrupts_it(builtin_registry: SkillRegistry) 
 def test_a_stage_that_fails_is_reported_and_the_loop_goes_on(
         builtin_registry: SkillRegistry) -> None:
     class Flaky(FakeRecognizer):
-        def transcribe(self, audio, prompt="", beam=False, keep_greedy=None):
+        def transcribe(self, audio, prompt="", beam=False, keep_greedy=None, recheck=None):
             if self.decodes == 0:
                 self.decodes += 1
                 raise RuntimeError("decoder fell over")
