@@ -75,3 +75,9 @@ def match(registry: SkillRegistry, text: str) -> FastMatch | None:
                 continue
             return FastMatch(s, args, norm)
     return None
+
+
+def acts(registry: SkillRegistry, text: str) -> bool:
+    """``text`` is a command for a skill that changes something (not ``read_only``)."""
+    found = match(registry, text)
+    return found is not None and not found.skill.read_only

@@ -438,12 +438,9 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="trust-cases-") as tmp:
         registry = build_registry(config.skills, Path(tmp))
     piper = Piper(resolve(config.tts.voice, "tts", config.paths.cache), config.paths.cache)
-    def acts(text: str) -> bool:
-        found = fastpath.match(registry, text)
-        return found is not None and not found.skill.read_only
-
     hearer = Hearer(recognizer, piper, babble_track(60.0, args.seed),
-                    lambda text: fastpath.match(registry, text) is not None, acts, args.seed)
+                    lambda text: fastpath.match(registry, text) is not None,
+                    lambda text: fastpath.acts(registry, text), args.seed)
     print(f"models and babble ready in {time.perf_counter() - started:.1f} s "
           f"(asr {config.asr.model}, tts {config.tts.voice})", flush=True)
 

@@ -66,11 +66,6 @@ def _voice_to_voice(models: Models, utterances: list[np.ndarray]) -> list[float]
     return out
 
 
-def _acts(models: Models, text: str) -> bool:
-    found = fastpath.match(models.assistant.registry, text)
-    return found is not None and not found.skill.read_only
-
-
 def _second_opinion(models: Models, texts: list[str],
                     say: Callable[[str], np.ndarray]) -> dict[bool, list[float]]:
     """Voice-to-voice latency of commands that change something, with the beam's second
@@ -372,7 +367,8 @@ def bench_voice(config: Config, console: Console, runs: int = 6) -> int:
         step(console, f"voice-to-voice, {kind}...")
         latency[kind] = _voice_to_voice(models, utterances), _naive(models, utterances)
     step(console, "commands that act, with and without the second decode...")
-    checked = _second_opinion(models, [t for t in COMMANDS[:runs] if _acts(models, t)], say)
+    checked = _second_opinion(models, [t for t in COMMANDS[:runs]
+                                         if fastpath.acts(models.assistant.registry, t)], say)
     step(console, "barge-in...")
     question = say("how is the system doing")  # a long answer to talk over
     placements = max(runs, 20)  # enough for a p95 to mean something (with 10 it is the max)

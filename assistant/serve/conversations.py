@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from assistant.agent import Assistant, TurnResult
+from assistant.speech.asr import Word
 
 
 @dataclass
@@ -40,15 +41,16 @@ class Conversations:
 
     def turn(self, text: str, conversation_id: str | None = None,
              on_text: Callable[[str], None] | None = None,
-             room: str = "") -> tuple[str, TurnResult]:
+             room: str = "", heard: tuple[Word, ...] = ()) -> tuple[str, TurnResult]:
         """Answer ``text`` in the conversation ``conversation_id`` (a new one when None or
-        unknown; ``room``: the room it is held in, whose timers it sets); returns the id to
+        unknown; ``room``: the room it is held in, whose timers it sets; ``heard``: the
+        recogniser's words when it was spoken, for the turn to weigh); returns the id to
         continue it with, and the turn's result. ``on_text`` receives the reply as it
         streams."""
         cid = conversation_id or uuid.uuid4().hex
         conversation = self._get(cid, room)
         with conversation.lock:
-            result = conversation.assistant.turn(text, on_text=on_text)
+            result = conversation.assistant.turn(text, on_text=on_text, heard=heard)
             conversation.used = time.monotonic()
         return cid, result
 

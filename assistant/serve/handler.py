@@ -192,7 +192,7 @@ class Handler(Connection):
         if self._pipeline and self.room is not None:
             self._pipeline = False
             if dictation.text:
-                self.room.answer(dictation.text)
+                self.room.answer(dictation.text, dictation.heard)
 
     async def _audio_stop(self) -> None:
         dictation = self._dictation

@@ -30,6 +30,7 @@ from assistant.speech.tts import SentenceChunker
 if TYPE_CHECKING:
     from assistant.agent import TurnResult
     from assistant.serve.services import Services
+    from assistant.speech.asr import Word
 
 log = logging.getLogger(__name__)
 
@@ -54,10 +55,11 @@ class Room:
 
     # ------------------------------------------------------------------ turns
 
-    def answer(self, text: str) -> None:
-        """Take the turn for ``text`` and stream the answer back (in the background)."""
+    def answer(self, text: str, heard: tuple[Word, ...] = ()) -> None:
+        """Take the turn for ``text`` (``heard``: the recogniser's words and how sure it was
+        of each) and stream the answer back (in the background)."""
         self.interrupt()
-        self._reply = self.loop.create_task(self._answer(text))
+        self._reply = self.loop.create_task(self._answer(text, heard))
 
     def interrupt(self) -> None:
         """The user spoke over the answer: stop generating and synthesising it."""
@@ -65,13 +67,13 @@ class Room:
             self._reply.cancel()
             self.services.conversations.cancel(self.name)
 
-    async def _answer(self, text: str) -> None:
+    async def _answer(self, text: str, heard: tuple[Word, ...]) -> None:
         pieces: asyncio.Queue[str | None] = asyncio.Queue()
 
         def on_text(piece: str) -> None:
             self.loop.call_soon_threadsafe(pieces.put_nowait, piece)
 
-        turn = self.loop.run_in_executor(self.services.turns, self._turn, text, on_text)
+        turn = self.loop.run_in_executor(self.services.turns, self._turn, text, heard, on_text)
         turn.add_done_callback(lambda _: pieces.put_nowait(None))
         chunker = SentenceChunker()
         async with self._speaking:
@@ -85,9 +87,10 @@ class Room:
                 "conversation_id": self.name, "kind": result.kind,
                 "tool_calls": [c.as_dict() for c in result.tool_calls]}).event())
 
-    def _turn(self, text: str, on_text: Callable[[str], None]) -> TurnResult:
+    def _turn(self, text: str, heard: tuple[Word, ...],
+              on_text: Callable[[str], None]) -> TurnResult:
         return self.services.conversations.turn(text, self.name, on_text=on_text,
-                                                room=self.name)[1]
+                                                room=self.name, heard=heard)[1]
 
     async def _say(self, text: str) -> None:
         """One clause: its words, then its audio as it is made."""

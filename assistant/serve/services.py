@@ -107,9 +107,11 @@ class Services:
         return silero_confirms(audio, self.config.voice.vad.silero_threshold)
 
     def dictation(self, wake: bool = False) -> Dictation:
-        """A transcription; ``wake``: the wake phrase applies (a room's utterance)."""
+        """A transcription; ``wake``: the wake phrase applies (a room's utterance, which
+        this server answers: a command that acts gets the second decode)."""
         dictation = Dictation(self.recognizer, self.is_speech, self.config.voice,
-                              self.is_command, self.detector, wake, self.backlog)
+                              self.is_command, self.detector, wake, self.backlog,
+                              self.acts if wake else None)
         self._dictations.add(dictation)
         return dictation
 
@@ -121,6 +123,9 @@ class Services:
 
     def is_command(self, text: str) -> bool:
         return fastpath.match(self.assistant.registry, text) is not None
+
+    def acts(self, text: str) -> bool:
+        return fastpath.acts(self.assistant.registry, text)
 
     async def speak(self, texts: list[str], rate: int, samples: int,
                     send: Callable[[Event], Awaitable[None]]) -> None:

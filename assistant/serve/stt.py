@@ -41,12 +41,17 @@ def ears_config(voice: VoiceConfig, wake: bool) -> VoiceConfig:
 class _Ears:
     """The listener's hooks for a listener that only transcribes."""
 
-    def __init__(self, is_command: Callable[[str], bool], done: Callable[[str], None]) -> None:
+    def __init__(self, is_command: Callable[[str], bool],
+                 done: Callable[[str, tuple[Word, ...]], None],
+                 acts: Callable[[str], bool] | None = None) -> None:
         self.is_command = is_command
         self._done = done
+        self._acts = acts
 
     def acts(self, text: str) -> bool:
-        return False  # the client gets the text alone: no turn here would weigh a check
+        # Only a room's turn, answered here, weighs the words; a client that takes the text
+        # alone (Home Assistant's STT) would not gain from the second decode.
+        return self._acts is not None and self._acts(text)
 
     def may_prefill(self, words: str) -> bool:
         return False
@@ -65,7 +70,7 @@ class _Ears:
 
     def answer(self, text: str, times: ReplyTimes,
                heard: tuple[Word, ...] = ()) -> ReplyHandle:
-        self._done(text)
+        self._done(text, heard)
         return ReplyHandle(0, text, times)
 
     def confirm(self, reply: ReplyHandle, decided: float) -> bool:
@@ -84,14 +89,18 @@ class _Ears:
 class Dictation:
     """One utterance from a client: :meth:`hear` returns the words that settled meanwhile
     (two successive hypotheses agree on them); :attr:`text` is the final text once
-    :attr:`done`."""
+    :attr:`done`, and :attr:`heard` its words with their probabilities. ``acts``: the test
+    for a command that changes something, whose words get a second decode (a room's
+    utterance, which this server answers)."""
 
     def __init__(self, recognizer: Recognizer, is_speech: Callable[[np.ndarray], bool],
                  voice: VoiceConfig, is_command: Callable[[str], bool],
                  detector: TurnDetector | None = None, wake: bool = False,
-                 backlog: Callable[[], int] | None = None) -> None:
+                 backlog: Callable[[], int] | None = None,
+                 acts: Callable[[str], bool] | None = None) -> None:
         self.done = False
         self.text = ""
+        self.heard: tuple[Word, ...] = ()
         self.pending = 0
         """Frames received and not yet heard."""
         self._frames = 0
@@ -103,7 +112,7 @@ class Dictation:
         events.listeners.append(self._on_event)
         self.listener = Listener(recognizer, is_speech, ears_config(voice, wake), events,
                                  self.clock,
-                                 _Ears(is_command, self._finished), (),
+                                 _Ears(is_command, self._finished, acts), (),
                                  backlog or (lambda: self.pending), detector)
 
     def hear(self, frames: list[np.ndarray]) -> list[str]:
@@ -130,8 +139,9 @@ class Dictation:
             self.listener.finish()
             self.done = True
 
-    def _finished(self, text: str) -> None:
+    def _finished(self, text: str, heard: tuple[Word, ...]) -> None:
         self.text = text
+        self.heard = heard
         self.done = True
 
     def _on_event(self, event: VoiceEvent) -> None:

@@ -43,8 +43,7 @@ class AssistantPort:
         return fastpath.match(self.assistant.registry, text) is not None
 
     def acts(self, text: str) -> bool:
-        found = fastpath.match(self.assistant.registry, text)
-        return found is not None and not found.skill.read_only
+        return fastpath.acts(self.assistant.registry, text)
 
     def speculable(self, words: str, heard: tuple[Word, ...] = ()) -> bool:
         return self.assistant.speculable(words, heard)
