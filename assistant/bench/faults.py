@@ -40,8 +40,9 @@ from assistant.memory.facts import claim_key
 from assistant.memory.ingest import ingest
 from assistant.memory.integrity import integrity, repair
 from assistant.memory.readers import read_sections
+from assistant.memory.records import Record, StoreDamaged
 from assistant.memory.salvage import rebuild
-from assistant.memory.store import MemoryStore, Record, StoreDamaged
+from assistant.memory.store import MemoryStore
 from assistant.models import resolve
 
 CORPUS = DATA / "memory" / "corpus"

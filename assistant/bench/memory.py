@@ -41,7 +41,8 @@ from assistant.memory.chunking import Chunk, sentences
 from assistant.memory.embedder import Embedder, EmbeddingCache
 from assistant.memory.ingest import ingest
 from assistant.memory.readers import read_sections
-from assistant.memory.store import Fusion, MemoryStore, Mode
+from assistant.memory.records import Fusion, Mode
+from assistant.memory.store import MemoryStore
 from assistant.models import resolve
 
 CORPUS = DATA / "memory" / "corpus"

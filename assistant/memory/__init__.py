@@ -6,6 +6,7 @@
 * :mod:`~assistant.memory.lexical` – BM25 twin index (bm25s)
 * :mod:`~assistant.memory.facts` – when a new fact replaces an old one
 * :mod:`~assistant.memory.store` – chromadb collections, hybrid search, the single-process lock
+* :mod:`~assistant.memory.records` – the records and hits it hands out, its errors
 * :mod:`~assistant.memory.ingest` – keeping the documents collection in step with files
 * :mod:`~assistant.memory.integrity` – the store checked against its manifest; repairs
 * :mod:`~assistant.memory.salvage` – a store chromadb cannot read, rebuilt from its records
@@ -22,7 +23,8 @@ from typing import TYPE_CHECKING, Any
 from assistant.config import Config
 
 if TYPE_CHECKING:
-    from assistant.memory.store import Hit, MemoryStore, Record, StoreBusy, StoreError
+    from assistant.memory.records import Hit, Record, StoreBusy, StoreError
+    from assistant.memory.store import MemoryStore
 
 __all__ = ["Hit", "MemoryStore", "Record", "StoreBusy", "StoreError", "open_store"]
 
@@ -30,10 +32,14 @@ __all__ = ["Hit", "MemoryStore", "Record", "StoreBusy", "StoreError", "open_stor
 def __getattr__(name: str) -> Any:
     # chromadb takes ~2 s to import: the store loads on first use, so that importing a
     # built-in skill (or the facts helpers) stays instant.
-    if name in __all__:
-        from assistant.memory import store
+    if name == "MemoryStore":
+        from assistant.memory.store import MemoryStore
 
-        return getattr(store, name)
+        return MemoryStore
+    if name in __all__:
+        from assistant.memory import records
+
+        return getattr(records, name)
     raise AttributeError(f"module 'assistant.memory' has no attribute {name!r}")
 
 

@@ -20,8 +20,8 @@ from assistant.config import Config
 from assistant.memory import MemoryStore, embedding_model, open_store
 from assistant.memory.ingest import ingest
 from assistant.memory.integrity import integrity, repair
+from assistant.memory.records import StoreDamaged
 from assistant.memory.salvage import rebuild
-from assistant.memory.store import StoreDamaged
 
 
 def _when(ts: float) -> str:

@@ -22,7 +22,8 @@ import numpy as np
 from assistant.config import MemoryConfig
 from assistant.memory.chunking import sentences
 from assistant.memory.facts import second_person
-from assistant.memory.store import Hit, MemoryStore
+from assistant.memory.records import Hit
+from assistant.memory.store import MemoryStore
 
 _LEAD_IN = re.compile(r"^(?:(?:hey|hi|hello|ok(?:ay)?|so|well|um+|uh+|oh)\b[\s,.!]*)+",
                       re.IGNORECASE)

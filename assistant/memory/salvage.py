@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from assistant.memory.store import COLLECTIONS, MemoryStore, collection_of
+from assistant.memory.records import COLLECTIONS, collection_of
+from assistant.memory.store import MemoryStore
 
 DOCUMENT_KEY = "chroma:document"
 """The metadata key under which chromadb keeps a record's text."""

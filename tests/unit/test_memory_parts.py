@@ -15,8 +15,8 @@ from assistant.memory.facts import claim_key, same_claim
 from assistant.memory.ingest import IngestReport, collect
 from assistant.memory.lexical import LexicalIndex
 from assistant.memory.readers import Section, UnreadableFile, read_sections
+from assistant.memory.records import Hit, Record
 from assistant.memory.retrieval import QUOTE_RULE, Retrieved, retrieve, wants_retrieval
-from assistant.memory.store import Hit, Record
 from assistant.models import ModelFile, load_catalog
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "memory"
