@@ -19,7 +19,7 @@ from assistant.agent.result import TurnMetrics, TurnResult
 from assistant.config import Config
 from assistant.llm import Engine, Message, ModelServerError, build_engine
 from assistant.skills import Skill, SkillContext, SkillRegistry, ToolResult, build_registry
-from assistant.speech.asr import Word
+from assistant.speech.words import Word
 from assistant.text import MAX_TURN_CHARS, bounded
 from assistant.understand import about, hearing, soundalike
 from assistant.understand.classify import Understanding, classify

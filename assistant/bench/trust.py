@@ -28,7 +28,7 @@ from assistant.bench.common import DATA, cell
 from assistant.config import Config
 from assistant.llm import Engine, build_engine
 from assistant.skills import ToolResult
-from assistant.speech.asr import Word
+from assistant.speech.words import Word
 
 CASES = DATA / "trust"
 CASE_FILES = ("cases.jsonl", "garbled.jsonl", "heard_right.jsonl")

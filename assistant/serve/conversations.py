@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from assistant.agent import Assistant, TurnResult
-from assistant.speech.asr import Word
+from assistant.speech.words import Word
 
 
 @dataclass

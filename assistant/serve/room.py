@@ -30,7 +30,7 @@ from assistant.speech.tts import SentenceChunker
 if TYPE_CHECKING:
     from assistant.agent import TurnResult
     from assistant.serve.services import Services
-    from assistant.speech.asr import Word
+    from assistant.speech.words import Word
 
 log = logging.getLogger(__name__)
 

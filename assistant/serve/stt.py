@@ -18,9 +18,10 @@ from collections.abc import Callable
 import numpy as np
 
 from assistant.config import VoiceConfig
-from assistant.speech.asr import Recognizer, Word
+from assistant.speech.asr import Recognizer
 from assistant.speech.audio import Clock
 from assistant.speech.turn import TurnDetector
+from assistant.speech.words import Word
 from assistant.voice.events import EventLog, Partial, VoiceEvent
 from assistant.voice.frames import MicFrame
 from assistant.voice.listener import Listener

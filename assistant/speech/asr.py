@@ -15,7 +15,6 @@ end of agreed, finished segments so that the final decode covers only the uncomm
 
 from __future__ import annotations
 
-import difflib
 import math
 import re
 import time
@@ -26,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from assistant.speech.audio import RATE
+from assistant.speech.words import Word, disputed, least_sure, norm_word
 
 _MAX_WINDOW_S = 30
 _SHORT_LIMIT_S = 25.0
@@ -39,18 +39,6 @@ class Segment:
     start: float
     end: float
     text: str
-
-
-@dataclass(frozen=True)
-class Word:
-    """A word as Whisper wrote it, and how sure the model was of it."""
-
-    text: str
-    probability: float
-    """The model's probability of the least sure of the word's tokens, each given the words
-    before it (a word is as doubtful as its most doubtful piece: "mug|ger"). In a greedy
-    decode a token counts in any case, with or without its leading space ("Set" is " set");
-    a beam decode's (scored by ``align``) as written."""
 
 
 @dataclass
@@ -72,8 +60,7 @@ class Transcript:
     def unsure(self, below: float) -> frozenset[str]:
         """The words (lower case, without punctuation) heard with a probability under
         ``below``: the ones a turn should not act on without asking."""
-        return frozenset(w for x in self.words if x.probability < below
-                         if (w := norm_word(x.text)))
+        return frozenset(w for w, p in least_sure(self.words).items() if p < below)
 
 
 _HALLUCINATIONS = re.compile(
@@ -308,52 +295,6 @@ class Recognizer:
         segs = [Segment(s.start, s.end, s.text.strip()) for s in segments]
         return Transcript(" ".join(s.text for s in segs).strip(), segs,
                           ms=(time.perf_counter() - start) * 1000)
-
-
-def norm_word(w: str) -> str:
-    """A word compared without case and punctuation ("Timer." is "timer")."""
-    return re.sub(r"[^\w']", "", w.lower())
-
-
-def disputed(words: tuple[Word, ...], other: tuple[Word, ...]) -> tuple[Word, ...]:
-    """``words`` with probability 0 for each one that a second decode of the same audio
-    (``other``) does not have in the same place, numbers compared by value ("2" is "two",
-    "25" is "twenty five"). Measured on the trust grid's commands that act (363 utterances,
-    scripts/make_trust_cases.py's voices and noises): where the greedy words were right, the
-    beam never gave other numbers (0 of 102); where they had a wrong number, it gave other
-    numbers in 32 of 92, so a confident mishearing ("15 minutes" at 0.62, said "two
-    minutes") is asked back rather than acted on."""
-    mine, theirs = _compared(words), _compared(other)
-    matcher = difflib.SequenceMatcher(a=[t for t, _ in mine], b=[t for t, _ in theirs],
-                                      autojunk=False)
-    agreed = {i for block in matcher.get_matching_blocks()
-              for _, span in mine[block.a:block.a + block.size] for i in span}
-    return tuple(w if i in agreed else Word(w.text, 0.0) for i, w in enumerate(words))
-
-
-_UNITS = {w: n for n, w in enumerate(
-    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
-    "fifteen sixteen seventeen eighteen nineteen".split())}
-_TENS = {w: 10 * n for n, w in enumerate(
-    "_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()) if w != "_"}
-
-
-def _compared(words: tuple[Word, ...]) -> list[tuple[str, range]]:
-    """Each word as two decodes are compared (:func:`disputed`), with the indices of the
-    words it stands for: number words as digits, "twenty five" as one "25"."""
-    out: list[tuple[str, range]] = []
-    keys = [norm_word(w.text) for w in words]
-    i = 0
-    while i < len(keys):
-        k = keys[i]
-        if k in _TENS and i + 1 < len(keys) and 0 < _UNITS.get(keys[i + 1], 0) < 10:
-            out.append((str(_TENS[k] + _UNITS[keys[i + 1]]), range(i, i + 2)))
-            i += 2
-            continue
-        value = _UNITS.get(k, _TENS.get(k))
-        out.append((k if value is None else str(value), range(i, i + 1)))
-        i += 1
-    return out
 
 
 TRIM_AFTER_S = 8.0

@@ -1,6 +1,6 @@
 """Words the recogniser was unsure of: when a spoken turn asks before it answers.
 
-Whisper gives each word a probability (:class:`assistant.speech.asr.Word`); the voice loop
+Whisper gives each word a probability (:class:`assistant.speech.words.Word`); the voice loop
 hands the turn the words it heard, and a word under ``asr.unsure_below`` is *unsure*. Typed
 text has none: it is what the user wrote. Measured on the trust cases
 (``scripts/make_trust_cases.py`` keeps every word's probability), a word tiny.en got wrong is
@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import re
 
-from assistant.speech.asr import Word, norm_word
+from assistant.speech.words import Word, least_sure, norm_word
 from assistant.understand.classify import Understanding
 from assistant.understand.soundalike import GLUE, NUMBER_WORDS, skill_words
 
@@ -47,15 +47,6 @@ ASKING = frozenset(
 space"): an unsure one is no sign that a command was meant, nor, however unsure, of a
 question misheard (Whisper doubts how a sentence starts: "What's" at 0.04)."""
 _NUMBERS = frozenset(NUMBER_WORDS) | {"half", "quarter"}
-
-
-def least_sure(heard: tuple[Word, ...]) -> dict[str, float]:
-    """Each heard word (normalised) and its lowest probability in the utterance."""
-    out: dict[str, float] = {}
-    for x in heard:
-        if w := norm_word(x.text):
-            out[w] = min(x.probability, out.get(w, 1.0))
-    return out
 
 
 def value_words(u: Understanding, words: list[str]) -> list[str]:

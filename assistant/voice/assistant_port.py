@@ -18,7 +18,7 @@ from assistant.voice.events import Retrieval, ToolCall
 if TYPE_CHECKING:
     from assistant.memory.retrieval import Retrieved
     from assistant.skills import ToolResult
-    from assistant.speech.asr import Word
+    from assistant.speech.words import Word
 
 
 class AssistantPort:

@@ -26,6 +26,7 @@ from assistant.speech.asr import Recognizer, StreamingTranscriber
 from assistant.speech.audio import FRAME_S, RATE, Clock
 from assistant.speech.turn import UNFINISHED, Endpointer, TurnDetector
 from assistant.speech.vad import VoiceDetector
+from assistant.speech.words import Word
 from assistant.voice import rules
 from assistant.voice.events import (
     BargeIn,
@@ -55,7 +56,7 @@ class ListenerHooks(Protocol):
         """Nothing is being answered or prefilled, and the answer to ``words`` changes
         nothing: the LLM may read them ahead."""
 
-    def may_speculate(self, words: str, heard: tuple[asr.Word, ...] = ()) -> bool:
+    def may_speculate(self, words: str, heard: tuple[Word, ...] = ()) -> bool:
         """Nothing is playing or being answered (bar an answer just interrupted, winding
         down), and the answer to ``words`` (``heard``: the recogniser's words and their
         probabilities) changes nothing: it may start now."""
@@ -71,7 +72,7 @@ class ListenerHooks(Protocol):
         """It was: stop the answer in progress."""
 
     def answer(self, text: str, times: ReplyTimes,
-               heard: tuple[asr.Word, ...] = ()) -> ReplyHandle:
+               heard: tuple[Word, ...] = ()) -> ReplyHandle:
         """Answer ``text`` (``heard``: the recogniser's words and their probabilities); a
         speculative answer's (``times.speculative``) audio is held until :meth:`release`."""
 

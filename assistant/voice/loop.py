@@ -27,13 +27,14 @@ import numpy as np
 
 from assistant.agent import Assistant
 from assistant.config import VoiceConfig
-from assistant.speech.asr import Recognizer, Word
+from assistant.speech.asr import Recognizer
 from assistant.speech.audio import RATE, Clock
 from assistant.speech.echo import EchoCanceller
 from assistant.speech.player import Player
 from assistant.speech.tts import Synthesizer
 from assistant.speech.turn import TurnDetector
 from assistant.speech.vad import silero_confirms
+from assistant.speech.words import Word
 from assistant.voice.assistant_port import AssistantPort
 from assistant.voice.events import (
     AudioOutPause,

@@ -19,7 +19,7 @@ from assistant.voice.events import Retrieval, ToolCall, TurnEnd
 
 if TYPE_CHECKING:
     from assistant.agent import TurnResult
-    from assistant.speech.asr import Word
+    from assistant.speech.words import Word
 
 Stamp = Literal["first_text", "first_chunk", "first_audio"]
 

@@ -8,7 +8,7 @@ import threading
 from rich.live import Live
 from rich.table import Table
 
-from assistant.speech.asr import norm_word
+from assistant.speech.words import norm_word
 from assistant.voice.events import (
     AudioOutStart,
     AudioOutStop,

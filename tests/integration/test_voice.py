@@ -15,8 +15,8 @@ import pytest
 import soundfile as sf
 
 from assistant.config import Config
-from assistant.speech.asr import Word, norm_word
 from assistant.speech.audio import RATE, EchoPath, load_audio, save_wav
+from assistant.speech.words import Word, norm_word
 from assistant.voice.events import (
     AudioOutPause,
     AudioOutResume,

@@ -10,7 +10,7 @@ import pytest
 
 from assistant.agent import Assistant
 from assistant.skills import Pattern, Plan, SkillRegistry, Slot, Undoable, skill
-from assistant.speech.asr import Word
+from assistant.speech.words import Word
 
 TIMERS: list[int] = []
 CLEARED: list[str] = []

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from assistant.config import VoiceConfig
-from assistant.speech.asr import Word
 from assistant.speech.audio import FRAME, Clock
+from assistant.speech.words import Word
 from assistant.voice.events import (
     BargeIn,
     BargeInDismissed,

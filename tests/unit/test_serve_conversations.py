@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from assistant.agent import TurnResult
 from assistant.serve.conversations import Conversations
-from assistant.speech.asr import Word
+from assistant.speech.words import Word
 
 
 @dataclass

@@ -7,8 +7,8 @@ import numpy as np
 
 from assistant.config import VoiceConfig
 from assistant.serve.stt import Dictation
-from assistant.speech.asr import Word
 from assistant.speech.audio import FRAME
+from assistant.speech.words import Word
 from tests.fixtures.fakes import FakeRecognizer, quiet, voiced
 
 WORDS = (Word("Set", 0.9), Word("a", 0.9), Word("timer", 0.9), Word("for", 0.9),
