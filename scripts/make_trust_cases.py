@@ -7,8 +7,9 @@ by real speech synthesis, mixed with noise and recognised by the default Whisper
 exactly as the voice loop decodes the final words of an utterance
 (``assistant.speech.asr.Recognizer``, int8, CPU): greedily, and once more with the configured
 beam (``asr.beam_size``, 5) when the greedy words are no command. Each case keeps the words'
-probabilities (``heard_words``), which the voice loop hands to the turn as the words it is
-unsure of. What the recogniser got wrong is kept as a ``garbled`` case of
+probabilities (``heard_words``) and the speech-to-noise ratio estimated from the audio
+(``heard_snr_db``), which the voice loop hands to the turn with the text. What the
+recogniser got wrong is kept as a ``garbled`` case of
 ``assistant bench trust``: the benchmark then checks that the assistant either does what was
 meant or asks, and never does something else.
 
@@ -360,9 +361,12 @@ def from_beam(transcript: Transcript) -> bool:
     return transcript.decodes[-1] and not transcript.checked
 
 
-def heard_words(transcript: Transcript) -> list[list]:
-    """A case's ``heard_words``: [word, probability] pairs."""
-    return [[w.text, w.probability] for w in transcript.words]
+def as_heard(transcript: Transcript) -> dict:
+    """What a case keeps of how it was heard, as the voice loop hands it to the turn:
+    ``heard_words``, [word, probability] pairs, and ``heard_snr_db``, the estimated
+    signal-to-noise ratio of the audio the recogniser got."""
+    return {"heard_words": [[w.text, w.probability] for w in transcript.words],
+            "heard_snr_db": transcript.snr_db}
 
 
 def non_commands() -> list[tuple[str, str, dict]]:
@@ -400,7 +404,7 @@ def spoken_non_commands(hearer: Hearer) -> list[dict]:
                                    "noise": noise, "snr_db": snr,
                                    "beam": from_beam(transcript),
                                    "checked": transcript.checked},
-                        "heard_words": heard_words(transcript)})
+                        **as_heard(transcript)})
     print(f"non-commands: {len(out)} heard right of {len(rows) * NON_COMMAND_CONDITIONS} "
           f"utterances ({lost} misheard, dropped)", flush=True)
     return out
@@ -468,7 +472,7 @@ def main(argv: list[str] | None = None) -> int:
         heard = transcript.text.strip()
         condition = {"said": said, "voice": voice, "speed": speed, "noise": noise,
                      "snr_db": snr, "beam": from_beam(transcript), "checked": transcript.checked}
-        words = heard_words(transcript)
+        heard_as = as_heard(transcript)
         if not heard:
             counts["empty"] += 1
         elif canon(heard) == canon(said):
@@ -476,7 +480,7 @@ def main(argv: list[str] | None = None) -> int:
             if plain(heard) not in right_keys:
                 right_keys.add(plain(heard))
                 right.append({**heard_right_case(row, heard, condition, len(right) + 1),
-                              "heard_words": words})
+                              **heard_as})
         elif plain(heard) in heard_keys:
             counts["repeat"] += 1
         elif not recoverable(said, heard, args.max_wer, args.min_ratio):
@@ -499,7 +503,7 @@ def main(argv: list[str] | None = None) -> int:
                 "category": "garbled", "turns": [heard],
                 "expect": {"kind": kinds, "calls": [call], "acts": [act] if acting else []},
                 "source": {**condition, "wer": round(wer(canon(said), canon(heard)), 2)},
-                "misheard_value": value, "heard_words": words,
+                "misheard_value": value, **heard_as,
             })
             print(f"  kept {len(kept):3d}{' [value]' if value else '        '} "
                   f"{voice} {speed} {noise} {snr}: {said!r} -> {heard!r}", flush=True)

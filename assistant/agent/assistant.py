@@ -19,7 +19,7 @@ from assistant.agent.result import TurnMetrics, TurnResult
 from assistant.config import Config
 from assistant.llm import Engine, Message, ModelServerError, build_engine
 from assistant.skills import Skill, SkillContext, SkillRegistry, ToolResult, build_registry
-from assistant.speech.words import Word
+from assistant.speech.words import TYPED, Heard
 from assistant.text import MAX_TURN_CHARS, bounded
 from assistant.understand import about, hearing, soundalike
 from assistant.understand.classify import Understanding, classify
@@ -205,13 +205,14 @@ class Assistant:
         return found
 
     def turn(self, text: str, on_text: Callable[[str], None] | None = None,
-             remember: bool = True, heard: tuple[Word, ...] = ()) -> TurnResult:
+             remember: bool = True, heard: Heard = TYPED) -> TurnResult:
         """Answer one user utterance. ``on_text`` receives reply text as it streams.
         ``remember=False`` leaves the history alone (a speculative turn: the caller calls
         :meth:`remember` if it turns out to be wanted); such a turn is only ever one that
-        :meth:`speculable` allowed, which changes no dialogue state. ``heard``: the
-        recogniser's words and how sure it was of each (none for typed text); a turn may ask
-        about the unsure ones first (:mod:`assistant.understand.hearing`)."""
+        :meth:`speculable` allowed, which changes no dialogue state. ``heard``: how the
+        recogniser heard it (its words, how sure it was of each, how noisy the room was;
+        :data:`TYPED` for typed text); a turn may ask about the unsure words first
+        (:mod:`assistant.understand.hearing`)."""
         start = time.perf_counter()
         self.cancel.clear()
         self.start_skills()
@@ -234,7 +235,7 @@ class Assistant:
         return result
 
     def _answer(self, text: str, on_text: Callable[[str], None] | None,
-                start: float, heard: tuple[Word, ...] = ()) -> TurnResult:
+                start: float, heard: Heard = TYPED) -> TurnResult:
         """The reply: to a waiting question first, else by the utterance's kind."""
         asked_again, self.dialogue.asked_again = self.dialogue.asked_again, False
         pending = self.dialogue.waiting()
@@ -269,11 +270,11 @@ class Assistant:
             return self.commands.misheard(u.skill, u.arguments, u.rest)
         return llm_turn(self, text, on_text, start, tools=u.tools)
 
-    def doubted(self, u: Understanding, text: str, heard: tuple[Word, ...]) -> list[str]:
+    def doubted(self, u: Understanding, text: str, heard: Heard) -> list[str]:
         """The unsure words that make ``u`` ask first (:func:`hearing.doubted`)."""
-        if not heard:
+        if not heard.words:
             return []
-        return hearing.doubted(u, text, heard, self.config.asr.unsure_below,
+        return hearing.doubted(u, text, heard, self.config.asr,
                                soundalike.vocabulary(self.registry))
 
     def served_by_mcp(self, text: str) -> bool:
@@ -283,7 +284,7 @@ class Assistant:
         return any(self.registry.skills[n].source.startswith("mcp:")
                    for n in self.offered(text))
 
-    def speculable(self, text: str, heard: tuple[Word, ...] = ()) -> bool:
+    def speculable(self, text: str, heard: Heard = TYPED) -> bool:
         """Can this utterance be answered before the user has surely finished, and the answer
         thrown away if they go on? Only when nothing it may do changes anything, the
         conversation's state included: a fast-path skill declared ``read_only``, a question

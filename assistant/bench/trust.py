@@ -28,7 +28,7 @@ from assistant.bench.common import DATA, cell
 from assistant.config import Config
 from assistant.llm import Engine, build_engine
 from assistant.skills import ToolResult
-from assistant.speech.words import Word
+from assistant.speech.words import TYPED, Heard, Word
 
 CASES = DATA / "trust"
 CASE_FILES = ("cases.jsonl", "garbled.jsonl", "heard_right.jsonl")
@@ -129,10 +129,11 @@ def run_case(case: dict[str, Any], config: Config, engine: Engine | None,
         assistant.on_tool = record
         result = TurnResult("")
         ms = 0.0
-        heard = tuple(Word(text, p) for text, p in case.get("heard_words", []))
+        heard = Heard(tuple(Word(text, p) for text, p in case.get("heard_words", [])),
+                      case.get("heard_snr_db"))
         for n, text in enumerate(case["turns"], 1):
             start = time.perf_counter()
-            result = assistant.turn(text, heard=heard if n == len(case["turns"]) else ())
+            result = assistant.turn(text, heard=heard if n == len(case["turns"]) else TYPED)
             ms = (time.perf_counter() - start) * 1000
         result.tool_calls = [with_defaults(assistant, c) for c in result.tool_calls]
         return judge(case, result, acted, ms)

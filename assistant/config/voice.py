@@ -29,6 +29,16 @@ class ASRConfig(Section):
         "note) once more with the beam, and ask back about the words the two decodes "
         "disagree on; costs the beam's time (~50-150 ms on 2 cores) on those commands only."
     )
+    noisy_below_db: float = Field(
+        10.0, ge=0.0, le=60.0, description="A room whose speech-to-noise ratio, estimated "
+        "from each utterance, is under this many dB is noisy: the recogniser's confidence "
+        "means less there, so a command that acts is asked back unless each of its values "
+        "was heard at `sure_in_noise` or better (0 never)."
+    )
+    sure_in_noise: float = Field(
+        0.9, ge=0.0, le=1.0, description="How sure the recogniser must be of a value (a "
+        "number, a label, an item) in a noisy room for a command to act on it unasked."
+    )
 
 
 class TTSConfig(Section):

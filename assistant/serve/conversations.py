@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from assistant.agent import Assistant, TurnResult
-from assistant.speech.words import Word
+from assistant.speech.words import TYPED, Heard
 
 
 @dataclass
@@ -41,7 +41,7 @@ class Conversations:
 
     def turn(self, text: str, conversation_id: str | None = None,
              on_text: Callable[[str], None] | None = None,
-             room: str = "", heard: tuple[Word, ...] = ()) -> tuple[str, TurnResult]:
+             room: str = "", heard: Heard = TYPED) -> tuple[str, TurnResult]:
         """Answer ``text`` in the conversation ``conversation_id`` (a new one when None or
         unknown; ``room``: the room it is held in, whose timers it sets; ``heard``: the
         recogniser's words when it was spoken, for the turn to weigh); returns the id to

@@ -26,11 +26,11 @@ from wyoming.tts import Synthesize
 
 from assistant.speech.audio import RATE
 from assistant.speech.tts import SentenceChunker
+from assistant.speech.words import TYPED, Heard
 
 if TYPE_CHECKING:
     from assistant.agent import TurnResult
     from assistant.serve.services import Services
-    from assistant.speech.words import Word
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +55,7 @@ class Room:
 
     # ------------------------------------------------------------------ turns
 
-    def answer(self, text: str, heard: tuple[Word, ...] = ()) -> None:
+    def answer(self, text: str, heard: Heard = TYPED) -> None:
         """Take the turn for ``text`` (``heard``: the recogniser's words and how sure it was
         of each) and stream the answer back (in the background)."""
         self.interrupt()
@@ -67,7 +67,7 @@ class Room:
             self._reply.cancel()
             self.services.conversations.cancel(self.name)
 
-    async def _answer(self, text: str, heard: tuple[Word, ...]) -> None:
+    async def _answer(self, text: str, heard: Heard) -> None:
         pieces: asyncio.Queue[str | None] = asyncio.Queue()
 
         def on_text(piece: str) -> None:
@@ -87,7 +87,7 @@ class Room:
                 "conversation_id": self.name, "kind": result.kind,
                 "tool_calls": [c.as_dict() for c in result.tool_calls]}).event())
 
-    def _turn(self, text: str, heard: tuple[Word, ...],
+    def _turn(self, text: str, heard: Heard,
               on_text: Callable[[str], None]) -> TurnResult:
         return self.services.conversations.turn(text, self.name, on_text=on_text,
                                                 room=self.name, heard=heard)[1]

@@ -21,7 +21,7 @@ from assistant.config import VoiceConfig
 from assistant.speech.asr import Recognizer
 from assistant.speech.audio import Clock
 from assistant.speech.turn import TurnDetector
-from assistant.speech.words import Word
+from assistant.speech.words import TYPED, Heard
 from assistant.voice.events import EventLog, Partial, VoiceEvent
 from assistant.voice.frames import MicFrame
 from assistant.voice.listener import Listener
@@ -43,7 +43,7 @@ class _Ears:
     """The listener's hooks for a listener that only transcribes."""
 
     def __init__(self, is_command: Callable[[str], bool],
-                 done: Callable[[str, tuple[Word, ...]], None],
+                 done: Callable[[str, Heard], None],
                  acts: Callable[[str], bool] | None = None) -> None:
         self.is_command = is_command
         self._done = done
@@ -57,7 +57,7 @@ class _Ears:
     def may_prefill(self, words: str) -> bool:
         return False
 
-    def may_speculate(self, words: str, heard: tuple[Word, ...] = ()) -> bool:
+    def may_speculate(self, words: str, heard: Heard = TYPED) -> bool:
         return False
 
     def pause_playback(self) -> None:
@@ -70,7 +70,7 @@ class _Ears:
         """Nothing to interrupt."""
 
     def answer(self, text: str, times: ReplyTimes,
-               heard: tuple[Word, ...] = ()) -> ReplyHandle:
+               heard: Heard = TYPED) -> ReplyHandle:
         self._done(text, heard)
         return ReplyHandle(0, text, times)
 
@@ -101,7 +101,7 @@ class Dictation:
                  acts: Callable[[str], bool] | None = None) -> None:
         self.done = False
         self.text = ""
-        self.heard: tuple[Word, ...] = ()
+        self.heard: Heard = TYPED
         self.pending = 0
         """Frames received and not yet heard."""
         self._frames = 0
@@ -140,7 +140,7 @@ class Dictation:
             self.listener.finish()
             self.done = True
 
-    def _finished(self, text: str, heard: tuple[Word, ...]) -> None:
+    def _finished(self, text: str, heard: Heard) -> None:
         self.text = text
         self.heard = heard
         self.done = True

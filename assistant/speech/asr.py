@@ -25,7 +25,8 @@ from pathlib import Path
 import numpy as np
 
 from assistant.speech.audio import RATE
-from assistant.speech.words import Word, disputed, least_sure, norm_word
+from assistant.speech.noise import snr_db
+from assistant.speech.words import Heard, Word, disputed, least_sure, norm_word
 
 _MAX_WINDOW_S = 30
 _SHORT_LIMIT_S = 25.0
@@ -56,6 +57,14 @@ class Transcript:
     checked: bool = False
     """The greedy words were kept and the beam decoded them again as a second opinion: a
     word the two disagree on has probability 0 (:func:`disputed`)."""
+    snr_db: float | None = None
+    """How far the speech stood above the room's noise (:func:`assistant.speech.noise.snr_db`);
+    None when unknown."""
+
+    @property
+    def heard(self) -> Heard:
+        """How the words were heard, for the turn."""
+        return Heard(self.words, self.snr_db)
 
     def unsure(self, below: float) -> frozenset[str]:
         """The words (lower case, without punctuation) heard with a probability under
@@ -195,7 +204,8 @@ class Recognizer:
             second = self._decode(encoded, prompt_ids, duration, True)
             transcript = replace(transcript, words=disputed(transcript.words, second.words),
                                  decodes=(False, True), checked=True)
-        return guard(replace(transcript, ms=(time.perf_counter() - start) * 1000))
+        return guard(replace(transcript, snr_db=snr_db(audio),
+                             ms=(time.perf_counter() - start) * 1000))
 
     def _decode(self, encoded: object, prompt_ids: list[int], duration: float,
                 beam: bool) -> Transcript:

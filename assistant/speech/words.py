@@ -1,9 +1,9 @@
 """The recogniser's words: each as Whisper wrote it with how sure it was, and how two decodes
 of the same audio are compared.
 
-:class:`Word` is what the voice loop hands a turn (:mod:`assistant.understand.hearing` judges
-it); :func:`disputed` is the second opinion of :meth:`assistant.speech.asr.Recognizer.transcribe`
-on a command that acts.
+:class:`Heard` (the words and how noisy the room was) is what the voice loop hands a turn
+beside its text (:mod:`assistant.understand.hearing` judges it); :func:`disputed` is the
+second opinion of :meth:`assistant.speech.asr.Recognizer.transcribe` on a command that acts.
 """
 
 from __future__ import annotations
@@ -25,6 +25,21 @@ class Word:
     before it (a word is as doubtful as its most doubtful piece: "mug|ger"). In a greedy
     decode a token counts in any case, with or without its leading space ("Set" is " set");
     a beam decode's (scored by ``align``) as written."""
+
+
+@dataclass(frozen=True)
+class Heard:
+    """How a spoken turn was heard, beside its text. Typed text is :data:`TYPED`."""
+
+    words: tuple[Word, ...] = ()
+    """The recogniser's words and their probabilities."""
+    snr_db: float | None = None
+    """How far the speech stood above the room's noise, estimated from the audio
+    (:func:`assistant.speech.noise.snr_db`); None when unknown."""
+
+
+TYPED = Heard()
+"""Text that was typed, not heard: what the user wrote, nothing to doubt."""
 
 
 def norm_word(w: str) -> str:

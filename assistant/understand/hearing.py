@@ -10,6 +10,9 @@ but right words can be unsure too ("cancel the pizza timer": "pizza" 0.25), so a
 costs the user one "yes". Wrong words can be sure, too ("15 minutes" at 0.62, said "two
 minutes"): the voice loop decodes a command that acts a second time with the beam
 (``asr.second_opinion``), and a word the two decodes disagree on comes with probability 0.
+That "15" came in babble at 5 dB, where the two decodes are equally lost: in a room noisier
+than ``asr.noisy_below_db`` (:mod:`assistant.speech.noise`) the values of a command that acts
+must be heard at ``asr.sure_in_noise`` or they are asked back.
 
 * A command that changes something asks "Did I hear that right: …?" when a word of its
   values is unsure (a word of a label, list item, fact or reminder text, a number or a time),
@@ -31,7 +34,8 @@ from __future__ import annotations
 
 import re
 
-from assistant.speech.words import Word, least_sure, norm_word
+from assistant.config.voice import ASRConfig
+from assistant.speech.words import Heard, least_sure, norm_word
 from assistant.understand.classify import Understanding
 from assistant.understand.soundalike import GLUE, NUMBER_WORDS, skill_words
 
@@ -61,17 +65,26 @@ def unexplained(words: list[str], vocabulary: frozenset[str]) -> list[str]:
     return [w for w in words if w not in vocabulary and w not in GLUE and w not in FILLERS]
 
 
-def doubted(u: Understanding, text: str, heard: tuple[Word, ...], below: float,
+def noisy(heard: Heard, asr: ASRConfig) -> bool:
+    """Whether ``heard`` came from a room too noisy to trust the recogniser's confidence."""
+    return heard.snr_db is not None and heard.snr_db < asr.noisy_below_db
+
+
+def doubted(u: Understanding, text: str, heard: Heard, asr: ASRConfig,
             vocabulary: frozenset[str]) -> list[str]:
-    """The words of ``text`` (read as ``u``; ``heard``: the recogniser's words and their
-    probabilities, ``below``: ``asr.unsure_below``) that should stop the turn from being
-    answered without asking; empty when it may go ahead."""
-    sure = least_sure(heard)
+    """The words of ``text`` (read as ``u``; ``heard``: how the recogniser heard it; ``asr``:
+    the thresholds) that should stop the turn from being answered without asking; empty
+    when it may go ahead."""
+    below = asr.unsure_below
+    sure = least_sure(heard.words)
     words = [w for w in map(norm_word, text.split()) if w]
     unsure = {w for w in words if sure.get(w, 1.0) < below}
     if u.kind == "command" and u.skill is not None and not u.skill.read_only:
         own = skill_words(u.skill) | _NUMBERS  # "now" is another skill's word, not an alarm's
-        asked = set(value_words(u, words)) | set(unexplained(words, own))
+        values = set(value_words(u, words))
+        if noisy(heard, asr):
+            unsure |= {w for w in values if sure.get(w, 1.0) < asr.sure_in_noise}
+        asked = values | set(unexplained(words, own))
         return [w for w in words if w in unsure and w in asked]
     if u.kind == "chat":
         commanding = vocabulary - GLUE - FILLERS - ASKING

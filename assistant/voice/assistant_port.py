@@ -13,12 +13,12 @@ from assistant import fastpath
 from assistant.agent import Assistant, TurnResult
 from assistant.llm import ModelServerError
 from assistant.speech.audio import Clock
+from assistant.speech.words import TYPED, Heard
 from assistant.voice.events import Retrieval, ToolCall
 
 if TYPE_CHECKING:
     from assistant.memory.retrieval import Retrieved
     from assistant.skills import ToolResult
-    from assistant.speech.words import Word
 
 
 class AssistantPort:
@@ -45,11 +45,11 @@ class AssistantPort:
     def acts(self, text: str) -> bool:
         return fastpath.acts(self.assistant.registry, text)
 
-    def speculable(self, words: str, heard: tuple[Word, ...] = ()) -> bool:
+    def speculable(self, words: str, heard: Heard = TYPED) -> bool:
         return self.assistant.speculable(words, heard)
 
     def turn(self, text: str, on_text: Callable[[str], None], remember: bool,
-             heard: tuple[Word, ...] = ()) -> TurnResult:
+             heard: Heard = TYPED) -> TurnResult:
         return self.assistant.turn(text, on_text=on_text, remember=remember, heard=heard)
 
     def remember(self, text: str, result: TurnResult) -> None:

@@ -77,9 +77,10 @@ class Transcript(Event, type="transcript"):
     """The utterance's final words; `command` is what they were taken as when that differs
     ("stop" for a misheard "Top."), `ignored` why nothing is done with them (no wake phrase,
     wake phrase only, not a request), `unsure` the words heard with a probability under
-    `asr.unsure_below` (the turn may ask about them)."""
+    `asr.unsure_below` (the turn may ask about them), `snr_db` how far the speech stood above
+    the room's noise (under `asr.noisy_below_db`, a command's values must be heard surely)."""
 
-    optional: ClassVar[tuple[str, ...]] = ("command", "ignored", "unsure")
+    optional: ClassVar[tuple[str, ...]] = ("command", "ignored", "unsure", "snr_db")
     text: str
     command: str | None = None
     """What the words were taken as, when that differs ("stop" for a misheard "Top.")."""
@@ -87,6 +88,8 @@ class Transcript(Event, type="transcript"):
     """Why nothing is done with them: no wake phrase, wake phrase only, not a request."""
     unsure: tuple[str, ...] | None = None
     """The words heard with a probability under ``asr.unsure_below``, when there are any."""
+    snr_db: float | None = None
+    """The estimated speech-to-noise ratio of the utterance, in dB."""
 
 
 @dataclass(frozen=True)

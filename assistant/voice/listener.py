@@ -26,7 +26,7 @@ from assistant.speech.asr import Recognizer, StreamingTranscriber
 from assistant.speech.audio import FRAME_S, RATE, Clock
 from assistant.speech.turn import UNFINISHED, Endpointer, TurnDetector
 from assistant.speech.vad import VoiceDetector
-from assistant.speech.words import Word
+from assistant.speech.words import TYPED, Heard
 from assistant.voice import rules
 from assistant.voice.events import (
     BargeIn,
@@ -56,7 +56,7 @@ class ListenerHooks(Protocol):
         """Nothing is being answered or prefilled, and the answer to ``words`` changes
         nothing: the LLM may read them ahead."""
 
-    def may_speculate(self, words: str, heard: tuple[Word, ...] = ()) -> bool:
+    def may_speculate(self, words: str, heard: Heard = TYPED) -> bool:
         """Nothing is playing or being answered (bar an answer just interrupted, winding
         down), and the answer to ``words`` (``heard``: the recogniser's words and their
         probabilities) changes nothing: it may start now."""
@@ -72,7 +72,7 @@ class ListenerHooks(Protocol):
         """It was: stop the answer in progress."""
 
     def answer(self, text: str, times: ReplyTimes,
-               heard: tuple[Word, ...] = ()) -> ReplyHandle:
+               heard: Heard = TYPED) -> ReplyHandle:
         """Answer ``text`` (``heard``: the recogniser's words and their probabilities); a
         speculative answer's (``times.speculative``) audio is held until :meth:`release`."""
 
@@ -331,7 +331,7 @@ class Listener:
         utterance, when the answer changes nothing and nothing else is going on; its audio
         waits for the endpoint."""
         text = utt.speculative.text.strip()
-        heard = utt.speculative.words
+        heard = utt.speculative.heard
         command = self._strip_wake(self._taken_as(utt, text))
         # Over the assistant's voice, only once it is interrupted (playback has stopped).
         if not self.config.speculate or (utt.barge and not utt.barge_confirmed) or \
@@ -390,14 +390,14 @@ class Listener:
         self._awake_until = -1.0
         self._transcript(transcribed, heard, text, final)
         self.hooks.answer(command, ReplyTimes(utt.last_voiced, decided, transcribed),
-                          final.words)
+                          final.heard)
 
     def _transcript(self, t: float, heard: str, command: str, final: asr.Transcript) -> None:
-        """The final words, what they were taken as when that differs ("stop"), and those
-        heard unsure."""
+        """The final words, what they were taken as when that differs ("stop"), those heard
+        unsure, and how noisy the room was."""
         unsure = final.unsure(self.recognizer.unsure_below)
         self.events.emit(Transcript(t, heard, command if command != heard else None,
-                                    unsure=tuple(sorted(unsure)) or None))
+                                    unsure=tuple(sorted(unsure)) or None, snr_db=final.snr_db))
 
     def _taken_as(self, utt: Utterance, heard: str) -> str:
         """Over the assistant's voice, a few words close to a stop phrase are "stop"."""

@@ -34,7 +34,7 @@ from assistant.speech.player import Player
 from assistant.speech.tts import Synthesizer
 from assistant.speech.turn import TurnDetector
 from assistant.speech.vad import silero_confirms
-from assistant.speech.words import Word
+from assistant.speech.words import TYPED, Heard
 from assistant.voice.assistant_port import AssistantPort
 from assistant.voice.events import (
     AudioOutPause,
@@ -198,7 +198,7 @@ class VoiceLoop:
         return not self._prefills.backlog() and self.responder.active is None and \
             not self._requests.backlog() and self.port.speculable(words)
 
-    def may_speculate(self, words: str, heard: tuple[Word, ...] = ()) -> bool:
+    def may_speculate(self, words: str, heard: Heard = TYPED) -> bool:
         # Queued behind an interrupted answer, which stops at its next token, a speculation
         # starts as soon as a fresh turn's would.
         active = self.responder.active
@@ -216,7 +216,7 @@ class VoiceLoop:
             reply.resume()
 
     def answer(self, text: str, times: ReplyTimes,
-               heard: tuple[Word, ...] = ()) -> ReplyHandle:
+               heard: Heard = TYPED) -> ReplyHandle:
         reply = self.replies.new(text, times, heard)
         if times.speculative:
             self.replies.take(reply)

@@ -15,11 +15,11 @@ import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
+from assistant.speech.words import TYPED, Heard
 from assistant.voice.events import Retrieval, ToolCall, TurnEnd
 
 if TYPE_CHECKING:
     from assistant.agent import TurnResult
-    from assistant.speech.words import Word
 
 Stamp = Literal["first_text", "first_chunk", "first_audio"]
 
@@ -58,7 +58,7 @@ class ReplyHandle:
     """A reply to ``text`` (an announcement has no ``times``)."""
 
     def __init__(self, id: int, text: str, times: ReplyTimes | None = None,
-                 heard: tuple[Word, ...] = ()) -> None:
+                 heard: Heard = TYPED) -> None:
         self.id = id
         """Its turn number in the player's queue."""
         self.text = text
@@ -188,7 +188,7 @@ class Replies:
         self._live: dict[int, ReplyHandle] = {}
 
     def new(self, text: str, times: ReplyTimes | None = None,
-            heard: tuple[Word, ...] = ()) -> ReplyHandle:
+            heard: Heard = TYPED) -> ReplyHandle:
         return ReplyHandle(next(self._ids), text, times, heard)
 
     @property

@@ -16,7 +16,7 @@ import soundfile as sf
 
 from assistant.config import Config
 from assistant.speech.audio import RATE, EchoPath, load_audio, save_wav
-from assistant.speech.words import Word, norm_word
+from assistant.speech.words import TYPED, Heard, norm_word
 from assistant.voice.events import (
     AudioOutPause,
     AudioOutResume,
@@ -152,6 +152,20 @@ def test_every_word_comes_with_its_probability(models: Models, beam: bool) -> No
     least = min(heard.words, key=lambda w: w.probability)
     assert norm_word(least.text) in heard.unsure(least.probability + 1e-3)
     assert heard.unsure(0.0) == frozenset()
+
+
+def test_a_transcript_says_how_noisy_the_room_was(models: Models) -> None:
+    # The utterance as the loop keeps it: the pre-roll, the words, the closing silence.
+    speech = espeak("set a timer for two minutes")
+    pad = silence(0.3)
+    clean = np.concatenate([pad, speech, pad])
+    noise = np.random.default_rng(5).standard_normal(len(clean)).astype(np.float32)
+    noise *= np.sqrt(np.mean(speech ** 2) / np.mean(noise ** 2))
+    quiet = models.recognizer.transcribe(clean + noise * 10 ** (-30 / 20))
+    noisy = models.recognizer.transcribe(clean + noise * 10 ** (-5 / 20))
+    assert quiet.snr_db is not None and quiet.snr_db > 20
+    assert noisy.snr_db is not None and noisy.snr_db < Config().asr.noisy_below_db
+    assert noisy.heard == Heard(noisy.words, noisy.snr_db)
 
 
 def test_a_word_is_as_sure_as_its_least_sure_piece_bar_punctuation(models: Models) -> None:
@@ -303,7 +317,7 @@ def test_the_llm_prompt_is_prefilled_while_the_user_speaks(models: Models,
     asked: list[tuple[str, bool, str]] = []  # why not, if it never prefills
     speculable = Assistant.speculable
 
-    def judged(self: Assistant, words: str, heard: tuple[Word, ...] = ()) -> bool:
+    def judged(self: Assistant, words: str, heard: Heard = TYPED) -> bool:
         verdict = speculable(self, words, heard)
         asked.append((words, verdict, classify(self.registry, words).kind))
         return verdict

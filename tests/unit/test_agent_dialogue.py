@@ -10,7 +10,7 @@ import pytest
 
 from assistant.agent import Assistant
 from assistant.skills import Pattern, Plan, SkillRegistry, Slot, Undoable, skill
-from assistant.speech.words import Word
+from assistant.speech.words import Heard, Word
 
 TIMERS: list[int] = []
 CLEARED: list[str] = []
@@ -157,9 +157,10 @@ def test_a_misheard_command_that_needs_a_yes_still_says_what_it_will_do(assistan
     assert CLEARED == ["shopping"]
 
 
-def heard(text: str, **probabilities: float) -> tuple[Word, ...]:
+def heard(text: str, snr_db: float | None = None, **probabilities: float) -> Heard:
     """``text`` as the recogniser gives it: each word sure (0.9) unless given here."""
-    return tuple(Word(w, probabilities.get(w.strip(".,?!").lower(), 0.9)) for w in text.split())
+    return Heard(tuple(Word(w, probabilities.get(w.strip(".,?!").lower(), 0.9))
+                       for w in text.split()), snr_db)
 
 
 def test_an_act_on_an_unsure_value_is_asked_back_and_runs_on_yes(assistant):
@@ -182,6 +183,20 @@ def test_an_unsure_word_of_the_skill_itself_does_not_ask(assistant):
     said = "set a timer for 5 minutes"
     done = assistant.turn(said, heard=heard(said, timer=0.1))
     assert done.kind == "command" and TIMERS == [300]
+
+
+def test_in_a_noisy_room_an_act_needs_its_values_heard_very_surely(assistant):
+    # tiny.en heard "two minutes" as "15 minutes" at 0.62 in babble at 5 dB.
+    said = "set a timer for 15 minutes"
+    asked = assistant.turn(said, heard=heard(said, snr_db=6.0, **{"15": 0.62}))
+    assert asked.kind == "clarify" and TIMERS == []
+    assert assistant.turn("no").kind == "cancelled"
+    # A quiet room, or a value heard surely in the noisy one: done at once.
+    assert assistant.turn(said, heard=heard(said, snr_db=25.0, **{"15": 0.62})).kind == \
+        "command"
+    assert assistant.turn(said, heard=heard(said, snr_db=6.0, **{"15": 0.95})).kind == \
+        "command"
+    assert TIMERS == [900, 900]
 
 
 def test_typed_words_are_never_unsure(assistant):

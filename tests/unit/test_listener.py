@@ -8,7 +8,7 @@ import pytest
 
 from assistant.config import VoiceConfig
 from assistant.speech.audio import FRAME, Clock
-from assistant.speech.words import Word
+from assistant.speech.words import TYPED, Heard, Word
 from assistant.voice.events import (
     BargeIn,
     BargeInDismissed,
@@ -37,7 +37,7 @@ class Hooks:
         self.replies = Replies()
         self.early = True
         self.confirms = True
-        self.heard: list[tuple[Word, ...]] = []
+        self.heard: list[Heard] = []
 
     def _call(self, *what: object) -> None:
         self.calls.append((*what, round(self.clock.now(), 2)))
@@ -57,7 +57,7 @@ class Hooks:
     def may_prefill(self, words: str) -> bool:
         return self.early
 
-    def may_speculate(self, words: str, heard: tuple[Word, ...] = ()) -> bool:
+    def may_speculate(self, words: str, heard: Heard = TYPED) -> bool:
         return self.early
 
     def pause_playback(self) -> None:
@@ -70,7 +70,7 @@ class Hooks:
         self._call("interrupt")
 
     def answer(self, text: str, times: ReplyTimes,
-               heard: tuple[Word, ...] = ()) -> ReplyHandle:
+               heard: Heard = TYPED) -> ReplyHandle:
         self._call("answer", text, times.speculative)
         self.heard.append(heard)
         return self.replies.new(text, times, heard)
@@ -141,11 +141,12 @@ def test_the_words_as_heard_go_with_the_request(early: bool) -> None:
     ears.hooks.early = early  # a speculative answer, or one at the endpoint
     words = (Word("Add", 0.66), Word("red", 0.68), Word("and", 0.5), Word("mugger.", 0.3))
     ears.recognizer.words = words
+    ears.recognizer.snr_db = 7.5
     ears.hear(quiet(10))
     ears.hear(voiced(40), "Add red and mugger.")
     ears.hear(quiet(60))
     assert ears.hooks.kinds("answer") == [("answer", "Add red and mugger.", early)]
-    assert ears.hooks.heard == [words]
+    assert ears.hooks.heard == [Heard(words, 7.5)]  # and how noisy the room was
     # The live view marks those under the fake's 0.35.
     assert [e.unsure for e in ears.events.of_type(Transcript)] == [("mugger",)]
     # A command that changes something gets a second decode's opinion on its words.

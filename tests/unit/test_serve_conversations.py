@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from assistant.agent import TurnResult
 from assistant.serve.conversations import Conversations
-from assistant.speech.words import Word
+from assistant.speech.words import TYPED, Heard, Word
 
 
 @dataclass
@@ -24,10 +24,10 @@ class FakeAssistant:
         self.made.append(other)
         return other
 
-    heard: list[tuple[Word, ...]] = field(default_factory=list)
+    heard: list[Heard] = field(default_factory=list)
 
     def turn(self, text: str, on_text: object = None,
-             heard: tuple[Word, ...] = ()) -> TurnResult:
+             heard: Heard = TYPED) -> TurnResult:
         if text == "slow" and self.gate is not None:
             self.gate.wait(5)
         self.history.append(text)
@@ -73,8 +73,8 @@ def test_one_slow_conversation_does_not_hold_up_another() -> None:
 def test_a_spoken_turn_takes_its_words_as_heard_to_the_conversation() -> None:
     main = FakeAssistant()
     conversations = Conversations(main, size=4, idle_s=60)
-    words = (Word("Set", 0.9), Word("a", 0.9), Word("timer", 0.9), Word("for", 0.9),
-             Word("15", 0.0), Word("minutes.", 0.9))
+    words = Heard((Word("Set", 0.9), Word("a", 0.9), Word("timer", 0.9), Word("for", 0.9),
+                   Word("15", 0.0), Word("minutes.", 0.9)), snr_db=8.0)
     conversations.turn("Set a timer for 15 minutes.", "kitchen", room="kitchen", heard=words)
     conversations.turn("what time is it", "kitchen")
-    assert main.made[0].heard == [words, ()]
+    assert main.made[0].heard == [words, TYPED]

@@ -8,7 +8,7 @@ import numpy as np
 from assistant.config import VoiceConfig
 from assistant.serve.stt import Dictation
 from assistant.speech.audio import FRAME
-from assistant.speech.words import Word
+from assistant.speech.words import Heard, Word
 from tests.fixtures.fakes import FakeRecognizer, quiet, voiced
 
 WORDS = (Word("Set", 0.9), Word("a", 0.9), Word("timer", 0.9), Word("for", 0.9),
@@ -30,7 +30,7 @@ def _dictate(acts: object = None) -> tuple[Dictation, FakeRecognizer]:
 def test_a_room_gets_the_words_as_heard_and_a_command_that_acts_a_second_decode() -> None:
     dictation, recognizer = _dictate(acts=lambda text: "timer" in text)
     assert (dictation.done, dictation.text, dictation.heard) == (
-        True, "Set a timer for 15 minutes.", WORDS)
+        True, "Set a timer for 15 minutes.", Heard(WORDS))
     assert recognizer.rechecked  # the words the turn will weigh got a second opinion
 
 
