@@ -146,42 +146,44 @@ def _cancel_args(m: re.Match[str]) -> dict[str, Any]:
     return {"label": label_in(m.string)}
 
 
-@skill(topic="timers and alarms",
-       patterns=[Pattern(re.compile(
-    r"\b(?:cancel|stop|delete|remove|clear|turn off|switch off|get rid of|kill|end|reset)\b"
-    r".*\btimers?\b", re.IGNORECASE), _cancel_args)])
-def cancel_timer(ctx: SkillContext, label: str | None = None) -> str | Undoable:
-    """Cancel a running timer.
-
-    Args:
-        label: Name of the timer to cancel, e.g. "pasta"; empty cancels all timers.
-    """
-    label = clean_label(label)
-    schedule = _service(ctx)
-    return _cancelled(schedule, "timer", label,
-                      schedule.cancel(label, "timer", room=ctx.room))
-
-
 def _cancel_alarm_args(m: re.Match[str]) -> dict[str, Any]:
     found = re.search(r"\b([a-z]+) alarm", m.string, re.IGNORECASE)
     label = found.group(1).lower() if found else None
     return {"label": None if label in NOT_LABELS or label in NOT_ANSWERS else label}
 
 
-@skill(topic="timers and alarms",
-       patterns=[Pattern(re.compile(
-    r"\b(?:cancel|stop|delete|remove|clear|turn off|switch off|get rid of|kill|disable)\b"
-    r".*\balarms?\b", re.IGNORECASE), _cancel_alarm_args)])
+def _cancelling(kind: str, more_verbs: str,
+                args: Callable[[re.Match[str]], dict[str, Any]]) -> Pattern:
+    """The fast path's pattern for cancelling a ``kind``: a verb, then the noun."""
+    return Pattern(re.compile(
+        rf"\b(?:cancel|stop|delete|remove|clear|turn off|switch off|get rid of|kill|{more_verbs})"
+        rf"\b.*\b{kind}s?\b", re.IGNORECASE), args)
+
+
+def _cancel(ctx: SkillContext, kind: str, label: str | None) -> str | Undoable:
+    label = clean_label(label)
+    schedule = _service(ctx)
+    return _cancelled(schedule, kind, label, schedule.cancel(label, kind, room=ctx.room))
+
+
+@skill(topic="timers and alarms", patterns=[_cancelling("timer", "end|reset", _cancel_args)])
+def cancel_timer(ctx: SkillContext, label: str | None = None) -> str | Undoable:
+    """Cancel a running timer.
+
+    Args:
+        label: Name of the timer to cancel, e.g. "pasta"; empty cancels all timers.
+    """
+    return _cancel(ctx, "timer", label)
+
+
+@skill(topic="timers and alarms", patterns=[_cancelling("alarm", "disable", _cancel_alarm_args)])
 def cancel_alarm(ctx: SkillContext, label: str | None = None) -> str | Undoable:
     """Cancel an alarm that is set.
 
     Args:
         label: Name of the alarm to cancel, e.g. "gym"; empty cancels all alarms.
     """
-    label = clean_label(label)
-    schedule = _service(ctx)
-    return _cancelled(schedule, "alarm", label,
-                      schedule.cancel(label, "alarm", room=ctx.room))
+    return _cancel(ctx, "alarm", label)
 
 
 def _cancel_one(schedule: Schedule, entry: Entry, what: str) -> Callable[[], str]:
