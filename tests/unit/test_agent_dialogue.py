@@ -178,6 +178,20 @@ def test_no_to_an_unsure_act_runs_nothing(assistant):
     assert assistant.turn("no").kind == "cancelled" and TIMERS == []
 
 
+def test_small_words_disputed_beside_a_value_ask(assistant):
+    # Said "a timer for 2 minutes and 30 seconds": the beam heard other words after the
+    # value, so the greedy "of I'm" (small word, filler) may be hiding part of it.
+    said = "set a timer for 2 minutes of I'm"
+    asked = assistant.turn(said, heard=heard(said, of=0.0, **{"i'm": 0.0}))
+    assert asked.kind == "clarify" and TIMERS == []
+    assistant.turn("no")
+    # The same small words heard unsure but not disputed, or disputed away from the value:
+    assert assistant.turn(said, heard=heard(said, of=0.2, **{"i'm": 0.2})).kind == "command"
+    said = "I'm set a timer for 2 minutes"
+    assert assistant.turn(said, heard=heard(said, **{"i'm": 0.0})).kind == "command"
+    assert TIMERS == [120, 120]
+
+
 def test_an_unsure_word_of_the_skill_itself_does_not_ask(assistant):
     # "timer" matched the skill's pattern; the value (5 minutes) was heard surely.
     said = "set a timer for 5 minutes"

