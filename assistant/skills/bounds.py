@@ -62,10 +62,9 @@ def audit_line(record: dict[str, Any], limit: int = AUDIT_ENTRY_BYTES) -> str:
         keep = max(0, keep - (len(short) - limit))
 
 
-def on_thread(fn: Callable[[], Any], timeout_s: float, name: str) -> dict[str, Any] | None:
-    """``fn()`` on a daemon thread, waited for at most ``timeout_s``: ``{"value": ...}``,
-    ``{"error": exception}``, or None when it is still running. It is then abandoned: a
-    daemon thread cannot block exit."""
+def started(fn: Callable[[], Any], name: str) -> tuple[threading.Thread, dict[str, Any]]:
+    """``fn()`` running on a daemon thread, and the box its outcome will be in:
+    ``{"value": ...}`` or ``{"error": exception}``."""
     box: dict[str, Any] = {}
 
     def target() -> None:
@@ -76,5 +75,13 @@ def on_thread(fn: Callable[[], Any], timeout_s: float, name: str) -> dict[str, A
 
     worker = threading.Thread(target=target, name=name, daemon=True)
     worker.start()
+    return worker, box
+
+
+def on_thread(fn: Callable[[], Any], timeout_s: float, name: str) -> dict[str, Any] | None:
+    """``fn()`` on a daemon thread, waited for at most ``timeout_s``: its outcome's box
+    (:func:`started`), or None when it is still running. It is then abandoned: a daemon
+    thread cannot block exit."""
+    worker, box = started(fn, name)
     worker.join(timeout_s)
     return None if worker.is_alive() else box

@@ -4,11 +4,15 @@ command that loads skills)."""
 
 from __future__ import annotations
 
+import importlib.util
+import sys
+import time
 import types
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
-from assistant.skills.bounds import on_thread
+from assistant.skills.bounds import started
 from assistant.skills.context import SkillContext
 from assistant.skills.declare import Skill
 
@@ -38,16 +42,36 @@ def starters_in(obj: Any) -> list[Callable[[SkillContext], None]]:
     return []
 
 
-def imported(load: Callable[[], Any], timeout_s: float, name: str) -> Any:
-    """What ``load()`` (a plugin's import) returns, within ``timeout_s``: one that sleeps or
-    waits on the network at import must not hang every command that loads skills. A hung
-    import holds only its own module's import lock, so later imports of other modules go on."""
-    box = on_thread(load, timeout_s, f"import-{name}")
-    if box is None:
-        raise TimeoutError(f"import took longer than {timeout_s:g} seconds")
-    error = box.get("error")
-    if isinstance(error, Exception):
-        raise error
-    if error is not None:  # a plugin's sys.exit() at import must not end the assistant
-        raise RuntimeError(f"{type(error).__name__} raised at import") from None
-    return box["value"]
+def exec_file(path: Path, module_name: str) -> types.ModuleType:
+    """Run a skills folder's file as the module ``module_name`` (registered before it runs,
+    as an import would)."""
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    if spec is None or spec.loader is None:
+        raise ImportError("not a Python module")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    # exec_module takes no import lock: a file that hangs blocks nothing else.
+    spec.loader.exec_module(module)
+    return module
+
+
+def imported(loads: list[tuple[str, Callable[[], Any]]], timeout_s: float) -> list[Any]:
+    """What each ``(name, load)``'s ``load()`` (a plugin's import) returns, in order, or the
+    exception that stands for its failure, within ``timeout_s`` for all of them: they run at
+    once, so that plugins which sleep or wait on the network at import cost one timeout, not
+    one each. A hung import holds only its own module's import lock, so the others go on."""
+    running = [started(load, f"import-{name}") for name, load in loads]
+    deadline = time.monotonic() + timeout_s
+    out: list[Any] = []
+    for worker, box in running:
+        worker.join(max(0.0, deadline - time.monotonic()))
+        error = box.get("error")
+        if worker.is_alive():
+            out.append(TimeoutError(f"import took longer than {timeout_s:g} seconds"))
+        elif isinstance(error, Exception):
+            out.append(error)
+        elif error is not None:  # a plugin's sys.exit() at import must not end the assistant
+            out.append(RuntimeError(f"{type(error).__name__} raised at import"))
+        else:
+            out.append(box["value"])
+    return out

@@ -23,7 +23,13 @@ from assistant import AssistantError
 from assistant.skills.bounds import audit_line, cut, on_thread, one_line_sentence, usable
 from assistant.skills.context import SkillContext
 from assistant.skills.declare import Plan, Skill, Undoable
-from assistant.skills.loading import ENTRY_POINT_GROUP, imported, skills_in, starters_in
+from assistant.skills.loading import (
+    ENTRY_POINT_GROUP,
+    exec_file,
+    imported,
+    skills_in,
+    starters_in,
+)
 from assistant.skills.words import content_words, describe_call, spoken_name
 from assistant.text import clean
 
@@ -79,12 +85,11 @@ class SkillRegistry:
         self.skills[s.name] = s
 
     def load_entry_points(self) -> None:
-        for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+        points = list(importlib.metadata.entry_points(group=ENTRY_POINT_GROUP))
+        loaded = imported([(ep.name, ep.load) for ep in points], self.import_timeout_s)
+        for ep, module in zip(points, loaded, strict=True):
             try:
-                loaded = imported(ep.load, self.import_timeout_s, ep.name)
-                for s in skills_in(loaded):
-                    self.add(s)
-                self.starters += starters_in(loaded)
+                self._take(module)
             except Exception as exc:  # a broken plugin must never stop the assistant
                 self.errors.append(f"plugin '{ep.name}' ({ep.value}): {type(exc).__name__}: {exc}")
 
@@ -92,22 +97,25 @@ class SkillRegistry:
         if not folder.is_dir():
             self.errors.append(f"skills folder not found: {folder}")
             return
-        for path in sorted(folder.glob("*.py")):
-            module_name = f"assistant_user_skills.{path.stem}"
+        files = sorted(folder.glob("*.py"))
+        names = [f"assistant_user_skills.{path.stem}" for path in files]
+        loaded = imported([(path.stem, partial(exec_file, path, name))
+                           for path, name in zip(files, names, strict=True)],
+                          self.import_timeout_s)
+        for path, name, module in zip(files, names, loaded, strict=True):
             try:
-                spec = importlib.util.spec_from_file_location(module_name, path)
-                assert spec and spec.loader
-                module = importlib.util.module_from_spec(spec)
-                sys.modules[module_name] = module
-                # exec_module takes no import lock: a file that hangs blocks nothing else.
-                imported(partial(spec.loader.exec_module, module), self.import_timeout_s,
-                          path.stem)
-                for s in skills_in(module):
-                    self.add(s)
-                self.starters += starters_in(module)
+                self._take(module)
             except Exception as exc:
-                sys.modules.pop(module_name, None)  # half-run: nothing may import it
+                sys.modules.pop(name, None)  # half-run: nothing may import it
                 self.errors.append(f"{path}: {type(exc).__name__}: {exc}")
+
+    def _take(self, loaded: Any) -> None:
+        """Add the skills and start hooks of a loaded plugin (or raise its failure)."""
+        if isinstance(loaded, Exception):
+            raise loaded
+        for s in skills_in(loaded):
+            self.add(s)
+        self.starters += starters_in(loaded)
 
     def start(self, context: SkillContext) -> None:
         """Run every :func:`on_start` function once; one that fails is reported, not fatal."""

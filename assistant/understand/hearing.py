@@ -1,4 +1,5 @@
-"""Words the recogniser was unsure of: when a spoken turn asks before it answers.
+"""How a spoken turn was heard (its words, how sure of each, how noisy the room): when the
+turn asks before it answers.
 
 Whisper gives each word a probability (:class:`assistant.speech.words.Word`); the voice loop
 hands the turn the words it heard, and a word under ``asr.unsure_below`` is *unsure*. Typed

@@ -206,3 +206,22 @@ def test_json_stdout_sends_every_other_write_to_stderr() -> None:
     assert proc.stdout == '{"text": "answer"}\nafter\n'
     for said in ("a plugin's print", "a C extension's write", "a child process"):
         assert said in proc.stderr
+
+
+def test_plugin_imports_run_at_once(tmp_path: Path, clean_modules: None) -> None:
+    # Each import waits until all three are running: loaded one after another, the first
+    # would wait out its time alone. So N hung plugins cost one timeout, not N.
+    barrier = threading.Barrier(3, timeout=30)
+    sys.modules["e16_barrier"] = types.SimpleNamespace(barrier=barrier)  # type: ignore[assignment]
+    folder = tmp_path / "plugins"
+    folder.mkdir()
+    for n in range(3):
+        (folder / f"waits_{n}.py").write_text(
+            "import e16_barrier\ne16_barrier.barrier.wait()\n" + SKILL_SOURCE.format(name=f"s{n}"))
+    registry = SkillRegistry(import_timeout_s=10.0)
+    try:
+        registry.load_dir(folder)
+    finally:
+        barrier.abort()
+        del sys.modules["e16_barrier"]
+    assert (list(registry.skills), registry.errors) == (["s0", "s1", "s2"], [])
