@@ -12,12 +12,15 @@ What keeps it from turning questions into commands:
 
 * a skill's word that was heard is never replaced ("what time does the bakery open" keeps
   its "time": "time does" → "timers" would make it a command); only words outside the
-  vocabulary are;
+  vocabulary are. It may only grow into a longer skill's word it begins, its ending lost
+  ("set a time for three hours" → "timer"), and only into a command that would act, in an
+  utterance that does not start as a question (so never "what timer does the bakery
+  open");
 * the small words that glue a command together (a, the, of, in...) may swap with each other
   or be put in where one was lost ("which day of a week is it", "20 minutes remind me..."),
   at a cost;
-* yes/no words are never replaced ("no, keep it" is not "note keep it"), nor one-word
-  utterances;
+* yes/no words and "not" are never replaced ("no, keep it" is not "note keep it", "not
+  that one" not "note that 1"), nor one-word utterances;
 * the phonemes must be close: at most a third of them different, over both repairs, and
   none for a span of three sounds or fewer;
 * at least two thirds of the repaired sentence must be the skills' words, the small words
@@ -55,11 +58,15 @@ MAX_WORDS = 12
 MAX_OTHER_SHARE = 1 / 3
 """Largest share of a repaired command's words that are neither the skills' words, the small
 words, nor its arguments."""
+GROW_COST = 0.2
+"""What lengthening a heard skill's word into another costs ("time" → "timer")."""
+QUESTION_STARTS = frozenset("what what's whats when where which who why how how's".split())
+"""How a question starts: its skill's word heard is never lengthened ("what time...")."""
 _SINGLES = 24
 _PAIRS_FROM = 10
 
 GLUE = frozenset("a an the of in on at to for is are and did my me".split())
-_PROTECTED = frozenset("no nope nah yes yeah yep yup sure ok okay".split())
+_PROTECTED = frozenset("no not nope nah yes yeah yep yup sure ok okay".split())
 NUMBER_WORDS = (
     "one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
     "fifteen sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy "
@@ -86,6 +93,8 @@ class _Edit:
     start: int
     length: int
     word: str
+    grown: bool = False
+    """A skill's word heard with its ending lost ("time" for "timer")."""
 
 
 def skill_words(s: Skill) -> frozenset[str]:
@@ -118,6 +127,9 @@ def _edits(words: list[str], vocab: frozenset[str]) -> list[_Edit]:
                 break
             if length == 1 and span[0] in GLUE:
                 edits += [_Edit(GLUE_COST, start, 1, g) for g in GLUE if g != span[0]]
+            if length == 1 and span[0] in vocab:
+                edits += [_Edit(GROW_COST, start, 1, w, grown=True)
+                          for w in _grown(span[0], known)]
             if any((w in vocab and w not in GLUE) or w.isdigit() for w in span):
                 break  # a skill's own word, heard right: not ours to change
             heard = phonemes(" ".join(span))
@@ -130,6 +142,11 @@ def _edits(words: list[str], vocab: frozenset[str]) -> list[_Edit]:
                     score_cutoff=cutoff, limit=5):
                 edits.append(_Edit(score, start, length, known[i]))
     return sorted(edits, key=lambda e: e.cost)
+
+
+def _grown(word: str, known: tuple[str, ...]) -> list[str]:
+    """The skills' words that ``word`` is the start of, a letter or two shorter."""
+    return [w for w in known if w.startswith(word) and 0 < len(w) - len(word) <= 2]
 
 
 def _apply(words: list[str], edits: tuple[_Edit, ...]) -> str:
@@ -170,6 +187,9 @@ def repair(registry: SkillRegistry, norm: str) -> Repair | None:
     for cost, edits in tries:
         text = _apply(words, edits)
         hit = fastpath.match(registry, text)
-        if hit is not None and _unexplained(hit, vocab) <= MAX_OTHER_SHARE:
+        if hit is None or (any(e.grown for e in edits) and (
+                hit.skill.read_only or words[0] in QUESTION_STARTS)):
+            continue  # "what time does the bakery open" is not about timers
+        if _unexplained(hit, vocab) <= MAX_OTHER_SHARE:
             return Repair(hit.normalised, hit.skill, hit.arguments, round(cost, 3))
     return None

@@ -27,6 +27,9 @@ def test_phonemes_hear_homophones_and_drop_marks():
     ("which day of a week is it?", "get_date", "which day of the week is it"),
     ("20 minutes remind me to check the oven", "set_reminder",
      "in 20 minutes remind me to check the oven"),
+    # A skill's word heard with its ending lost, in a command that would act.
+    ("Set a time for three hours.", "set_timer", "set a timer for 3 hours"),
+    ("Cancel my laundry time, please.", "cancel_timer", "cancel my laundry timer"),
 ])
 def test_a_misheard_command_is_found(builtin_registry, heard, skill, meant):
     u = classify(builtin_registry, heard)
@@ -37,6 +40,9 @@ def test_a_misheard_command_is_found(builtin_registry, heard, skill, meant):
     "what time does the bakery open",  # "time does" sounds like "timers": a skill word kept
     "Where do I buy the spice mix for the Moroccan lamb dish?",  # lamb/ram: too short
     "no, keep it",  # not "note keep it"
+    "not that one",  # not "note that 1": a "not" is never changed
+    "what time does the last train leave",  # a question: its "time" never grows into "timer"
+    "tell me what time the train leaves",  # nor into a read-only command ("what timers...")
     "tell me a joke",
     "who wrote hamlet",
     "my mum always reminds me to call her on sundays",
