@@ -34,6 +34,8 @@ def normalise(text: str) -> str:
     for sign, unit in _CURRENCY.items():  # "$20" is "20 dollars", not a bare 20
         text = re.sub(rf"{re.escape(sign)}\s?(\d[\d,]*(?:\.\d+)?)", rf"\1 {unit}", text)
     text = _PUNCT.sub(" ", text)
+    # Whisper hyphenates clock phrases: "half-past six", "quarter-to seven".
+    text = re.sub(r"\b(half|quarter)-(past|to)\b", r"\1 \2", text, flags=re.IGNORECASE)
     text = re.sub(r"\boh (?=(?:one|two|three|four|five|six|seven|eight|nine)\b)", "zero ", text,
                   flags=re.IGNORECASE)
     # "thirty second timer" must stay a duration, not become the ordinal "32nd".

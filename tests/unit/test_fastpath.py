@@ -27,10 +27,20 @@ DATA = Path(__file__).resolve().parents[1] / "data"
     ("what’s the date", "what's the date"),
     ("Note that I lent Tom $20.", "Note that I lent Tom 20 dollars"),  # not a bare "20"
     ("it was £4.50", "it was 4.50 pounds"),
+    ("Set an alarm for half-past six in the evening.",
+     "Set an alarm for half past 6 in the evening"),
     ("  ", ""),
 ])
 def test_normalise(spoken, expected):
     assert normalise(spoken) == expected
+
+
+def test_hyphenated_clock_phrases_set_the_alarm(builtin_registry):
+    for heard, time in [("Set an alarm for half-past six in the evening.", "18:30"),
+                        ("Hey, alarm for half-past five in the afternoon.", "17:30"),
+                        ("Wake me at quarter-to seven.", "06:45")]:
+        m = fastpath.match(builtin_registry, heard)
+        assert m is not None and m.arguments["time"] == time, heard
 
 
 def test_normalise_upper_case_am_pm(builtin_registry):
