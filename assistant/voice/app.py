@@ -106,7 +106,7 @@ def run_voice(config: Config, *, input_path: str | None, output_path: str | None
         from assistant.mcp.http import alongside
 
         mcp = alongside(loop.port.assistant, console.print)
-    view = LiveView()
+    view = LiveView(config.asr.noisy_below_db)
     events.listeners.append(view.on_event)
     tick = loop.tick
     if input_path:

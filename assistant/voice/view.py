@@ -1,5 +1,6 @@
-"""The live terminal view of ``assistant voice``: state, what the assistant hears, what it
-understood, what it says and the last turn's latency, redrawn from the loop's events."""
+"""The live terminal view of ``assistant voice``: state, what the assistant hears (unsure
+words underlined, a noisy room marked), what it understood, what it says and the last turn's
+latency, redrawn from the loop's events."""
 
 from __future__ import annotations
 
@@ -34,7 +35,10 @@ def marked(text: str, unsure: tuple[str, ...] | None) -> str:
 class LiveView:
     """State, live transcript, last answer and last turn's latency, redrawn after events."""
 
-    def __init__(self) -> None:
+    def __init__(self, noisy_below_db: float = 0.0) -> None:
+        self.noisy_below_db = noisy_below_db
+        """``asr.noisy_below_db``: an utterance from a noisier room is marked as such (its
+        command's values must be heard surely)."""
         self.state = "listening"
         self.partial = ""
         self.heard = ""
@@ -60,8 +64,10 @@ class LiveView:
                 self._early = None
             case Transcript(text=text, ignored=str(ignored)):
                 self.heard, self.partial = f"{text} [dim]({ignored})[/]", ""
-            case Transcript(text=text, unsure=unsure):
+            case Transcript(text=text, unsure=unsure, snr_db=snr):
                 self.state, self.heard, self.partial = "thinking", marked(text, unsure), ""
+                if snr is not None and snr < self.noisy_below_db:
+                    self.heard += f" [dim](noisy room, {snr:.0f} dB)[/]"
                 self.said, self._fresh = " ".join(self._early or []), self._early is None
                 self._early = None
             case TTSChunk(text=text) if self._early is not None:

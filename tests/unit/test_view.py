@@ -47,6 +47,14 @@ def test_live_view_marks_ignored_words() -> None:
     assert "no wake phrase" in view.heard and view.state == "listening"
 
 
+def test_live_view_marks_a_noisy_room() -> None:
+    view = LiveView(noisy_below_db=10.0)
+    view.on_event(Transcript(0.0, "Set a timer for 15 minutes.", snr_db=8.4))
+    assert view.heard == "Set a timer for 15 minutes. [dim](noisy room, 8 dB)[/]"
+    view.on_event(Transcript(1.0, "Set a timer for 15 minutes.", snr_db=24.0))
+    assert view.heard == "Set a timer for 15 minutes."
+
+
 def test_live_view_after_an_interruption_and_a_turn() -> None:
     view = _view(AudioOutStart(0.0, "Once"), TTSChunk(0.0, "Once upon a time"), BargeIn(1.0))
     assert view.state == "interrupted"
