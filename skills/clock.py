@@ -205,7 +205,8 @@ def _timer_args(m: re.Match[str]) -> dict[str, Any] | None:
        patterns=[Pattern(re.compile(r"\btimer\b|\bcount ?down\b|^time for (?=\d|an? )",
                                     re.IGNORECASE), _timer_args)],
        examples=["set a timer for an hour", "a quarter of an hour countdown",
-                 "set a timer for 10 minutes and 30 seconds"],
+                 "set a timer for 10 minutes and 30 seconds",
+                 "start a timer for a minute and a half"],
        slots={"seconds": Slot(parse_duration, "A timer for how long?"),
               "label": Slot(parse_label, "What should I call it?")})
 def set_timer(ctx: SkillContext, seconds: int, label: str | None = None) -> Undoable:
